@@ -1,0 +1,205 @@
+/**
+ * The interactive flow: one question per answer not given as a flag, each checked by the same
+ * functions as the flags. Ctrl-C or Esc at any prompt cancels with exit 130 and writes nothing.
+ */
+import { basename, resolve } from 'node:path';
+import * as p from '@clack/prompts';
+import kleur from 'kleur';
+import {
+  APIS,
+  ARCHS,
+  DEFAULT_MEMORY,
+  DEFAULT_NAME,
+  MEMORY_CHOICES,
+  SINKS,
+  TRIGGERS,
+  memoryHint,
+  type ApiId,
+  type ArchId,
+  type SinkId,
+  type TriggerId,
+} from '../scaffold/catalog.js';
+import {
+  defaultSink,
+  defaultTimeout,
+  memoryProblem,
+  nameProblem,
+  resolveSpec,
+  timeoutProblem,
+  type ProjectSpec,
+  type RawAnswers,
+} from '../scaffold/spec.js';
+import { inspectTarget, targetProblem, writeProject } from '../scaffold/write.js';
+import { renderProject } from '../scaffold/render.js';
+import { describeSpec, displayDir, nextSteps } from './create.js';
+import { CancelledError, EXIT } from './errors.js';
+
+function answered<T>(value: T): Exclude<T, symbol> {
+  if (p.isCancel(value)) throw new CancelledError();
+  return value as Exclude<T, symbol>;
+}
+
+/** A directory name made into a valid project name, as create-vite does for package names. */
+export function nameFromDirectory(dir: string): string {
+  const slug = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[\s_.]+/g, '-')
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 64)
+    .replace(/-+$/, '');
+  return nameProblem(slug) ? DEFAULT_NAME : slug;
+}
+
+async function askName(initial: string, trigger?: TriggerId): Promise<string> {
+  const value = await p.text({
+    message: 'Project name',
+    placeholder: initial,
+    defaultValue: initial,
+    validate: (v) => nameProblem(v || initial, trigger),
+  });
+  return answered(value) || initial;
+}
+
+/** Asks until the directory can take a project; `dir` is where the answers say to write. */
+async function settleDirectory(dir: string): Promise<string> {
+  for (;;) {
+    const problem = targetProblem(displayDir(dir), await inspectTarget(dir));
+    if (!problem) return dir;
+    p.log.warn(problem);
+    const next = answered(
+      await p.select({
+        message: 'What now?',
+        options: [
+          { value: 'other', label: 'Choose another directory' },
+          { value: 'cancel', label: 'Cancel' },
+        ],
+      }),
+    );
+    if (next === 'cancel') throw new CancelledError();
+    dir = answered(
+      await p.text({
+        message: 'Directory',
+        placeholder: `${dir}-2`,
+        validate: (v) => (v && v.trim() ? undefined : 'a directory is required'),
+      }),
+    );
+  }
+}
+
+export async function createInteractively(raw: RawAnswers, dirArg: string | undefined): Promise<number> {
+  // Flags given alongside the prompts are checked first, so a typo fails before any question.
+  resolveSpec({ ...raw, name: raw.name ?? DEFAULT_NAME });
+
+  p.intro(kleur.bold(' create-fast-lambda '));
+  let dir = dirArg === undefined ? undefined : await settleDirectory(dirArg);
+
+  let name = raw.name ?? (await askName(dir === undefined ? DEFAULT_NAME : nameFromDirectory(dir)));
+
+  const trigger =
+    (raw.trigger as TriggerId | undefined) ??
+    answered(
+      await p.select<TriggerId>({
+        message: 'What triggers the function?',
+        options: TRIGGERS.map((t) => ({ value: t.id, label: t.label, hint: t.hint })),
+      }),
+    );
+  while (nameProblem(name, trigger)) {
+    p.log.warn(`The name ${name} ${nameProblem(name, trigger)}.`);
+    name = await askName(name.slice(0, 35).replace(/-+$/, ''), trigger);
+  }
+
+  let api: ApiId | 'none' = 'none';
+  if (trigger === 'api') {
+    api =
+      (raw.api as ApiId | undefined) ??
+      answered(
+        await p.select<ApiId>({
+          message: 'Which API Gateway flavour?',
+          options: APIS.map((a) => ({ value: a.id, label: a.label, hint: a.hint })),
+        }),
+      );
+  }
+
+  const sink =
+    (raw.sink as SinkId | undefined) ??
+    answered(
+      await p.select<SinkId>({
+        message: 'Where do results go?',
+        initialValue: defaultSink(trigger),
+        options: SINKS.map((s) => ({ value: s.id, label: s.label, hint: s.hint })),
+      }),
+    );
+
+  const arch =
+    (raw.arch as ArchId | undefined) ??
+    answered(
+      await p.select<ArchId>({
+        message: 'Architecture',
+        options: ARCHS.map((a) => ({ value: a.id, label: a.label, hint: a.hint })),
+      }),
+    );
+
+  const memory = raw.memory ?? (await askMemory(arch));
+
+  const timeoutDefault = String(defaultTimeout(trigger));
+  const timeout =
+    raw.timeout ??
+    (answered(
+      await p.text({
+        message: 'Timeout in seconds',
+        placeholder: timeoutDefault,
+        defaultValue: timeoutDefault,
+        validate: (v) => timeoutProblem(v || timeoutDefault, trigger, api),
+      }),
+    ) ||
+      timeoutDefault);
+
+  const spec = resolveSpec({ name, trigger, api: trigger === 'api' ? api : undefined, sink, arch, memory, timeout });
+  dir = await settleDirectory(dir ?? spec.name);
+
+  p.note(summary(spec, dir), 'Project');
+  const spin = p.spinner();
+  spin.start('Writing files');
+  try {
+    await writeProject(dir, renderProject(spec));
+  } catch (error) {
+    spin.error('Nothing was written');
+    throw error;
+  }
+  spin.stop(`Created ${displayDir(dir)}`);
+  p.note(nextSteps(spec, dir).replace(/^Next steps:\n/, '').replace(/^ {2}/gm, ''), 'Next steps');
+  p.outro(`Docs: ${displayDir(dir)}/README.md`);
+  return EXIT.ok;
+}
+
+async function askMemory(arch: ArchId): Promise<string> {
+  const choice = answered(
+    await p.select<string>({
+      message: 'Memory (MB); CPU grows with it',
+      initialValue: String(DEFAULT_MEMORY),
+      options: [
+        ...MEMORY_CHOICES.map((mb) => ({ value: String(mb), label: `${mb} MB`, hint: memoryHint(mb, arch) })),
+        { value: 'custom', label: 'Custom…', hint: '128-10240 MB' },
+      ],
+    }),
+  );
+  if (choice !== 'custom') return choice;
+  return answered(
+    await p.text({
+      message: 'Memory in MB',
+      placeholder: '2048',
+      validate: (v) => memoryProblem(v ?? ''),
+    }),
+  ).trim();
+}
+
+function summary(spec: ProjectSpec, dir: string): string {
+  return [
+    `name       ${spec.name}`,
+    `directory  ${displayDir(dir)}`,
+    `function   ${describeSpec(spec)}`,
+    `cost       ${memoryHint(spec.memory, spec.arch)}`,
+  ].join('\n');
+}

@@ -1,0 +1,151 @@
+/**
+ * create-fast-lambda [dir] [flags]: the scaffolder's entry. Kept light: --help and --version
+ * load nothing but this file and the catalog; prompts and the template engine load on demand.
+ */
+import { basename, relative, resolve } from 'node:path';
+import { parseCommandLine } from './args.js';
+import { EXIT, UserError, runMain, usageError } from './errors.js';
+import { APIS, ARCHS, DEFAULT_MEMORY, MEMORY_RANGE, SINKS, TIMEOUT_RANGE, TRIGGERS } from '../scaffold/catalog.js';
+import type { ProjectSpec, RawAnswers } from '../scaffold/spec.js';
+import { packageVersion } from '../version.js';
+
+const PROGRAM = 'create-fast-lambda';
+
+const OPTIONS = {
+  name: { type: 'string' },
+  trigger: { type: 'string' },
+  api: { type: 'string' },
+  sink: { type: 'string' },
+  arch: { type: 'string' },
+  memory: { type: 'string' },
+  timeout: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+const list = (rows: readonly { id: string }[]) => rows.map((r) => r.id).join('|');
+
+export const HELP = `Create a Rust AWS Lambda function with its SAM template, ready to build and deploy.
+
+Usage: ${PROGRAM} [dir] [options]
+       npm create fast-lambda@latest [dir] -- [options]
+
+Asks for anything not given as a flag. Without a terminal (or with CI=true), give every
+answer as a flag, or --yes to take the defaults for the rest.
+
+Options:
+  --name <name>          project, crate and stack name (default: the directory's name)
+                         lowercase letters, digits and dashes, starting with a letter, ≤ 64
+  --trigger <trigger>    ${list(TRIGGERS)} (default: api)
+  --api <api>            ${list(APIS)}: the API flavour, with --trigger api (default: http)
+  --sink <sink>          ${list(SINKS)}: where results go
+                         (default: dynamodb; sqs for kinesis)
+  --arch <arch>          ${list(ARCHS)} (default: arm64)
+  --memory <MB>          ${MEMORY_RANGE.min}-${MEMORY_RANGE.max} (default: ${DEFAULT_MEMORY})
+  --timeout <seconds>    ${TIMEOUT_RANGE.min}-${TIMEOUT_RANGE.max}; at most 30 for an HTTP API, 29 for a REST API
+                         (default: 10 for api, 30 for the others)
+  -y, --yes              take the defaults for anything not given; never prompt
+  -h, --help             show this help
+  -v, --version          show the version
+
+Examples:
+  ${PROGRAM} my-fn
+  ${PROGRAM} my-fn --trigger sqs --sink dynamodb --yes
+  ${PROGRAM} ingest --trigger kinesis --arch x86_64 --memory 1024 --yes
+`;
+
+function isInteractive(yes: boolean): boolean {
+  return !yes && Boolean(process.stdin.isTTY && process.stdout.isTTY) && process.env.CI !== 'true';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(PROGRAM, argv, OPTIONS);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 1) {
+    throw usageError(`expected at most one directory, got ${positionals.length}: ${positionals.join(' ')}.`, `See ${PROGRAM} --help.`);
+  }
+  const dirArg = positionals[0];
+  if (dirArg !== undefined && dirArg.trim() === '') throw usageError('the directory must not be empty.');
+
+  const raw: RawAnswers = {
+    name: values.name,
+    trigger: values.trigger,
+    api: values.api,
+    sink: values.sink,
+    arch: values.arch,
+    memory: values.memory,
+    timeout: values.timeout,
+  };
+  const yes = values.yes ?? false;
+
+  if (isInteractive(yes)) {
+    const { createInteractively } = await import('./create-prompts.js');
+    return createInteractively(raw, dirArg);
+  }
+  return createFromFlags(raw, dirArg, yes);
+}
+
+async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes: boolean): Promise<number> {
+  const { missingFlags, resolveSpec } = await import('../scaffold/spec.js');
+  const { DEFAULT_NAME } = await import('../scaffold/catalog.js');
+  const answers = { ...raw, name: raw.name ?? (dirArg === undefined ? undefined : basename(resolve(dirArg))) };
+  if (!yes) {
+    const missing = missingFlags(answers);
+    if (missing.length > 0) {
+      throw usageError(
+        `no terminal to ask on, and no answer for ${missing.join(', ')}.`,
+        'Pass them, or --yes to take the defaults.',
+      );
+    }
+  }
+  answers.name ??= DEFAULT_NAME;
+  const spec = resolveSpec(answers);
+  const dir = dirArg ?? spec.name;
+
+  const { inspectTarget, targetProblem, writeProject } = await import('../scaffold/write.js');
+  const problem = targetProblem(dir, await inspectTarget(dir));
+  if (problem) throw new UserError(problem);
+
+  const { renderProject } = await import('../scaffold/render.js');
+  await writeProject(dir, renderProject(spec));
+  process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${describeSpec(spec)}.\n\n${nextSteps(spec, dir)}`);
+  return EXIT.ok;
+}
+
+export function displayDir(dir: string): string {
+  const rel = relative(process.cwd(), resolve(dir));
+  if (rel === '') return '.';
+  return rel.startsWith('..') ? resolve(dir) : `./${rel}`;
+}
+
+export function describeSpec(spec: ProjectSpec): string {
+  const trigger = spec.api === 'none' ? spec.trigger : `${spec.api === 'http' ? 'HTTP' : 'REST'} API`;
+  return `${trigger} → ${spec.sink === 'none' ? 'no sink' : spec.sink}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
+}
+
+export function nextSteps(spec: ProjectSpec, dir: string): string {
+  const cd = relative(process.cwd(), resolve(dir));
+  const steps: [string, string][] = [
+    ...(cd === '' ? [] : [[`cd ${cd.includes(' ') ? JSON.stringify(cd) : cd}`, ''] as [string, string]]),
+    ['cargo test', 'unit tests, with an in-memory sink'],
+    ['sam build', `cargo lambda build for ${spec.arch}`],
+    ['sam deploy', 'stack settings are in samconfig.toml'],
+    [`sam logs --stack-name ${spec.name} --tail`, ''],
+  ];
+  const width = Math.max(...steps.map(([command]) => command.length)) + 2;
+  const lines = steps.map(([command, why]) => (why ? `${command.padEnd(width)}# ${why}` : command));
+  return `Next steps:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
+}
+
+/** The bin stub's entry point. */
+export function run(): Promise<void> {
+  return runMain(PROGRAM, () => main(process.argv.slice(2)));
+}

@@ -1,0 +1,61 @@
+/**
+ * Errors are values with exit codes: anything may throw a UserError, and the entry point prints
+ * it once, as one line, and exits with its code. Nothing else calls process.exit.
+ */
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class UserError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { exitCode?: ExitCode; hint?: string } = {}) {
+    super(message);
+    this.name = 'UserError';
+    this.exitCode = options.exitCode ?? EXIT.failure;
+    this.hint = options.hint;
+  }
+}
+
+/** A usage error: bad flags or values. Exit code 2. */
+export function usageError(message: string, hint?: string): UserError {
+  return new UserError(message, { exitCode: EXIT.usage, hint });
+}
+
+export class CancelledError extends UserError {
+  constructor() {
+    super('Cancelled.', { exitCode: EXIT.cancelled });
+    this.name = 'CancelledError';
+  }
+}
+
+/**
+ * Runs a command's main function and turns its outcome into an exit code. User errors print as
+ * one line; anything unexpected prints its message (and its stack only with DEBUG set).
+ */
+export async function runMain(program: string, main: () => Promise<number | void>): Promise<void> {
+  try {
+    process.exitCode = (await main()) ?? EXIT.ok;
+  } catch (error) {
+    process.exitCode = reportError(program, error);
+  }
+}
+
+export function reportError(program: string, error: unknown): ExitCode {
+  if (error instanceof CancelledError) {
+    process.stderr.write('Cancelled.\n');
+    return error.exitCode;
+  }
+  if (error instanceof UserError) {
+    const hint = error.hint ? ` ${error.hint}` : '';
+    process.stderr.write(`${program}: ${error.message}${hint}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${program}: unexpected error: ${message.split('\n')[0]}\n`);
+  if (process.env.DEBUG && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  return EXIT.failure;
+}

@@ -1,0 +1,63 @@
+/**
+ * lambda-kit <command>: each command is its own module, loaded only when it runs, so --help
+ * never pays for the AWS SDK.
+ */
+import { parseCommandLine } from './args.js';
+import { EXIT, runMain, usageError } from './errors.js';
+import { packageVersion } from '../version.js';
+
+const PROGRAM = 'lambda-kit';
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ main: (args: string[]) => Promise<number> }>;
+}
+
+/** The command table: name → summary and a lazy import of its module. */
+export const COMMANDS: Record<string, Command> = {};
+
+export function help(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(8, ...names.map((n) => n.length)) + 2;
+  const commands = names.length
+    ? names.map((name) => `  ${name.padEnd(width)}${COMMANDS[name]!.summary}`).join('\n')
+    : '  (none yet: build, invoke, deploy, outputs, delete, logs, bench and doctor are coming)';
+  return `Build, run, deploy and watch a create-fast-lambda project.
+
+Usage: ${PROGRAM} <command> [options]
+
+Commands:
+${commands}
+
+Options:
+  -h, --help       show this help
+  -v, --version    show the version
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first !== undefined && !first.startsWith('-')) {
+    const command = COMMANDS[first];
+    if (!command) throw usageError(`unknown command '${first}'.`, `See ${PROGRAM} --help.`);
+    return (await command.load()).main(rest);
+  }
+  const { values, positionals } = parseCommandLine(PROGRAM, argv, {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+  });
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(help());
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  return EXIT.ok;
+}
+
+/** The bin stub's entry point. */
+export function run(): Promise<void> {
+  return runMain(PROGRAM, () => main(process.argv.slice(2)));
+}

@@ -1,0 +1,120 @@
+/**
+ * The one table of what create-fast-lambda offers. Prompts, flags, the validator, the renderer
+ * and `--help` all read it, so adding a trigger is a row here plus a folder in templates/.
+ */
+
+export const TRIGGERS = [
+  {
+    id: 'api',
+    label: 'API',
+    hint: 'HTTP API or REST API → POST /items',
+    defaultSink: 'dynamodb',
+    defaultTimeout: 10,
+  },
+  {
+    id: 'kinesis',
+    label: 'Kinesis stream',
+    hint: 'records in batches, partial batch failures',
+    defaultSink: 'sqs',
+    defaultTimeout: 30,
+  },
+  {
+    id: 's3',
+    label: 'S3 bucket',
+    hint: 'object created',
+    defaultSink: 'dynamodb',
+    defaultTimeout: 30,
+  },
+  {
+    id: 'sqs',
+    label: 'SQS queue',
+    hint: 'messages in batches, with a dead-letter queue',
+    defaultSink: 'dynamodb',
+    defaultTimeout: 30,
+  },
+] as const;
+
+/** API Gateway stops waiting after this many seconds, so a longer function timeout is useless. */
+export const APIS = [
+  { id: 'http', label: 'HTTP API', hint: 'cheaper, lower latency', maxTimeout: 30 },
+  { id: 'rest', label: 'REST API', hint: 'API keys, usage plans, request validation', maxTimeout: 29 },
+] as const;
+
+export const SINKS = [
+  { id: 'dynamodb', label: 'DynamoDB table', hint: 'put_item per result', env: 'TABLE_NAME' },
+  { id: 'sqs', label: 'SQS queue', hint: 'one message per result', env: 'QUEUE_URL' },
+  { id: 'none', label: 'Nothing', hint: 'log the result', env: '' },
+] as const;
+
+/** Lambda prices per GB-second (us-east-1), and per million requests. */
+export const PRICE_PER_MILLION_REQUESTS = 0.2;
+
+export const ARCHS = [
+  {
+    id: 'arm64',
+    label: 'arm64',
+    hint: 'Graviton: cheaper per GB-second, faster cold start',
+    pricePerGbSecond: 0.0000133334,
+    cargoLambdaFlag: '--arm64',
+    rustTarget: 'aarch64-unknown-linux-gnu',
+  },
+  {
+    id: 'x86_64',
+    label: 'x86_64',
+    hint: 'for native dependencies that lack arm64 builds',
+    pricePerGbSecond: 0.0000166667,
+    cargoLambdaFlag: '--x86-64',
+    rustTarget: 'x86_64-unknown-linux-gnu',
+  },
+] as const;
+
+export const MEMORY_CHOICES = [128, 256, 512, 1024, 1769, 3008] as const;
+export const MEMORY_RANGE = { min: 128, max: 10240 } as const;
+export const DEFAULT_MEMORY = 512;
+/** Lambda gives one full vCPU at this much memory, and CPU share grows linearly with memory. */
+export const MB_PER_VCPU = 1769;
+export const TIMEOUT_RANGE = { min: 1, max: 900 } as const;
+
+export const DEFAULT_NAME = 'fast-lambda';
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
+/**
+ * The S3 trigger's bucket is named `<stack>-<account id>-<region>`: bucket names stop at 63
+ * characters, 12 go to the account id, up to 14 to the region and 2 to the dashes.
+ */
+export const S3_MAX_NAME_LENGTH = 35;
+
+export type TriggerId = (typeof TRIGGERS)[number]['id'];
+export type ApiId = (typeof APIS)[number]['id'];
+export type SinkId = (typeof SINKS)[number]['id'];
+export type ArchId = (typeof ARCHS)[number]['id'];
+
+export type Trigger = (typeof TRIGGERS)[number];
+export type Api = (typeof APIS)[number];
+export type Sink = (typeof SINKS)[number];
+export type Arch = (typeof ARCHS)[number];
+
+export const trigger = (id: TriggerId): Trigger => TRIGGERS.find((t) => t.id === id)!;
+export const api = (id: ApiId): Api => APIS.find((a) => a.id === id)!;
+export const sink = (id: SinkId): Sink => SINKS.find((s) => s.id === id)!;
+export const arch = (id: ArchId): Arch => ARCHS.find((a) => a.id === id)!;
+
+/** Cost in dollars of one million invocations of `durationMs` each. */
+export function costPerMillion(memoryMb: number, archId: ArchId, durationMs = 10): number {
+  const gbSeconds = (memoryMb / 1024) * (durationMs / 1000) * 1_000_000;
+  return gbSeconds * arch(archId).pricePerGbSecond + PRICE_PER_MILLION_REQUESTS;
+}
+
+export function vcpuShare(memoryMb: number): number {
+  return memoryMb / MB_PER_VCPU;
+}
+
+/** "0.29 vCPU · $0.27 per 1M × 10 ms": the hint beside each memory choice. */
+export function memoryHint(memoryMb: number, archId: ArchId): string {
+  const vcpu = vcpuShare(memoryMb);
+  const share = vcpu >= 1 ? vcpu.toFixed(vcpu % 1 < 0.005 ? 0 : 2) : vcpu.toFixed(2);
+  return `${share} vCPU · ${formatDollars(costPerMillion(memoryMb, archId))} per 1M × 10 ms`;
+}
+
+export function formatDollars(amount: number): string {
+  return `$${amount.toFixed(2)}`;
+}
