@@ -169,7 +169,7 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
     throw error;
   }
   spin.stop(`Created ${displayDir(dir)}`);
-  p.note(nextSteps(spec, dir).replace(/^Next steps:\n/, '').replace(/^ {2}/gm, ''), 'Next steps');
+  p.note(nextSteps(spec, dir).replace(/^Next steps:\n/, '').replace(/^ {2}/gm, '').trimEnd(), 'Next steps');
   p.outro(`Docs: ${displayDir(dir)}/README.md`);
   return EXIT.ok;
 }

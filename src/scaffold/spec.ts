@@ -83,7 +83,7 @@ export function timeoutProblem(raw: string, trigger: TriggerId, api: ApiId | 'no
   const max = maxTimeout(trigger, api);
   if (value > max) {
     const label = apiRow(api as ApiId).label;
-    return `must be at most ${max} with a ${label}: API Gateway stops waiting after ${max} s`;
+    return `must be at most ${max} for ${label}s: API Gateway stops waiting after ${max} s`;
   }
   return undefined;
 }

@@ -1,0 +1,243 @@
+/**
+ * create-fast-lambda as a user meets it: the real bin, spawned with flags, or driven through a
+ * pseudo-terminal with keystrokes.
+ */
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CREATE_BIN, listTree, runBin, tempDir, userEnv } from './support/cli.js';
+import { KEY, spawnInPty } from './support/pty.js';
+
+const ALL = ['--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--memory', '256', '--timeout', '20'];
+
+describe('create-fast-lambda with flags', () => {
+  it('prints help and version without touching the disk', async () => {
+    const cwd = await tempDir();
+    const help = await runBin(CREATE_BIN, ['--help'], cwd);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('--trigger <trigger>    api|kinesis|s3|sqs');
+    const version = await runBin(CREATE_BIN, ['--version'], cwd);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('creates a project from flags alone, without prompting', async () => {
+    const cwd = await tempDir();
+    const result = await runBin(CREATE_BIN, ['orders', ...ALL], cwd);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Created orders in ./orders: sqs → dynamodb, x86_64, 256 MB, 20 s.');
+    expect(result.stdout).toContain('cd orders');
+    const files = await listTree(join(cwd, 'orders'));
+    expect(files).toEqual(expect.arrayContaining(['.gitignore', 'Cargo.toml', 'template.yaml', 'samconfig.toml', 'events/sqs.json']));
+    expect(files).not.toContain('_gitignore');
+    const template = await readFile(join(cwd, 'orders/template.yaml'), 'utf8');
+    expect(template).toContain('MemorySize: 256');
+  });
+
+  it('takes the defaults with --yes, naming the project after the directory', async () => {
+    const cwd = await tempDir();
+    const result = await runBin(CREATE_BIN, ['my-fn', '--yes'], cwd);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Created my-fn in ./my-fn: HTTP API → dynamodb, arm64, 512 MB, 10 s.');
+  });
+
+  it('works in the shape npm create passes it', async () => {
+    const cwd = await tempDir();
+    // `npm create fast-lambda@latest my-fn -- --trigger sqs --yes` runs the bin with these args.
+    const result = await runBin(CREATE_BIN, ['my-fn', '--trigger', 'sqs', '--yes'], cwd);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('sqs → dynamodb, arm64, 512 MB, 30 s');
+  });
+
+  it('writes into an existing directory that holds only .git, and keeps .git', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'repo/.git'), { recursive: true });
+    await writeFile(join(cwd, 'repo/.git/HEAD'), 'ref: refs/heads/main\n');
+    const result = await runBin(CREATE_BIN, ['repo', '--yes'], cwd);
+    expect(result.exitCode).toBe(0);
+    const files = await listTree(join(cwd, 'repo'));
+    expect(files).toContain('.git/HEAD');
+    expect(files).toContain('Cargo.toml');
+  });
+
+  it('writes into the current directory with "."', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'here'));
+    const result = await runBin(CREATE_BIN, ['.', '--yes'], join(cwd, 'here'));
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Created here in .:');
+    expect(result.stdout).not.toContain('cd ');
+    expect(await listTree(join(cwd, 'here'))).toContain('template.yaml');
+  });
+
+  it('creates missing parent directories', async () => {
+    const cwd = await tempDir();
+    const result = await runBin(CREATE_BIN, ['apps/lambdas/ingest', '--trigger', 'kinesis', '--yes'], cwd);
+    expect(result.exitCode).toBe(0);
+    expect(await listTree(join(cwd, 'apps/lambdas/ingest'))).toContain('events/kinesis.json');
+  });
+});
+
+describe('create-fast-lambda refuses bad input with one line, the right exit code and no files', () => {
+  const cases: [string, string[], number, RegExp][] = [
+    ['a name with a space and capitals', ['--name', 'My App', '--yes'], 2, /Invalid --name "My App": may only hold lowercase letters/],
+    ['a name starting with a dash', ['--name=-x', '--yes'], 2, /Invalid --name "-x": must start with a lowercase letter/],
+    ['a 65-character name', ['--name', 'a'.repeat(65), '--yes'], 2, /must be at most 64 characters \(it has 65\)/],
+    ['a name with an underscore', ['--name', 'a_b', '--yes'], 2, /not "_"/],
+    ['a name ending in a dash', ['--name', 'ab-', '--yes'], 2, /must not end with a dash/],
+    ['a long name with the S3 trigger', ['--name', 'a'.repeat(36), '--trigger', 's3', '--yes'], 2, /at most 35 characters with the S3 trigger/],
+    ['a directory name that is no project name', ['My_Dir', '--yes'], 2, /Invalid --name "My_Dir"/],
+    ['memory 127', ['x', '--memory', '127', '--yes'], 2, /Invalid --memory "127": must be a whole number of MB from 128 to 10240/],
+    ['memory 10241', ['x', '--memory', '10241', '--yes'], 2, /Invalid --memory "10241"/],
+    ['memory abc', ['x', '--memory', 'abc', '--yes'], 2, /Invalid --memory "abc"/],
+    ['memory 512.5', ['x', '--memory', '512.5', '--yes'], 2, /Invalid --memory "512.5"/],
+    ['an unknown trigger', ['x', '--trigger', 'eventbridge', '--yes'], 2, /Invalid --trigger "eventbridge": choose api, kinesis, s3 or sqs/],
+    ['an unknown sink', ['x', '--sink', 'postgres', '--yes'], 2, /Invalid --sink "postgres": choose dynamodb, sqs or none/],
+    ['arch arm', ['x', '--arch', 'arm', '--yes'], 2, /Invalid --arch "arm": choose arm64 or x86_64/],
+    ['timeout 0', ['x', '--timeout', '0', '--yes'], 2, /Invalid --timeout "0": must be a whole number of seconds from 1 to 900/],
+    ['timeout 901', ['x', '--trigger', 'sqs', '--timeout', '901', '--yes'], 2, /Invalid --timeout "901"/],
+    ['a REST API timeout of 30', ['x', '--api', 'rest', '--timeout', '30', '--yes'], 2, /must be at most 29 for REST APIs/],
+    ['an HTTP API timeout of 31', ['x', '--api', 'http', '--timeout', '31', '--yes'], 2, /must be at most 30 for HTTP APIs/],
+    ['--api with a batch trigger', ['x', '--trigger', 'sqs', '--api', 'rest', '--yes'], 2, /--api applies only to the API trigger/],
+    ['an unknown flag', ['x', '--colour', 'blue'], 2, /unknown option '--colour'\. See create-fast-lambda --help\./],
+    ['two directories', ['a', 'b', '--yes'], 2, /expected at most one directory, got 2/],
+    ['no TTY without --yes', ['x', '--trigger', 'api'], 2, /no terminal to ask on, and no answer for --api, --sink, --arch, --memory, --timeout\. Pass them, or --yes/],
+  ];
+
+  it.each(cases)('%s', async (_label, args, exitCode, message) => {
+    const cwd = await tempDir();
+    const result = await runBin(CREATE_BIN, args, cwd);
+    expect(result.exitCode).toBe(exitCode);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).toBe('');
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('refuses a directory with files in it, and leaves them alone', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'busy'));
+    await writeFile(join(cwd, 'busy/notes.txt'), 'mine\n');
+    const result = await runBin(CREATE_BIN, ['busy', '--yes'], cwd);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe('create-fast-lambda: busy is not empty (notes.txt); choose a new or empty directory');
+    expect(await listTree(cwd)).toEqual(['busy/notes.txt']);
+    expect(await readFile(join(cwd, 'busy/notes.txt'), 'utf8')).toBe('mine\n');
+  });
+
+  it('refuses a path that is a file', async () => {
+    const cwd = await tempDir();
+    await writeFile(join(cwd, 'taken'), 'x');
+    const result = await runBin(CREATE_BIN, ['taken', '--yes'], cwd);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe('create-fast-lambda: taken exists and is not a directory');
+    expect(await listTree(cwd)).toEqual(['taken']);
+  });
+
+  it('treats CI=true as no terminal', async () => {
+    const cwd = await tempDir();
+    const result = await runBin(CREATE_BIN, ['x'], cwd, userEnv({ CI: 'true' }));
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/no terminal to ask on/);
+  });
+});
+
+describe('create-fast-lambda at a terminal', () => {
+  const interactive = (cwd: string, args: string[] = []) =>
+    spawnInPty(['node', CREATE_BIN, ...args], { cwd, env: userEnv({ NO_COLOR: '' }) });
+
+  it('asks each question in order and writes the chosen project', async () => {
+    const cwd = await tempDir();
+    const t = interactive(cwd);
+    await t.waitFor('Project name');
+    t.type('churn-scorer' + KEY.enter);
+    await t.waitFor('What triggers the function?');
+    t.type(KEY.down + KEY.enter); // Kinesis stream
+    await t.waitFor('Where do results go?');
+    t.type(KEY.enter); // default for Kinesis: SQS queue
+    await t.waitFor('Architecture');
+    t.type(KEY.down + KEY.enter); // x86_64
+    await t.waitFor('Memory (MB)');
+    t.type(KEY.down + KEY.down); // 1769 MB: one full vCPU, priced for arm64 or x86_64
+    await t.waitFor('1769 MB (1.00 vCPU · $0.49 per 1M × 10 ms)');
+    t.type(KEY.enter);
+    await t.waitFor('Timeout in seconds');
+    t.type(KEY.enter); // 30
+    await t.waitFor('Next steps');
+    expect(await t.exit).toBe(0);
+    const screen = t.screen();
+    expect(screen).toContain('kinesis → sqs, x86_64, 1769 MB, 30 s');
+    expect(screen).toContain('cd churn-scorer');
+    const template = await readFile(join(cwd, 'churn-scorer/template.yaml'), 'utf8');
+    expect(template).toContain('x86_64');
+    expect(template).toContain('Timeout: 30');
+  });
+
+  it('re-asks an invalid name with the reason, and takes a custom memory size', async () => {
+    const cwd = await tempDir();
+    const t = interactive(cwd);
+    await t.waitFor('Project name');
+    t.type('My App' + KEY.enter);
+    await t.waitFor('may only hold lowercase letters, digits and dashes');
+    for (let i = 0; i < 6; i++) t.type(KEY.backspace);
+    t.type('my-app' + KEY.enter);
+    await t.waitFor('What triggers the function?');
+    t.type(KEY.enter); // API
+    await t.waitFor('Which API Gateway flavour?');
+    t.type(KEY.down + KEY.enter); // REST API
+    await t.waitFor('Where do results go?');
+    t.type(KEY.enter);
+    await t.waitFor('Architecture');
+    t.type(KEY.enter);
+    await t.waitFor('Memory (MB)');
+    t.type(KEY.down.repeat(4) + KEY.enter); // from 512 MB past 1024, 1769, 3008 to Custom…
+    await t.waitFor('Memory in MB');
+    t.type('127' + KEY.enter);
+    await t.waitFor('must be a whole number of MB from 128 to 10240');
+    for (let i = 0; i < 3; i++) t.type(KEY.backspace);
+    t.type('2048' + KEY.enter);
+    await t.waitFor('Timeout in seconds');
+    t.type('30' + KEY.enter);
+    await t.waitFor('must be at most 29 for REST APIs');
+    t.type(KEY.backspace + KEY.backspace + '20' + KEY.enter);
+    await t.waitFor('Next steps');
+    expect(await t.exit).toBe(0);
+    const template = await readFile(join(cwd, 'my-app/template.yaml'), 'utf8');
+    expect(template).toContain('MemorySize: 2048');
+    expect(template).toContain('Timeout: 20');
+  });
+
+  it.each([
+    ['Ctrl-C', KEY.ctrlC],
+    ['Esc', KEY.escape],
+  ])('cancels on %s with exit 130 and writes nothing', async (_label, key) => {
+    const cwd = await tempDir();
+    const t = interactive(cwd);
+    await t.waitFor('Project name');
+    t.type('half-done' + KEY.enter);
+    await t.waitFor('What triggers the function?');
+    t.type(key);
+    expect(await t.exit).toBe(130);
+    expect(t.screen()).toContain('Cancelled.');
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('offers another directory when the target is not empty', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'taken'));
+    await writeFile(join(cwd, 'taken/keep.txt'), 'mine');
+    const t = interactive(cwd, ['taken', '--trigger', 'sqs', '--sink', 'none', '--arch', 'arm64', '--memory', '128', '--timeout', '5']);
+    await t.waitFor('is not empty (keep.txt)');
+    await t.waitFor('Choose another directory');
+    t.type(KEY.enter);
+    await t.waitFor('Directory');
+    t.type('fresh' + KEY.enter);
+    await t.waitFor('Project name');
+    t.type(KEY.enter); // default: named after the directory
+    await t.waitFor('Next steps');
+    expect(await t.exit).toBe(0);
+    expect(await listTree(join(cwd, 'taken'))).toEqual(['keep.txt']);
+    expect(await readFile(join(cwd, 'fresh/samconfig.toml'), 'utf8')).toContain('stack_name = "fresh"');
+  });
+});
