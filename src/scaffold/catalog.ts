@@ -82,6 +82,8 @@ export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
  * characters, 12 go to the account id, up to 14 to the region and 2 to the dashes.
  */
 export const S3_MAX_NAME_LENGTH = 35;
+/** Bucket-name prefixes S3 keeps for itself. */
+export const S3_RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'] as const;
 
 export type TriggerId = (typeof TRIGGERS)[number]['id'];
 export type ApiId = (typeof APIS)[number]['id'];
@@ -110,9 +112,7 @@ export function vcpuShare(memoryMb: number): number {
 
 /** "0.29 vCPU · $0.27 per 1M × 10 ms": the hint beside each memory choice. */
 export function memoryHint(memoryMb: number, archId: ArchId): string {
-  const vcpu = vcpuShare(memoryMb);
-  const share = vcpu >= 1 ? vcpu.toFixed(vcpu % 1 < 0.005 ? 0 : 2) : vcpu.toFixed(2);
-  return `${share} vCPU · ${formatDollars(costPerMillion(memoryMb, archId))} per 1M × 10 ms`;
+  return `${vcpuShare(memoryMb).toFixed(2)} vCPU · ${formatDollars(costPerMillion(memoryMb, archId))} per 1M × 10 ms`;
 }
 
 export function formatDollars(amount: number): string {

@@ -36,6 +36,8 @@ export function templateContext(spec: ProjectSpec) {
       x86_64: spec.arch === 'x86_64',
     },
     sinkEnv: sinkRow(sink).env,
+    /** SQS wants a source queue's visibility timeout at 6 × the function's timeout, at least. */
+    visibilityTimeout: 6 * spec.timeout,
     eventFile: `events/${trigger}.json`,
     cargoLambdaArch: archRow(spec.arch).cargoLambdaFlag,
     rustTarget: archRow(spec.arch).rustTarget,

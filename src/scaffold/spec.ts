@@ -10,6 +10,7 @@ import {
   MEMORY_RANGE,
   NAME_PATTERN,
   S3_MAX_NAME_LENGTH,
+  S3_RESERVED_PREFIXES,
   SINKS,
   TIMEOUT_RANGE,
   TRIGGERS,
@@ -55,6 +56,10 @@ export function nameProblem(name: string, trigger?: TriggerId): string | undefin
   }
   if (!NAME_PATTERN.test(name)) return 'must start with a lowercase letter';
   if (name.endsWith('-')) return 'must not end with a dash';
+  const reserved = S3_RESERVED_PREFIXES.find((prefix) => name.startsWith(prefix));
+  if (trigger === 's3' && reserved) {
+    return `must not start with "${reserved}" with the S3 trigger (S3 reserves it, and the bucket name starts with the project name)`;
+  }
   if (trigger === 's3' && name.length > S3_MAX_NAME_LENGTH) {
     return `must be at most ${S3_MAX_NAME_LENGTH} characters with the S3 trigger (the bucket is named <name>-<account>-<region>, at most 63 characters)`;
   }

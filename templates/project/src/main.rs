@@ -1,0 +1,82 @@
+//! The Lambda entry point: set everything up once, then serve invocations until Lambda stops us.
+
+{{#unless is.noSink}}
+use aws_config::BehaviorVersion;
+{{/unless}}
+{{#if is.api}}
+use lambda_http::{Error, Request, run, service_fn};
+{{else}}
+{{#if is.kinesis}}
+use aws_lambda_events::event::kinesis::KinesisEvent;
+{{/if}}
+{{#if is.s3}}
+use aws_lambda_events::event::s3::S3Event;
+{{/if}}
+{{#if is.sqs}}
+use aws_lambda_events::event::sqs::SqsEvent;
+{{/if}}
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+{{/if}}
+
+use {{crateIdent}}::handler;
+{{#if is.dynamodb}}
+use {{crateIdent}}::sink::{DynamoDbSink, required_env};
+{{/if}}
+{{#if is.sqsSink}}
+use {{crateIdent}}::sink::{SqsSink, required_env};
+{{/if}}
+{{#if is.noSink}}
+use {{crateIdent}}::sink::LogSink;
+{{/if}}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // Logs go to CloudWatch, as JSON when the function's LoggingConfig asks for it.
+    {{#if is.api}}lambda_http{{else}}lambda_runtime{{/if}}::tracing::init_default_subscriber();
+
+    // Init once: what is built here, before `run`, lives as long as the execution environment
+    // and every invocation reuses it. Build clients here, never in the handler: a client per
+    // invocation would redo the TLS, credential and connection set-up on every request.
+{{#if is.dynamodb}}
+    let table_name = required_env("TABLE_NAME")?;
+    // Region, credentials and AWS_ENDPOINT_URL (for local emulators) come from the environment.
+    let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let sink = DynamoDbSink::new(aws_sdk_dynamodb::Client::new(&config), table_name);
+{{/if}}
+{{#if is.sqsSink}}
+    let queue_url = required_env("QUEUE_URL")?;
+    // Region, credentials and AWS_ENDPOINT_URL (for local emulators) come from the environment.
+    let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let sink = SqsSink::new(aws_sdk_sqs::Client::new(&config), queue_url);
+{{/if}}
+{{#if is.noSink}}
+    let sink = LogSink;
+{{/if}}
+
+    // Each invocation borrows the sink; nothing in the handler outlives the invocation.
+    let sink = &sink;
+{{#if is.api}}
+    run(service_fn(move |request: Request| async move {
+        handler::handle(sink, request).await
+    }))
+    .await
+{{/if}}
+{{#if is.kinesis}}
+    run(service_fn(move |event: LambdaEvent<KinesisEvent>| async move {
+        handler::handle(sink, event.payload).await
+    }))
+    .await
+{{/if}}
+{{#if is.s3}}
+    run(service_fn(move |event: LambdaEvent<S3Event>| async move {
+        handler::handle(sink, event.payload).await
+    }))
+    .await
+{{/if}}
+{{#if is.sqs}}
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        handler::handle(sink, event.payload).await
+    }))
+    .await
+{{/if}}
+}
