@@ -26,7 +26,7 @@ describe('create-fast-lambda with flags', () => {
     const result = await runBin(CREATE_BIN, ['orders', ...ALL], cwd);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('Created orders in ./orders: sqs → dynamodb, x86_64, 256 MB, 20 s.');
+    expect(result.stdout).toContain('Created orders in ./orders: SQS → DynamoDB, x86_64, 256 MB, 20 s.');
     expect(result.stdout).toContain('cd orders');
     const files = await listTree(join(cwd, 'orders'));
     expect(files).toEqual(expect.arrayContaining(['.gitignore', 'Cargo.toml', 'template.yaml', 'samconfig.toml', 'events/sqs.json']));
@@ -39,7 +39,7 @@ describe('create-fast-lambda with flags', () => {
     const cwd = await tempDir();
     const result = await runBin(CREATE_BIN, ['my-fn', '--yes'], cwd);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('Created my-fn in ./my-fn: HTTP API → dynamodb, arm64, 512 MB, 10 s.');
+    expect(result.stdout).toContain('Created my-fn in ./my-fn: HTTP API → DynamoDB, arm64, 512 MB, 10 s.');
   });
 
   it('works in the shape npm create passes it', async () => {
@@ -47,7 +47,7 @@ describe('create-fast-lambda with flags', () => {
     // `npm create fast-lambda@latest my-fn -- --trigger sqs --yes` runs the bin with these args.
     const result = await runBin(CREATE_BIN, ['my-fn', '--trigger', 'sqs', '--yes'], cwd);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('sqs → dynamodb, arm64, 512 MB, 30 s');
+    expect(result.stdout).toContain('SQS → DynamoDB, arm64, 512 MB, 30 s');
   });
 
   it('writes into an existing directory that holds only .git, and keeps .git', async () => {
@@ -167,7 +167,7 @@ describe('create-fast-lambda at a terminal', () => {
     await t.waitFor('Next steps');
     expect(await t.exit).toBe(0);
     const screen = t.screen();
-    expect(screen).toContain('kinesis → sqs, x86_64, 1769 MB, 30 s');
+    expect(screen).toContain('Kinesis → SQS, x86_64, 1769 MB, 30 s');
     expect(screen).toContain('cd churn-scorer');
     const template = await readFile(join(cwd, 'churn-scorer/template.yaml'), 'utf8');
     expect(template).toContain('x86_64');

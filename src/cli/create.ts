@@ -5,7 +5,18 @@
 import { basename, relative, resolve } from 'node:path';
 import { parseCommandLine } from './args.js';
 import { EXIT, UserError, runMain, usageError } from './errors.js';
-import { APIS, ARCHS, DEFAULT_MEMORY, MEMORY_RANGE, SINKS, TIMEOUT_RANGE, TRIGGERS } from '../scaffold/catalog.js';
+import {
+  APIS,
+  ARCHS,
+  DEFAULT_MEMORY,
+  MEMORY_RANGE,
+  SINKS,
+  TIMEOUT_RANGE,
+  TRIGGERS,
+  api as apiRow,
+  sink as sinkRow,
+  trigger as triggerRow,
+} from '../scaffold/catalog.js';
 import type { ProjectSpec, RawAnswers } from '../scaffold/spec.js';
 import { packageVersion } from '../version.js';
 
@@ -126,9 +137,10 @@ export function displayDir(dir: string): string {
   return rel.startsWith('..') ? resolve(dir) : `./${rel}`;
 }
 
+/** "HTTP API → DynamoDB, arm64, 512 MB, 10 s" */
 export function describeSpec(spec: ProjectSpec): string {
-  const trigger = spec.api === 'none' ? spec.trigger : `${spec.api === 'http' ? 'HTTP' : 'REST'} API`;
-  return `${trigger} → ${spec.sink === 'none' ? 'no sink' : spec.sink}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
+  const trigger = spec.api === 'none' ? triggerRow(spec.trigger).short : apiRow(spec.api).label;
+  return `${trigger} → ${sinkRow(spec.sink).short}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
 }
 
 export function nextSteps(spec: ProjectSpec, dir: string): string {
@@ -140,7 +152,7 @@ export function nextSteps(spec: ProjectSpec, dir: string): string {
     ['sam deploy', 'stack settings are in samconfig.toml'],
     [`sam logs --stack-name ${spec.name} --tail`, ''],
   ];
-  const width = Math.max(...steps.map(([command]) => command.length)) + 2;
+  const width = Math.max(...steps.filter(([, why]) => why).map(([command]) => command.length)) + 2;
   const lines = steps.map(([command, why]) => (why ? `${command.padEnd(width)}# ${why}` : command));
   return `Next steps:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }

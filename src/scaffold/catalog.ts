@@ -7,6 +7,7 @@ export const TRIGGERS = [
   {
     id: 'api',
     label: 'API',
+    short: 'API',
     hint: 'HTTP API or REST API → POST /items',
     defaultSink: 'dynamodb',
     defaultTimeout: 10,
@@ -14,6 +15,7 @@ export const TRIGGERS = [
   {
     id: 'kinesis',
     label: 'Kinesis stream',
+    short: 'Kinesis',
     hint: 'records in batches, partial batch failures',
     defaultSink: 'sqs',
     defaultTimeout: 30,
@@ -21,6 +23,7 @@ export const TRIGGERS = [
   {
     id: 's3',
     label: 'S3 bucket',
+    short: 'S3',
     hint: 'object created',
     defaultSink: 'dynamodb',
     defaultTimeout: 30,
@@ -28,6 +31,7 @@ export const TRIGGERS = [
   {
     id: 'sqs',
     label: 'SQS queue',
+    short: 'SQS',
     hint: 'messages in batches, with a dead-letter queue',
     defaultSink: 'dynamodb',
     defaultTimeout: 30,
@@ -41,9 +45,9 @@ export const APIS = [
 ] as const;
 
 export const SINKS = [
-  { id: 'dynamodb', label: 'DynamoDB table', hint: 'put_item per result', env: 'TABLE_NAME' },
-  { id: 'sqs', label: 'SQS queue', hint: 'one message per result', env: 'QUEUE_URL' },
-  { id: 'none', label: 'Nothing', hint: 'log the result', env: '' },
+  { id: 'dynamodb', label: 'DynamoDB table', short: 'DynamoDB', hint: 'put_item per result', env: 'TABLE_NAME' },
+  { id: 'sqs', label: 'SQS queue', short: 'SQS', hint: 'one message per result', env: 'QUEUE_URL' },
+  { id: 'none', label: 'Nothing', short: 'no sink', hint: 'log the result', env: '' },
 ] as const;
 
 /** Lambda prices per GB-second (us-east-1), and per million requests. */

@@ -62,9 +62,11 @@ async fn main() -> Result<(), Error> {
     .await
 {{/if}}
 {{#if is.kinesis}}
-    run(service_fn(move |event: LambdaEvent<KinesisEvent>| async move {
-        handler::handle(sink, event.payload).await
-    }))
+    run(service_fn(
+        move |event: LambdaEvent<KinesisEvent>| async move {
+            handler::handle(sink, event.payload).await
+        },
+    ))
     .await
 {{/if}}
 {{#if is.s3}}

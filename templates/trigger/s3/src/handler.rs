@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn keys_are_url_decoded() {
         assert_eq!(decode_key("my+file%2Fa.txt"), "my file/a.txt");
-        assert_eq!(decode_key("reports/2026+Q1+%28draft%29.pdf"), "reports/2026 Q1 (draft).pdf");
+        assert_eq!(decode_key("2026+Q1+%28draft%29.pdf"), "2026 Q1 (draft).pdf");
         assert_eq!(decode_key("a%2Bb.txt"), "a+b.txt");
         assert_eq!(decode_key("caf%C3%A9.txt"), "café.txt");
         assert_eq!(decode_key("plain/key.json"), "plain/key.json");
@@ -114,8 +114,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_sink_failure_fails_the_invocation() {
-        let id = "fast-lambda-uploads-123456789012-us-east-1/incoming/daily report (2026-05-01).csv";
-        let sink = MemorySink::failing_on(id);
+        let bucket = "fast-lambda-uploads-123456789012-us-east-1";
+        let key = "incoming/daily report (2026-05-01).csv";
+        let sink = MemorySink::failing_on(&format!("{bucket}/{key}"));
 
         let outcome = handle(&sink, sample_event()).await;
 
