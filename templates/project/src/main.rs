@@ -20,10 +20,12 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 use {{crateIdent}}::handler;
 {{#if is.dynamodb}}
-use {{crateIdent}}::sink::{DynamoDbSink, required_env};
+use {{crateIdent}}::sink::DynamoDbSink;
+use {{crateIdent}}::sink::required_env;
 {{/if}}
 {{#if is.sqsSink}}
-use {{crateIdent}}::sink::{SqsSink, required_env};
+use {{crateIdent}}::sink::SqsSink;
+use {{crateIdent}}::sink::required_env;
 {{/if}}
 {{#if is.noSink}}
 use {{crateIdent}}::sink::LogSink;

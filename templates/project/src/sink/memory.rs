@@ -43,7 +43,7 @@ impl Sink for MemorySink {
     async fn put<T: Serialize + Sync>(&self, item: &T) -> Result<(), SinkError> {
         let item = serde_json::to_value(item)?;
         if self.failing_id.is_some() && item["id"].as_str() == self.failing_id.as_deref() {
-            return Err("simulated outage: connection refused by 10.0.0.1".into());
+            return Err("simulated outage: connection refused".into());
         }
         self.items.lock().unwrap().push(item);
         Ok(())

@@ -100,8 +100,8 @@ mod tests {
         assert_eq!(
             sink.items(),
             [serde_json::json!({
-                "id": "fast-lambda-uploads-123456789012-us-east-1/incoming/daily report (2026-05-01).csv",
-                "bucket": "fast-lambda-uploads-123456789012-us-east-1",
+                "id": "{{name}}-123456789012-us-east-1/incoming/daily report (2026-05-01).csv",
+                "bucket": "{{name}}-123456789012-us-east-1",
                 "key": "incoming/daily report (2026-05-01).csv",
                 "size": 48213,
                 "etag": "6f5902ac237024bdd0c176cb93063dc4",
@@ -114,7 +114,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_sink_failure_fails_the_invocation() {
-        let bucket = "fast-lambda-uploads-123456789012-us-east-1";
+        let bucket = "{{name}}-123456789012-us-east-1";
         let key = "incoming/daily report (2026-05-01).csv";
         let sink = MemorySink::failing_on(&format!("{bucket}/{key}"));
 
