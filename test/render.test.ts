@@ -64,3 +64,17 @@ describe('renderProject', () => {
     expect(files.get('.gitignore')).toBe('target\n');
   });
 });
+
+describe('the precompiled templates in dist/', () => {
+  it('render exactly what compiling templates/ renders', async () => {
+    // dist/ is what the bins run: built by `npm test` (tsc + scripts/precompile-templates.mjs).
+    const dist = (await import('../dist/scaffold/render.js')) as typeof import('../src/scaffold/render.js');
+    const sources = (await import('../dist/scaffold/template-sources.js')) as typeof import('../src/scaffold/template-sources.js');
+    const { createRequire } = await import('node:module');
+    const bundle = createRequire(import.meta.url)('../dist/templates.precompiled.cjs') as { hash: string };
+    expect(bundle.hash, 'dist/ is stale: run npm run build').toBe(sources.readTemplateSources(dist.TEMPLATES_DIR).hash);
+    for (const spec of ALL_SPECS) {
+      expect(dist.renderProject(spec)).toEqual(renderProject(spec));
+    }
+  });
+});

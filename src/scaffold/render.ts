@@ -2,12 +2,10 @@
  * renderProject: a validated spec in, the project's files out (relative path → contents).
  * Pure apart from reading this package's own templates; it never touches the target directory.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
-import { arch as archRow, costPerMillion, formatDollars, sink as sinkRow } from './catalog.js';
+import { COGNITO_ISSUER, arch as archRow, costPerMillion, formatDollars, sink as sinkRow } from './catalog.js';
 import type { ProjectSpec } from './spec.js';
+import { loadTemplates } from './template-sources.js';
 import { packageVersion } from '../version.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -34,7 +32,12 @@ export function templateContext(spec: ProjectSpec) {
       noSink: sink === 'none',
       arm64: spec.arch === 'arm64',
       x86_64: spec.arch === 'x86_64',
+      iamAuth: spec.auth === 'iam',
+      jwtAuth: spec.auth === 'jwt',
+      publicAuth: spec.auth === 'public',
     },
+    /** With a REST API, JWTs come from a Cognito user pool, named by its issuer URL. */
+    cognito: cognitoPool(spec),
     sinkEnv: sinkRow(sink).env,
     /** SQS wants a source queue's visibility timeout at 6 × the function's timeout, at least. */
     visibilityTimeout: 6 * spec.timeout,
@@ -46,31 +49,9 @@ export function templateContext(spec: ProjectSpec) {
   };
 }
 
-function listFiles(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-}
-
-const toPosix = (path: string) => path.split(sep).join('/');
-
-function engineWithPartials(templatesDir: string): typeof Handlebars {
-  const engine = Handlebars.create();
-  const partialsDir = join(templatesDir, 'partials');
-  for (const file of listFiles(partialsDir)) {
-    if (!file.endsWith('.hbs')) continue;
-    const name = toPosix(relative(partialsDir, file)).slice(0, -'.hbs'.length);
-    engine.registerPartial(name, readFileSync(file, 'utf8'));
-  }
-  return engine;
+function cognitoPool(spec: ProjectSpec): { region: string; poolId: string } {
+  const match = spec.auth === 'jwt' && spec.api === 'rest' ? COGNITO_ISSUER.exec(spec.jwtIssuer) : null;
+  return { region: match?.[1] ?? '', poolId: match?.[2] ?? '' };
 }
 
 /** The template layers a spec draws on, in order. */
@@ -79,29 +60,26 @@ export function layersFor(spec: ProjectSpec): string[] {
 }
 
 export function renderProject(spec: ProjectSpec, templatesDir = TEMPLATES_DIR): Map<string, string> {
-  const engine = engineWithPartials(templatesDir);
+  const { templates } = loadTemplates(templatesDir);
   const context = templateContext(spec);
   const files = new Map<string, string>();
   const origin = new Map<string, string>();
 
   for (const layer of layersFor(spec)) {
-    const layerDir = join(templatesDir, layer);
-    for (const file of listFiles(layerDir)) {
-      const rel = toPosix(relative(layerDir, file));
+    for (const [path, template] of templates) {
+      if (!path.startsWith(`${layer}/`)) continue;
+      const rel = path.slice(layer.length + 1);
       const base = rel.split('/').at(-1)!;
       const target = base in RENAMES ? rel.slice(0, -base.length) + RENAMES[base] : rel;
       if (origin.has(target)) {
         throw new Error(`templates: ${target} comes from both ${origin.get(target)} and ${layer}`);
       }
-      let contents: string;
       try {
-        const template = engine.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true });
-        contents = template(context);
+        files.set(target, template(context));
       } catch (error) {
-        throw new Error(`templates/${layer}/${rel}: ${(error as Error).message}`);
+        throw new Error(`templates/${path}: ${(error as Error).message}`);
       }
       origin.set(target, layer);
-      files.set(target, contents);
     }
   }
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));

@@ -1,0 +1,75 @@
+/**
+ * Reading templates/ and turning it into Handlebars template functions, either from the
+ * precompiled bundle that `npm run build` writes (fast: the runtime alone, no parsing) or by
+ * compiling the sources (for development, and for template folders given in tests).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative, sep } from 'node:path';
+import type { HelperDelegate, TemplateDelegate } from 'handlebars';
+
+export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
+
+const require = createRequire(import.meta.url);
+const BUNDLE = '../templates.precompiled.cjs';
+
+/** Every template file below `dir` (posix path relative to it → source), and a hash of them all. */
+export function readTemplateSources(dir: string): { files: Map<string, string>; hash: string } {
+  const files = new Map<string, string>();
+  const hash = createHash('sha256');
+  const paths = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
+    .filter((path) => path.includes('/'))
+    .sort();
+  for (const path of paths) {
+    const source = readFileSync(join(dir, path), 'utf8');
+    files.set(path, source);
+    hash.update(`${path}\0${source}\0`);
+  }
+  return { files, hash: hash.digest('hex') };
+}
+
+export interface CompiledTemplates {
+  /** Template path (e.g. `project/Cargo.toml`, `partials/sam/events.hbs`) → its function. */
+  templates: Map<string, TemplateDelegate>;
+  partials: Record<string, TemplateDelegate>;
+}
+
+interface HandlebarsLike {
+  create(): HandlebarsLike;
+  template(spec: unknown): TemplateDelegate;
+  compile(source: string, options: object): TemplateDelegate;
+  registerPartial(name: string, partial: TemplateDelegate): void;
+  registerHelper(name: string, helper: HelperDelegate): void;
+}
+
+const partialName = (path: string) => path.slice('partials/'.length, -'.hbs'.length);
+const isPartial = (path: string) => path.startsWith('partials/') && path.endsWith('.hbs');
+
+export function loadTemplates(dir: string): CompiledTemplates {
+  const { files, hash } = readTemplateSources(dir);
+  let bundle: { hash: string; templates: Record<string, unknown> } | undefined;
+  try {
+    bundle = require(BUNDLE);
+  } catch {
+    bundle = undefined;
+  }
+  const precompiled = bundle?.hash === hash ? bundle.templates : undefined;
+  const engine = (precompiled ? require('handlebars/runtime') : require('handlebars')) as { default?: HandlebarsLike } & HandlebarsLike;
+  const handlebars = (engine.default ?? engine).create();
+
+  const templates = new Map<string, TemplateDelegate>();
+  const partials: Record<string, TemplateDelegate> = {};
+  for (const [path, source] of files) {
+    const fn = precompiled ? handlebars.template(precompiled[path]) : handlebars.compile(source, COMPILE_OPTIONS);
+    if (isPartial(path)) {
+      partials[partialName(path)] = fn;
+      handlebars.registerPartial(partialName(path), fn);
+    } else {
+      templates.set(path, fn);
+    }
+  }
+  return { templates, partials };
+}
