@@ -39,7 +39,28 @@ describe('create-fast-lambda with flags', () => {
     const cwd = await tempDir();
     const result = await runBin(CREATE_BIN, ['my-fn', '--yes'], cwd);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('Created my-fn in ./my-fn: HTTP API → DynamoDB, arm64, 512 MB, 10 s.');
+    expect(result.stdout).toContain('Created my-fn in ./my-fn: HTTP API (IAM) → DynamoDB, arm64, 512 MB, 10 s.');
+  });
+
+  it('warns on stderr when the API is public, and says so in the generated README', async () => {
+    const cwd = await tempDir();
+    const result = await runBin(CREATE_BIN, ['open-api', '--auth', 'public', '--yes'], cwd);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('HTTP API (public) → DynamoDB');
+    expect(result.stderr.trim()).toMatch(/^warning: the API is public: anyone on the internet can call POST \/items/);
+    expect(await readFile(join(cwd, 'open-api/README.md'), 'utf8')).toMatch(/public/i);
+  });
+
+  it('takes a JWT issuer and audience', async () => {
+    const cwd = await tempDir();
+    const args = ['jwt-api', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'web-client', '--log-retention', '30', '--yes'];
+    const result = await runBin(CREATE_BIN, args, cwd);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const template = await readFile(join(cwd, 'jwt-api/template.yaml'), 'utf8');
+    expect(template).toContain('https://idp.example.com/');
+    expect(template).toContain('web-client');
+    expect(template).toContain('RetentionInDays: 30');
   });
 
   it('works in the shape npm create passes it', async () => {
@@ -87,6 +108,7 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
     ['a name with an underscore', ['--name', 'a_b', '--yes'], 2, /not "_"/],
     ['a name ending in a dash', ['--name', 'ab-', '--yes'], 2, /must not end with a dash/],
     ['a long name with the S3 trigger', ['--name', 'a'.repeat(36), '--trigger', 's3', '--yes'], 2, /at most 35 characters with the S3 trigger/],
+    ['a name that shadows a dependency', ['--name', 'serde', '--yes'], 2, /Invalid --name "serde": is taken/],
     ['a directory name that is no project name', ['My_Dir', '--yes'], 2, /Invalid --name "My_Dir"/],
     ['memory 127', ['x', '--memory', '127', '--yes'], 2, /Invalid --memory "127": must be a whole number of MB from 128 to 10240/],
     ['memory 10241', ['x', '--memory', '10241', '--yes'], 2, /Invalid --memory "10241"/],
@@ -100,9 +122,19 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
     ['a REST API timeout of 30', ['x', '--api', 'rest', '--timeout', '30', '--yes'], 2, /must be at most 29 for REST APIs/],
     ['an HTTP API timeout of 31', ['x', '--api', 'http', '--timeout', '31', '--yes'], 2, /must be at most 30 for HTTP APIs/],
     ['--api with a batch trigger', ['x', '--trigger', 'sqs', '--api', 'rest', '--yes'], 2, /--api applies only to the API trigger/],
+    ['--auth jwt without an issuer', ['x', '--auth', 'jwt', '--jwt-audience', 'web', '--yes'], 2, /--auth jwt needs --jwt-issuer\./],
+    ['--auth jwt without anything', ['x', '--auth', 'jwt', '--yes'], 2, /--auth jwt needs --jwt-issuer and --jwt-audience\./],
+    ['an issuer that is not https', ['x', '--auth', 'jwt', '--jwt-issuer', 'http://idp.example.com/', '--jwt-audience', 'web', '--yes'], 2, /Invalid --jwt-issuer "http:\/\/idp.example.com\/": must be an https URL/],
+    ['an issuer that is no URL', ['x', '--auth', 'jwt', '--jwt-issuer', 'idp.example.com', '--jwt-audience', 'web', '--yes'], 2, /Invalid --jwt-issuer "idp.example.com": must be the https URL/],
+    ['an empty audience', ['x', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', ' ', '--yes'], 2, /Invalid --jwt-audience " ": must not be empty/],
+    ['a non-Cognito issuer with a REST API', ['x', '--api', 'rest', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'web', '--yes'], 2, /must be a Cognito user pool/],
+    ['an unknown auth', ['x', '--auth', 'apikey', '--yes'], 2, /Invalid --auth "apikey": choose iam, jwt or public/],
+    ['--auth with a batch trigger', ['x', '--trigger', 's3', '--auth', 'public', '--yes'], 2, /--auth applies only to the API trigger/],
+    ['--jwt-issuer without --auth jwt', ['x', '--jwt-issuer', 'https://idp.example.com/', '--yes'], 2, /--jwt-issuer applies only with --auth jwt/],
+    ['log retention 13', ['x', '--log-retention', '13', '--yes'], 2, /Invalid --log-retention "13": CloudWatch keeps logs for 1, 3, 5, 7, 14, 30/],
     ['an unknown flag', ['x', '--colour', 'blue'], 2, /unknown option '--colour'\. See create-fast-lambda --help\./],
     ['two directories', ['a', 'b', '--yes'], 2, /expected at most one directory, got 2/],
-    ['no TTY without --yes', ['x', '--trigger', 'api'], 2, /no terminal to ask on, and no answer for --api, --sink, --arch, --memory, --timeout\. Pass them, or --yes/],
+    ['no TTY without --yes', ['x', '--trigger', 'api'], 2, /no terminal to ask on, and no answer for --api, --auth, --sink, --arch, --memory, --timeout\. Pass them, or --yes/],
   ];
 
   it.each(cases)('%s', async (_label, args, exitCode, message) => {
@@ -186,6 +218,8 @@ describe('create-fast-lambda at a terminal', () => {
     t.type(KEY.enter); // API
     await t.waitFor('Which API Gateway flavour?');
     t.type(KEY.down + KEY.enter); // REST API
+    await t.waitFor('Who may call the API?');
+    t.type(KEY.enter); // IAM-signed requests
     await t.waitFor('Where do results go?');
     t.type(KEY.enter);
     await t.waitFor('Architecture');

@@ -30,6 +30,10 @@ describe('the spec validator', () => {
     ['a_b', 'may only hold lowercase letters, digits and dashes, not "_" (it names the crate and the stack)'],
     ['ab-', 'must not end with a dash'],
     ['a'.repeat(65), 'must be at most 64 characters (it has 65)'],
+    ['tokio', 'is taken: Rust or the generated project already uses a crate or keyword of that name'],
+    ['aws-config', 'is taken: Rust or the generated project already uses a crate or keyword of that name'],
+    ['fn', 'is taken: Rust or the generated project already uses a crate or keyword of that name'],
+    ['tokio-orders', undefined],
   ])('name %j → %j', (name, problem) => {
     expect(nameProblem(name)).toBe(problem);
   });
@@ -54,16 +58,20 @@ describe('the spec validator', () => {
   });
 
   it('fills defaults that depend on the trigger', () => {
+    const none = { auth: 'none', jwtIssuer: '', jwtAudience: '', logRetention: 14 };
     expect(resolveSpec({ name: 'a', trigger: 'kinesis' })).toEqual({
-      name: 'a', trigger: 'kinesis', api: 'none', sink: 'sqs', arch: 'arm64', memory: 512, timeout: 30,
+      name: 'a', trigger: 'kinesis', api: 'none', sink: 'sqs', arch: 'arm64', memory: 512, timeout: 30, ...none,
     });
     expect(resolveSpec({ name: 'a' })).toEqual({
-      name: 'a', trigger: 'api', api: 'http', sink: 'dynamodb', arch: 'arm64', memory: 512, timeout: 10,
+      name: 'a', trigger: 'api', api: 'http', sink: 'dynamodb', arch: 'arm64', memory: 512, timeout: 10, ...none, auth: 'iam',
     });
   });
 
   it('names the flags a non-interactive run lacks', () => {
-    expect(missingFlags({ name: 'a', trigger: 'api' })).toEqual(['--api', '--sink', '--arch', '--memory', '--timeout']);
+    expect(missingFlags({ name: 'a', trigger: 'api' })).toEqual(['--api', '--auth', '--sink', '--arch', '--memory', '--timeout']);
+    expect(missingFlags({ name: 'a', trigger: 'api', auth: 'jwt' })).toEqual([
+      '--api', '--jwt-issuer', '--jwt-audience', '--sink', '--arch', '--memory', '--timeout',
+    ]);
     expect(missingFlags({ name: 'a', trigger: 's3', sink: 'none', arch: 'arm64', memory: '128', timeout: '3' })).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import kleur from 'kleur';
 import {
   APIS,
   ARCHS,
+  AUTHS,
   DEFAULT_MEMORY,
   DEFAULT_NAME,
   MEMORY_CHOICES,
@@ -16,12 +17,15 @@ import {
   memoryHint,
   type ApiId,
   type ArchId,
+  type AuthId,
   type SinkId,
   type TriggerId,
 } from '../scaffold/catalog.js';
 import {
   defaultSink,
   defaultTimeout,
+  jwtAudienceProblem,
+  jwtIssuerProblem,
   memoryProblem,
   nameProblem,
   resolveSpec,
@@ -31,7 +35,7 @@ import {
 } from '../scaffold/spec.js';
 import { inspectTarget, targetProblem, writeProject } from '../scaffold/write.js';
 import { renderProject } from '../scaffold/render.js';
-import { describeSpec, displayDir, nextSteps } from './create.js';
+import { PUBLIC_API_WARNING, describeSpec, displayDir, nextSteps } from './create.js';
 import { CancelledError, EXIT } from './errors.js';
 
 function answered<T>(value: T): Exclude<T, symbol> {
@@ -90,7 +94,7 @@ async function settleDirectory(dir: string): Promise<string> {
 
 export async function createInteractively(raw: RawAnswers, dirArg: string | undefined): Promise<number> {
   // Flags given alongside the prompts are checked first, so a typo fails before any question.
-  resolveSpec({ ...raw, name: raw.name ?? DEFAULT_NAME });
+  resolveSpec({ ...raw, name: raw.name ?? DEFAULT_NAME }, { partial: true });
 
   p.intro(kleur.bold(' create-fast-lambda '));
   let dir = dirArg === undefined ? undefined : await settleDirectory(dirArg);
@@ -120,6 +124,36 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
           options: APIS.map((a) => ({ value: a.id, label: a.label, hint: a.hint })),
         }),
       );
+  }
+
+  let auth: AuthId | undefined;
+  let jwtIssuer = raw.jwtIssuer;
+  let jwtAudience = raw.jwtAudience;
+  if (trigger === 'api') {
+    auth =
+      (raw.auth as AuthId | undefined) ??
+      answered(
+        await p.select<AuthId>({
+          message: 'Who may call the API?',
+          options: AUTHS.map((a) => ({ value: a.id, label: a.label, hint: a.hint })),
+        }),
+      );
+    if (auth === 'jwt') {
+      jwtIssuer ??= answered(
+        await p.text({
+          message: 'JWT issuer URL',
+          placeholder: api === 'rest' ? 'https://cognito-idp.<region>.amazonaws.com/<pool id>' : 'https://example.auth0.com/',
+          validate: (v) => jwtIssuerProblem(v ?? '', api),
+        }),
+      ).trim();
+      jwtAudience ??= answered(
+        await p.text({
+          message: 'JWT audience (the client id or API identifier tokens are issued for)',
+          validate: (v) => jwtAudienceProblem(v ?? ''),
+        }),
+      ).trim();
+    }
+    if (auth === 'public') p.log.warn(PUBLIC_API_WARNING);
   }
 
   const sink =
@@ -156,7 +190,19 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
     ) ||
       timeoutDefault);
 
-  const spec = resolveSpec({ name, trigger, api: trigger === 'api' ? api : undefined, sink, arch, memory, timeout });
+  const spec = resolveSpec({
+    ...raw,
+    name,
+    trigger,
+    api: trigger === 'api' ? api : undefined,
+    auth,
+    jwtIssuer,
+    jwtAudience,
+    sink,
+    arch,
+    memory,
+    timeout,
+  });
   dir = await settleDirectory(dir ?? spec.name);
 
   p.note(summary(spec, dir), 'Project');

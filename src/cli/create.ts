@@ -8,7 +8,10 @@ import { EXIT, UserError, runMain, usageError } from './errors.js';
 import {
   APIS,
   ARCHS,
+  AUTHS,
+  DEFAULT_LOG_RETENTION,
   DEFAULT_MEMORY,
+  LOG_RETENTION_DAYS,
   MEMORY_RANGE,
   SINKS,
   TIMEOUT_RANGE,
@@ -26,10 +29,14 @@ const OPTIONS = {
   name: { type: 'string' },
   trigger: { type: 'string' },
   api: { type: 'string' },
+  auth: { type: 'string' },
+  'jwt-issuer': { type: 'string' },
+  'jwt-audience': { type: 'string' },
   sink: { type: 'string' },
   arch: { type: 'string' },
   memory: { type: 'string' },
   timeout: { type: 'string' },
+  'log-retention': { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -50,12 +57,18 @@ Options:
                          lowercase letters, digits and dashes, starting with a letter, ≤ 64
   --trigger <trigger>    ${list(TRIGGERS)} (default: api)
   --api <api>            ${list(APIS)}: the API flavour, with --trigger api (default: http)
+  --auth <auth>          ${list(AUTHS)}: who may call the API (default: iam)
+  --jwt-issuer <url>     with --auth jwt: the token issuer's https URL
+                         (a Cognito user pool's with --api rest)
+  --jwt-audience <aud>   with --auth jwt: the audience (client id) tokens must carry
   --sink <sink>          ${list(SINKS)}: where results go
                          (default: dynamodb; sqs for kinesis)
   --arch <arch>          ${list(ARCHS)} (default: arm64)
   --memory <MB>          ${MEMORY_RANGE.min}-${MEMORY_RANGE.max} (default: ${DEFAULT_MEMORY})
   --timeout <seconds>    ${TIMEOUT_RANGE.min}-${TIMEOUT_RANGE.max}; at most 30 for an HTTP API, 29 for a REST API
                          (default: 10 for api, 30 for the others)
+  --log-retention <days> how long CloudWatch keeps the logs: ${LOG_RETENTION_DAYS.slice(0, 8).join(', ')}, …, ${LOG_RETENTION_DAYS.at(-1)}
+                         (default: ${DEFAULT_LOG_RETENTION})
   -y, --yes              take the defaults for anything not given; never prompt
   -h, --help             show this help
   -v, --version          show the version
@@ -90,10 +103,14 @@ export async function main(argv: string[]): Promise<number> {
     name: values.name,
     trigger: values.trigger,
     api: values.api,
+    auth: values.auth,
+    jwtIssuer: values['jwt-issuer'],
+    jwtAudience: values['jwt-audience'],
     sink: values.sink,
     arch: values.arch,
     memory: values.memory,
     timeout: values.timeout,
+    logRetention: values['log-retention'],
   };
   const yes = values.yes ?? false;
 
@@ -128,6 +145,7 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
   const { renderProject } = await import('../scaffold/render.js');
   await writeProject(dir, renderProject(spec));
   process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${describeSpec(spec)}.\n\n${nextSteps(spec, dir)}`);
+  if (spec.auth === 'public') process.stderr.write(`warning: ${PUBLIC_API_WARNING}\n`);
   return EXIT.ok;
 }
 
@@ -137,9 +155,12 @@ export function displayDir(dir: string): string {
   return rel.startsWith('..') ? resolve(dir) : `./${rel}`;
 }
 
+export const PUBLIC_API_WARNING =
+  'the API is public: anyone on the internet can call POST /items and write to your stack. Throttling limits the damage, not the access; choose --auth iam or jwt before real data flows.';
+
 /** "HTTP API → DynamoDB, arm64, 512 MB, 10 s" */
 export function describeSpec(spec: ProjectSpec): string {
-  const trigger = spec.api === 'none' ? triggerRow(spec.trigger).short : apiRow(spec.api).label;
+  const trigger = spec.api === 'none' ? triggerRow(spec.trigger).short : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
   return `${trigger} → ${sinkRow(spec.sink).short}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
 }
 

@@ -44,6 +44,25 @@ export const APIS = [
   { id: 'rest', label: 'REST API', hint: 'API keys, usage plans, request validation', maxTimeout: 29 },
 ] as const;
 
+/** Who may call an API. Never public by default: a scaffold's defaults become production. */
+export const AUTHS = [
+  { id: 'iam', label: 'IAM-signed requests', hint: 'AWS_IAM: callers sign with SigV4 and need execute-api:Invoke' },
+  { id: 'jwt', label: 'JWT', hint: 'tokens from your identity provider (issuer URL + audience)' },
+  { id: 'public', label: 'Public', hint: 'anyone on the internet can call it' },
+] as const;
+
+/**
+ * A REST API has no generic JWT authorizer; it checks tokens of a Cognito user pool, whose
+ * issuer URL names the region and the pool.
+ */
+export const COGNITO_ISSUER = /^https:\/\/cognito-idp\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9-]+_[0-9A-Za-z]+)$/;
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+export const DEFAULT_LOG_RETENTION = 14;
+
 export const SINKS = [
   { id: 'dynamodb', label: 'DynamoDB table', short: 'DynamoDB', hint: 'put_item per result', env: 'TABLE_NAME' },
   { id: 'sqs', label: 'SQS queue', short: 'SQS', hint: 'one message per result', env: 'QUEUE_URL' },
@@ -86,6 +105,20 @@ export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
  * characters, 12 go to the account id, up to 14 to the region and 2 to the dashes.
  */
 export const S3_MAX_NAME_LENGTH = 35;
+/**
+ * Names Cargo refuses or that would shadow a crate the generated code uses: Rust keywords, the
+ * standard crates and the generated project's dependencies (compared with dashes as '_').
+ */
+export const RESERVED_CRATE_NAMES = new Set([
+  ...['as', 'async', 'await', 'break', 'const', 'continue', 'crate', 'dyn', 'else', 'enum', 'extern', 'false', 'fn'],
+  ...['for', 'gen', 'if', 'impl', 'in', 'let', 'loop', 'match', 'mod', 'move', 'mut', 'pub', 'ref', 'return', 'self'],
+  ...['static', 'struct', 'super', 'trait', 'true', 'try', 'type', 'unsafe', 'use', 'where', 'while', 'abstract'],
+  ...['become', 'box', 'do', 'final', 'macro', 'override', 'priv', 'typeof', 'unsized', 'virtual', 'yield'],
+  ...['std', 'core', 'alloc', 'test', 'proc_macro'],
+  ...['lambda_runtime', 'lambda_http', 'aws_lambda_events', 'aws_config', 'aws_sdk_dynamodb', 'aws_sdk_sqs'],
+  ...['tokio', 'serde', 'serde_json', 'tracing', 'futures_util', 'percent_encoding'],
+]);
+
 /** Bucket-name prefixes S3 keeps for itself. */
 export const S3_RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'] as const;
 
@@ -93,6 +126,7 @@ export type TriggerId = (typeof TRIGGERS)[number]['id'];
 export type ApiId = (typeof APIS)[number]['id'];
 export type SinkId = (typeof SINKS)[number]['id'];
 export type ArchId = (typeof ARCHS)[number]['id'];
+export type AuthId = (typeof AUTHS)[number]['id'];
 
 export type Trigger = (typeof TRIGGERS)[number];
 export type Api = (typeof APIS)[number];

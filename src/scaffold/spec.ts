@@ -6,9 +6,14 @@ import { usageError } from '../cli/errors.js';
 import {
   APIS,
   ARCHS,
+  AUTHS,
+  COGNITO_ISSUER,
+  DEFAULT_LOG_RETENTION,
   DEFAULT_MEMORY,
+  LOG_RETENTION_DAYS,
   MEMORY_RANGE,
   NAME_PATTERN,
+  RESERVED_CRATE_NAMES,
   S3_MAX_NAME_LENGTH,
   S3_RESERVED_PREFIXES,
   SINKS,
@@ -18,6 +23,7 @@ import {
   trigger as triggerRow,
   type ApiId,
   type ArchId,
+  type AuthId,
   type SinkId,
   type TriggerId,
 } from './catalog.js';
@@ -27,18 +33,30 @@ export interface ProjectSpec {
   trigger: TriggerId;
   /** 'none' unless the trigger is 'api'. */
   api: ApiId | 'none';
+  /** Who may call the API; 'none' unless the trigger is 'api'. */
+  auth: AuthId | 'none';
+  /** The JWT issuer URL and audience; '' unless auth is 'jwt'. */
+  jwtIssuer: string;
+  jwtAudience: string;
   sink: SinkId;
   arch: ArchId;
   memory: number;
   timeout: number;
+  /** Days CloudWatch keeps the function's (and the API's access) logs. */
+  logRetention: number;
 }
 
 /** Answers as typed on the command line or at a prompt, not yet checked. */
 export type RawAnswers = { [K in keyof ProjectSpec]?: string };
 
 /** The order of the questions, and the flag that answers each. */
-export const FIELDS = ['name', 'trigger', 'api', 'sink', 'arch', 'memory', 'timeout'] as const;
+export const FIELDS = [
+  'name', 'trigger', 'api', 'auth', 'jwtIssuer', 'jwtAudience', 'sink', 'arch', 'memory', 'timeout', 'logRetention',
+] as const;
 export type Field = (typeof FIELDS)[number];
+
+/** `jwtIssuer` → `--jwt-issuer` */
+export const flagOf = (field: Field): string => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const ids = (rows: readonly { id: string }[]) => rows.map((r) => r.id);
 
@@ -56,6 +74,9 @@ export function nameProblem(name: string, trigger?: TriggerId): string | undefin
   }
   if (!NAME_PATTERN.test(name)) return 'must start with a lowercase letter';
   if (name.endsWith('-')) return 'must not end with a dash';
+  if (RESERVED_CRATE_NAMES.has(name.replaceAll('-', '_'))) {
+    return 'is taken: Rust or the generated project already uses a crate or keyword of that name';
+  }
   const reserved = S3_RESERVED_PREFIXES.find((prefix) => name.startsWith(prefix));
   if (trigger === 's3' && reserved) {
     return `must not start with "${reserved}" with the S3 trigger (S3 reserves it, and the bucket name starts with the project name)`;
@@ -93,11 +114,39 @@ export function timeoutProblem(raw: string, trigger: TriggerId, api: ApiId | 'no
   return undefined;
 }
 
+export function jwtIssuerProblem(raw: string, api: ApiId | 'none'): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return 'must be the https URL of the token issuer, e.g. https://example.auth0.com/';
+  }
+  if (url.protocol !== 'https:') return 'must be an https URL';
+  if (url.search || url.hash || url.username) return 'must be a plain https URL, without query, fragment or credentials';
+  if (api === 'rest' && !COGNITO_ISSUER.test(raw.trim())) {
+    return 'must be a Cognito user pool (https://cognito-idp.<region>.amazonaws.com/<pool id>) with a REST API, which has no generic JWT authorizer; choose --api http for other issuers';
+  }
+  return undefined;
+}
+
+export function jwtAudienceProblem(raw: string): string | undefined {
+  if (raw.trim() === '') return 'must not be empty: it is the client id or API identifier your tokens are issued for';
+  if (/[\s,]/.test(raw.trim())) return 'must be one audience, without spaces or commas';
+  return undefined;
+}
+
+export function logRetentionProblem(raw: string): string | undefined {
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(Number(raw)) || !WHOLE_NUMBER.test(raw.trim())) {
+    return `CloudWatch keeps logs for ${oneOf(LOG_RETENTION_DAYS.map(String))} days`;
+  }
+  return undefined;
+}
+
 export const defaultTimeout = (trigger: TriggerId): number => triggerRow(trigger).defaultTimeout;
 export const defaultSink = (trigger: TriggerId): SinkId => triggerRow(trigger).defaultSink;
 
 function invalid(field: Field, raw: string, problem: string) {
-  return usageError(`Invalid --${field} "${raw}": ${problem}.`);
+  return usageError(`Invalid ${flagOf(field)} "${raw}": ${problem}.`);
 }
 
 function choice<T extends string>(field: Field, raw: string, allowed: readonly { id: string }[]): T {
@@ -107,9 +156,10 @@ function choice<T extends string>(field: Field, raw: string, allowed: readonly {
 
 /**
  * Checks every given answer and fills each missing one with its default. Throws a usage error
- * (exit 2) that names the flag of the first bad answer.
+ * (exit 2) that names the flag of the first bad answer. `partial` checks only what is given,
+ * before the prompts ask for the rest.
  */
-export function resolveSpec(raw: RawAnswers): ProjectSpec {
+export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}): ProjectSpec {
   const trigger = raw.trigger === undefined ? 'api' : choice<TriggerId>('trigger', raw.trigger, TRIGGERS);
 
   let api: ApiId | 'none' = 'none';
@@ -117,6 +167,28 @@ export function resolveSpec(raw: RawAnswers): ProjectSpec {
     api = raw.api === undefined ? 'http' : choice<ApiId>('api', raw.api, APIS);
   } else if (raw.api !== undefined) {
     throw usageError(`--api applies only to the API trigger (the trigger is ${trigger}).`);
+  }
+
+  let auth: AuthId | 'none' = 'none';
+  if (trigger === 'api') {
+    auth = raw.auth === undefined ? 'iam' : choice<AuthId>('auth', raw.auth, AUTHS);
+  } else if (raw.auth !== undefined) {
+    throw usageError(`--auth applies only to the API trigger (the trigger is ${trigger}).`);
+  }
+  let jwtIssuer = '';
+  let jwtAudience = '';
+  if (auth === 'jwt') {
+    const missing = (['jwtIssuer', 'jwtAudience'] as const).filter((f) => raw[f] === undefined).map(flagOf);
+    if (missing.length > 0 && !options.partial) throw usageError(`--auth jwt needs ${missing.join(' and ')}.`);
+    jwtIssuer = raw.jwtIssuer?.trim() ?? '';
+    jwtAudience = raw.jwtAudience?.trim() ?? '';
+    const issuerIssue = raw.jwtIssuer === undefined ? undefined : jwtIssuerProblem(raw.jwtIssuer, api);
+    if (issuerIssue) throw invalid('jwtIssuer', raw.jwtIssuer!, issuerIssue);
+    const audienceIssue = raw.jwtAudience === undefined ? undefined : jwtAudienceProblem(raw.jwtAudience);
+    if (audienceIssue) throw invalid('jwtAudience', raw.jwtAudience!, audienceIssue);
+  } else {
+    const stray = (['jwtIssuer', 'jwtAudience'] as const).find((f) => raw[f] !== undefined);
+    if (stray) throw usageError(`${flagOf(stray)} applies only with --auth jwt.`);
   }
 
   const name = raw.name ?? '';
@@ -134,11 +206,27 @@ export function resolveSpec(raw: RawAnswers): ProjectSpec {
   const timeoutIssue = timeoutProblem(timeoutRaw, trigger, api);
   if (timeoutIssue) throw invalid('timeout', timeoutRaw, timeoutIssue);
 
-  return { name, trigger, api, sink, arch, memory: Number(memoryRaw), timeout: Number(timeoutRaw) };
+  const retentionRaw = raw.logRetention ?? String(DEFAULT_LOG_RETENTION);
+  const retentionIssue = logRetentionProblem(retentionRaw);
+  if (retentionIssue) throw invalid('logRetention', retentionRaw, retentionIssue);
+
+  return {
+    name, trigger, api, auth, jwtIssuer, jwtAudience, sink, arch,
+    memory: Number(memoryRaw), timeout: Number(timeoutRaw), logRetention: Number(retentionRaw),
+  };
 }
 
 /** The flags a non-interactive run lacks, when it must not fall back to defaults. */
 export function missingFlags(raw: RawAnswers): string[] {
-  const needed: Field[] = ['name', 'trigger', ...(raw.trigger === 'api' ? (['api'] as const) : []), 'sink', 'arch', 'memory', 'timeout'];
-  return needed.filter((field) => raw[field] === undefined).map((field) => `--${field}`);
+  const needed: Field[] = [
+    'name',
+    'trigger',
+    ...(raw.trigger === 'api' ? (['api', 'auth'] as const) : []),
+    ...(raw.auth === 'jwt' ? (['jwtIssuer', 'jwtAudience'] as const) : []),
+    'sink',
+    'arch',
+    'memory',
+    'timeout',
+  ];
+  return needed.filter((field) => raw[field] === undefined).map(flagOf);
 }
