@@ -1,7 +1,9 @@
 /**
- * The generated Rust crate, for every trigger (both API flavours) × sink on x86_64: rendered and
- * written like the CLI does, then `cargo fmt --check`, `cargo clippy --all-targets -D warnings`
- * and `cargo test`. arm64 changes only template.yaml and build flags, not the Rust code.
+ * The generated Rust crate, for every trigger (both API flavours) × sink on x86_64, and for every
+ * API flavour × auth mode: rendered and written like the CLI does, then `cargo fmt --check`,
+ * `cargo clippy --all-targets -D warnings` and `cargo test`. arm64 changes only template.yaml and
+ * build flags, not the Rust code. Auth only changes the API handler, so the auth modes other than
+ * the default run with one sink rather than with every sink.
  *
  * All projects share one CARGO_TARGET_DIR (.cache/cargo-target), so the dependencies compile
  * once, on the first project, and every later project only compiles its own crate.
@@ -13,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderProject } from '../src/scaffold/render.js';
-import type { ProjectSpec } from '../src/scaffold/spec.js';
+import { APIS, AUTHS } from '../src/scaffold/catalog.js';
+import { resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
 import { writeProject } from '../src/scaffold/write.js';
 import { ALL_SPECS } from './support/specs.js';
 
@@ -32,11 +35,36 @@ const CARGO_ENV = {
 /** The first project compiles every dependency twice (clippy's check + the test build). */
 const COLD_BUILD_TIMEOUT = 20 * 60_000;
 
-const SPECS: ProjectSpec[] = ALL_SPECS.filter((spec) => spec.arch === 'x86_64');
+/** A JWT issuer each API flavour accepts: a REST API's authorizer takes Cognito user pools only. */
+const JWT_ISSUER = {
+  http: 'https://example.auth0.com/',
+  rest: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123',
+} as const;
+
+/** Every trigger × sink with the default auth (IAM for an API)… */
+const SINK_SPECS = ALL_SPECS.filter((spec) => spec.arch === 'x86_64');
+const DEFAULT_AUTH = SINK_SPECS.find((spec) => spec.trigger === 'api')!.auth;
+
+/** …and every API flavour × other auth mode, with no sink. */
+const AUTH_SPECS: ProjectSpec[] = APIS.flatMap(({ id: api }) =>
+  AUTHS.filter(({ id }) => id !== DEFAULT_AUTH).map(({ id: auth }) =>
+    resolveSpec({
+      name: `fn-api-${api}-${auth}-none`,
+      trigger: 'api',
+      api,
+      auth,
+      ...(auth === 'jwt' ? { jwtIssuer: JWT_ISSUER[api], jwtAudience: 'client-123' } : {}),
+      sink: 'none',
+      arch: 'x86_64',
+    }),
+  ),
+);
+
+const SPECS: ProjectSpec[] = [...SINK_SPECS, ...AUTH_SPECS];
 
 const SDK_CRATE = { dynamodb: 'aws-sdk-dynamodb', sqs: 'aws-sdk-sqs', none: undefined } as const;
 
-const label = (s: ProjectSpec) => `${s.trigger}${s.api === 'none' ? '' : ` (${s.api})`} → ${s.sink}`;
+const label = (s: ProjectSpec) => `${s.trigger}${s.api === 'none' ? '' : ` (${s.api}, ${s.auth})`} → ${s.sink}`;
 
 async function cargo(dir: string, args: string[]) {
   const result = await execa('cargo', args, { cwd: dir, env: CARGO_ENV, reject: false, all: true });
@@ -53,8 +81,13 @@ describe('generated Rust crate', () => {
   const root = mkdtempSync(join(tmpdir(), 'cfl-rust-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('covers every trigger, API flavour and sink', () => {
-    expect(new Set(SPECS.map(label)).size).toBe(15);
+  it('covers every trigger, API flavour and sink, and every API flavour and auth mode', () => {
+    expect(new Set(SPECS.map(label)).size).toBe(15 + APIS.length * (AUTHS.length - 1));
+    for (const { id: api } of APIS) {
+      for (const { id: auth } of AUTHS) {
+        expect(SPECS.some((s) => s.api === api && s.auth === auth), `${api} × ${auth}`).toBe(true);
+      }
+    }
   });
 
   for (const [i, spec] of SPECS.entries()) {
@@ -70,6 +103,12 @@ describe('generated Rust crate', () => {
         expect(deps).toContain(spec.trigger === 'api' ? 'lambda_http' : 'lambda_runtime');
         expect(deps.includes('aws_lambda_events')).toBe(spec.trigger !== 'api');
         expect(files.get('Cargo.toml')).not.toMatch(/^aws_lambda_events = (?!.*default-features = false)/m);
+      });
+
+      it('reads JWT_AUDIENCE exactly when template.yaml sets it (REST API with JWT auth)', () => {
+        const restJwt = spec.api === 'rest' && spec.auth === 'jwt';
+        expect(files.get('src/main.rs')!.includes('required_env("JWT_AUDIENCE")')).toBe(restJwt);
+        expect(/^\s+JWT_AUDIENCE:/m.test(files.get('template.yaml')!)).toBe(restJwt);
       });
 
       it(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costPerMillion, memoryHint, vcpuShare } from '../src/scaffold/catalog.js';
-import { missingFlags, nameProblem, resolveSpec, timeoutProblem } from '../src/scaffold/spec.js';
+import { jwtAudienceProblem, jwtIssuerProblem, logRetentionProblem, missingFlags, nameProblem, resolveSpec, timeoutProblem } from '../src/scaffold/spec.js';
 
 describe('prices and CPU share', () => {
   it('prices a million 10 ms invocations per architecture', () => {
@@ -55,6 +55,26 @@ describe('the spec validator', () => {
     expect(timeoutProblem('900', 'sqs', 'none')).toBeUndefined();
     expect(timeoutProblem(' 5', 'sqs', 'none')).toBeUndefined();
     expect(timeoutProblem('1e2', 'sqs', 'none')).toMatch(/whole number/);
+  });
+
+  it('takes only JWT issuers and audiences that are safe to write into the template', () => {
+    expect(jwtIssuerProblem('https://example.auth0.com/', 'http')).toBeUndefined();
+    expect(jwtIssuerProblem('https://idp.example.com/a"b', 'http')).toMatch(/quotes/);
+    expect(jwtIssuerProblem('https://idp.example.com/a\\b', 'http')).toBeDefined();
+    expect(jwtIssuerProblem('https://idp.example.com/?x=1', 'http')).toMatch(/without query/);
+    expect(jwtIssuerProblem('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', 'rest')).toBeUndefined();
+    expect(jwtIssuerProblem('https://example.auth0.com/', 'rest')).toMatch(/Cognito user pool/);
+    expect(jwtAudienceProblem('web-client')).toBeUndefined();
+    expect(jwtAudienceProblem('a"b')).toMatch(/quotes/);
+    expect(jwtAudienceProblem('a,b')).toMatch(/commas/);
+    expect(jwtAudienceProblem('')).toMatch(/must not be empty/);
+  });
+
+  it('takes only the retention periods CloudWatch accepts', () => {
+    expect(logRetentionProblem('14')).toBeUndefined();
+    expect(logRetentionProblem('3653')).toBeUndefined();
+    expect(logRetentionProblem('13')).toMatch(/^CloudWatch keeps logs for 1, 3, 5/);
+    expect(logRetentionProblem('14.0')).toBeDefined();
   });
 
   it('fills defaults that depend on the trigger', () => {

@@ -122,6 +122,7 @@ export function jwtIssuerProblem(raw: string, api: ApiId | 'none'): string | und
     return 'must be the https URL of the token issuer, e.g. https://example.auth0.com/';
   }
   if (url.protocol !== 'https:') return 'must be an https URL';
+  if (/["\\\s]/.test(raw.trim())) return 'must not hold quotes, backslashes or spaces';
   if (url.search || url.hash || url.username) return 'must be a plain https URL, without query, fragment or credentials';
   if (api === 'rest' && !COGNITO_ISSUER.test(raw.trim())) {
     return 'must be a Cognito user pool (https://cognito-idp.<region>.amazonaws.com/<pool id>) with a REST API, which has no generic JWT authorizer; choose --api http for other issuers';
@@ -131,7 +132,7 @@ export function jwtIssuerProblem(raw: string, api: ApiId | 'none'): string | und
 
 export function jwtAudienceProblem(raw: string): string | undefined {
   if (raw.trim() === '') return 'must not be empty: it is the client id or API identifier your tokens are issued for';
-  if (/[\s,]/.test(raw.trim())) return 'must be one audience, without spaces or commas';
+  if (/[\s,"\\]/.test(raw.trim())) return 'must be one audience, without spaces, commas, quotes or backslashes';
   return undefined;
 }
 
