@@ -35,6 +35,8 @@ export function templateContext(spec: ProjectSpec) {
       iamAuth: spec.auth === 'iam',
       jwtAuth: spec.auth === 'jwt',
       publicAuth: spec.auth === 'public',
+      /** A REST API's JWT authorizer: Cognito, which leaves the audience check to the function. */
+      cognitoJwt: spec.api === 'rest' && spec.auth === 'jwt',
     },
     /** With a REST API, JWTs come from a Cognito user pool, named by its issuer URL. */
     cognito: cognitoPool(spec),

@@ -3,3 +3,13 @@
 
 pub mod handler;
 pub mod sink;
+{{!-- main.rs reads the sink's name or URL, and a REST API's JWT audience, from the environment. --}}
+{{#if is.noSink}}
+{{#if is.cognitoJwt}}
+
+{{> rust/required-env}}
+{{/if}}
+{{else}}
+
+{{> rust/required-env}}
+{{/if}}

@@ -19,16 +19,19 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 {{/if}}
 
 use {{crateIdent}}::handler;
+{{#if is.noSink}}
+{{#if is.cognitoJwt}}
+use {{crateIdent}}::required_env;
+{{/if}}
+use {{crateIdent}}::sink::LogSink;
+{{else}}
+use {{crateIdent}}::required_env;
+{{/if}}
 {{#if is.dynamodb}}
 use {{crateIdent}}::sink::DynamoDbSink;
-use {{crateIdent}}::sink::required_env;
 {{/if}}
 {{#if is.sqsSink}}
 use {{crateIdent}}::sink::SqsSink;
-use {{crateIdent}}::sink::required_env;
-{{/if}}
-{{#if is.noSink}}
-use {{crateIdent}}::sink::LogSink;
 {{/if}}
 
 #[tokio::main]
@@ -54,12 +57,21 @@ async fn main() -> Result<(), Error> {
 {{#if is.noSink}}
     let sink = LogSink;
 {{/if}}
+{{#if is.cognitoJwt}}
+
+    // API Gateway's Cognito authorizer checks each token's signature, issuer and expiry, but
+    // not which app client it was issued for: the handler compares that with this.
+    let audience = required_env("JWT_AUDIENCE")?;
+{{/if}}
 
     // Each invocation borrows the sink; nothing in the handler outlives the invocation.
     let sink = &sink;
 {{#if is.api}}
+{{#if is.cognitoJwt}}
+    let audience = audience.as_str();
+{{/if}}
     run(service_fn(move |request: Request| async move {
-        handler::handle(sink, request).await
+        handler::handle(sink, {{#if is.cognitoJwt}}audience, {{/if}}request).await
     }))
     .await
 {{/if}}
