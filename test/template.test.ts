@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, type Tags } from 'yaml';
 import { APIS, ARCHS, AUTHS, MEMORY_RANGE, S3_MAX_NAME_LENGTH, SINKS, TIMEOUT_RANGE, TRIGGERS } from '../src/scaffold/catalog.js';
+import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { maxTimeout, resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
 
@@ -64,23 +64,10 @@ const fileStem = (s: ProjectSpec) => `${s.trigger}-${s.api}-${s.auth}-${s.sink}-
 // ---------------------------------------------------------------------------------------------
 // Parsing CloudFormation YAML
 
-/** Short-form intrinsics (`!Ref X`, `!GetAtt X.Arn`, `!Sub [...]`) become their long form. */
-const CFN_TAGS: Tags = ['Ref', 'Condition', 'GetAtt', 'Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join']
-  .concat(['Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or', 'ToJsonString', 'Length'])
-  .flatMap((name) => {
-    const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-    const scalar = (value: string) => (name === 'GetAtt' ? value.split(/\.(.*)/s, 2) : value);
-    return [
-      { tag: `!${name}`, resolve: (value: string) => ({ [key]: scalar(value) }) },
-      { tag: `!${name}`, collection: 'seq' as const, resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }) },
-      { tag: `!${name}`, collection: 'map' as const, resolve: (map: { toJSON(): unknown }) => ({ [key]: map.toJSON() }) },
-    ];
-  });
-
 // The parsed template is untyped data; the assertions below are its schema.
 type Json = any;
 
-const parseTemplate = (text: string): Json => parse(text, { customTags: CFN_TAGS, uniqueKeys: true });
+const parseTemplate = (text: string): Json => parseCfnYaml(text);
 
 const ref = (id: string) => ({ Ref: id });
 const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });

@@ -1,0 +1,109 @@
+/**
+ * The one model of a project that every lambda-kit command reads: its SAM template's Lambda
+ * functions (with Globals applied) and the Cargo package each one builds from.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { parseCfnYaml } from './cfn-yaml.js';
+
+export type Architecture = 'arm64' | 'x86_64';
+
+export interface LambdaFunction {
+  /** The resource's logical id in template.yaml, e.g. `AppFunction`. */
+  logicalId: string;
+  /** Absolute path of the function's code (its CodeUri). */
+  codeDir: string;
+  architecture: Architecture;
+  /** `rust-cargolambda` for the functions this kit builds. */
+  buildMethod: string | undefined;
+  runtime: string | undefined;
+  handler: string | undefined;
+  memorySize: number;
+  timeout: number;
+  /** Environment variables as written: values may be intrinsics such as `{Ref: ResultsTable}`. */
+  environment: Record<string, unknown>;
+}
+
+export interface Project {
+  dir: string;
+  templatePath: string;
+  /** The Cargo package name of the project root, if it has a Cargo.toml. */
+  packageName: string | undefined;
+  functions: LambdaFunction[];
+}
+
+type Json = Record<string, any>;
+
+const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The `name` of Cargo.toml's [package] section: enough TOML for that one key. */
+export function cargoPackageName(cargoToml: string): string | undefined {
+  const section = /^\[package\][^\n]*\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(cargoToml);
+  return section ? /^name\s*=\s*"([^"]+)"/m.exec(section[1]!)?.[1] : undefined;
+}
+
+export function functionsOf(template: Json, dir: string): LambdaFunction[] {
+  const globals: Json = template.Globals?.Function ?? {};
+  return Object.entries((template.Resources ?? {}) as Record<string, Json>)
+    .filter(([, resource]) => FUNCTION_TYPES.has(resource?.Type))
+    .map(([logicalId, resource]) => {
+      const props: Json = { ...globals, ...(resource.Properties ?? {}) };
+      const architecture = (props.Architectures?.[0] ?? 'x86_64') as Architecture;
+      return {
+        logicalId,
+        codeDir: resolve(dir, typeof props.CodeUri === 'string' ? props.CodeUri : '.'),
+        architecture,
+        buildMethod: resource.Metadata?.BuildMethod,
+        runtime: props.Runtime,
+        handler: props.Handler,
+        memorySize: Number(props.MemorySize ?? 128),
+        timeout: Number(props.Timeout ?? 3),
+        environment: { ...(globals.Environment?.Variables ?? {}), ...(resource.Properties?.Environment?.Variables ?? {}) },
+      };
+    });
+}
+
+/** Reads the project in `dir`. A directory without template.yaml is a one-line user error. */
+export async function loadProject(dir = process.cwd()): Promise<Project> {
+  const root = resolve(dir);
+  const templatePath = join(root, 'template.yaml');
+  const text = await readText(templatePath);
+  if (text === undefined) {
+    throw new UserError(`no template.yaml in ${root}: run lambda-kit in a project made by create-fast-lambda`);
+  }
+  let template: Json;
+  try {
+    template = parseCfnYaml(text) as Json;
+  } catch (error) {
+    throw new UserError(`template.yaml is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const functions = functionsOf(template ?? {}, root);
+  if (functions.length === 0) throw new UserError('template.yaml defines no Lambda function');
+  const cargo = await readText(join(root, 'Cargo.toml'));
+  return { dir: root, templatePath, packageName: cargo ? cargoPackageName(cargo) : undefined, functions };
+}
+
+/** The function `logicalId` names, or the only one; a clear error otherwise. */
+export function pickFunction(project: Project, logicalId: string | undefined): LambdaFunction {
+  if (logicalId !== undefined) {
+    const found = project.functions.find((f) => f.logicalId === logicalId);
+    if (!found) {
+      throw new UserError(`no function ${logicalId} in template.yaml; it has ${project.functions.map((f) => f.logicalId).join(', ')}`, { exitCode: 2 });
+    }
+    return found;
+  }
+  if (project.functions.length > 1) {
+    throw new UserError(`template.yaml has ${project.functions.length} functions: pick one with --function (${project.functions.map((f) => f.logicalId).join(', ')})`, { exitCode: 2 });
+  }
+  return project.functions[0]!;
+}
