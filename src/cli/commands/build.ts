@@ -1,0 +1,162 @@
+/**
+ * lambda-kit build [--no-sam] [--debug] [--function <LogicalId>]: checks the tools the build needs
+ * (as doctor does), runs `sam build` or `cargo lambda build`, then reports the binary's path, its
+ * size and the size of the zip Lambda would receive.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import * as p from '@clack/prompts';
+import kleur from 'kleur';
+import { parseCommandLine } from '../args.js';
+import { EXIT, UserError, usageError } from '../errors.js';
+import { loadProject, pickFunction, type LambdaFunction } from '../../project/project.js';
+import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
+import { requireChecks, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
+import { parseVersion } from '../../tools/versions.js';
+import { zipOneFile } from '../../tools/zip.js';
+
+const PROGRAM = 'lambda-kit build';
+
+const OPTIONS = {
+  'no-sam': { type: 'boolean' },
+  debug: { type: 'boolean' },
+  function: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const HELP = `Build the project's function for Lambda.
+
+Usage: lambda-kit build [options]
+
+Runs \`sam build\` in the project (the binary lands in .aws-sam/build/<Function>/bootstrap),
+then prints the binary's size and the size of the zip Lambda would receive.
+
+Options:
+  --no-sam               run \`cargo lambda build\` directly, for the architecture in template.yaml
+                         (the binary lands in <target dir>/lambda/<crate>/bootstrap)
+  --debug                an unoptimised build: much quicker to make, larger and slower to run
+  --function <id>        the function to build (a logical id in template.yaml); all by default,
+                         and required with --no-sam when there are several
+  -h, --help             show this help
+
+Exit codes: 0 built, 1 a tool is missing or the build failed, 2 bad options.
+`;
+
+/** What a build needs; `sam` is added unless --no-sam. AWS credentials are not needed to build. */
+const BUILD_CHECKS: CheckId[] = ['rust', 'cargo-lambda', 'zig', 'rust-target'];
+
+const interactive = () => Boolean(process.stdout.isTTY) && process.env.CI !== 'true';
+
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(PROGRAM, args, OPTIONS);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw usageError(`unexpected argument '${positionals[0]}'.`, `See ${PROGRAM} --help.`);
+  const useSam = !values['no-sam'];
+  const debug = Boolean(values.debug);
+
+  const project = await loadProject();
+  const functions = values.function !== undefined || !useSam ? [pickFunction(project, values.function)] : project.functions;
+
+  const checkIds: CheckId[] = useSam ? [...BUILD_CHECKS, 'sam'] : BUILD_CHECKS;
+  let samVersion: string | undefined;
+  for (const architecture of new Set(functions.map((fn) => fn.architecture))) {
+    const checks = await requireChecks(checkIds, { cwd: project.dir, architecture });
+    samVersion = checks.find((check) => check.id === 'sam')?.found;
+  }
+
+  const plan: BuildPlan = useSam
+    ? samBuildPlan({
+        projectDir: project.dir,
+        logicalId: values.function,
+        betaFeatures: samNeedsBetaFlag(parseVersion(samVersion)!),
+        debug,
+        env: process.env,
+      })
+    : cargoLambdaPlan(functions[0]!, { debug });
+
+  const started = Date.now();
+  const log = buildLog(plan.title);
+  // Tools colour some lines even into a pipe; the log has its own styling.
+  const run = await runBuild(plan, (line) => log.line(stripVTControlCharacters(line)));
+  const took = formatDuration(Date.now() - started);
+  if (run.exitCode !== 0) {
+    log.failed(`${plan.title} failed after ${took}`);
+    throw new UserError(`${plan.title} failed (exit code ${run.exitCode ?? 'none'}); its output is above.`);
+  }
+  log.succeeded(`${plan.title} finished in ${took}`);
+
+  const artifacts = useSam
+    ? functions.map((fn) => ({ fn, paths: [samArtifact(project.dir, fn.logicalId)] }))
+    : [{ fn: functions[0]!, paths: await cargoLambdaArtifacts(functions[0]!) }];
+  for (const { fn, paths } of artifacts) {
+    if (paths.length === 0) throw new UserError(`${plan.title} built no binary for ${fn.logicalId}.`);
+    for (const path of paths) process.stdout.write(await describeArtifact(fn, path, debug));
+  }
+  return EXIT.ok;
+}
+
+/** The artifact's path, its size and its zipped size, as lines. */
+async function describeArtifact(fn: LambdaFunction, path: string, debug: boolean): Promise<string> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch {
+    throw new UserError(`the build succeeded but left no binary at ${path}.`);
+  }
+  const mode = (await stat(path)).mode & 0o777;
+  const zipped = zipOneFile({ name: 'bootstrap', data, mode }).length;
+  const shown = relative(process.cwd(), path);
+  const label = (text: string) => (interactive() ? kleur.dim(text.padEnd(9)) : text.padEnd(9));
+  return [
+    `${interactive() ? kleur.bold(fn.logicalId) : fn.logicalId} (${fn.architecture}, ${debug ? 'debug' : 'release'})`,
+    `  ${label('binary')}${shown.startsWith('..') ? path : shown}`,
+    `  ${label('size')}${formatBytes(data.length)}`,
+    // Same format and level as sam deploy's zip, but Node's zlib is not Python's: within a few %.
+    `  ${label('zipped')}≈ ${formatBytes(zipped)}, deflated in memory as sam deploy zips it`,
+    '',
+  ].join('\n');
+}
+
+interface BuildLog {
+  line(text: string): void;
+  succeeded(message: string): void;
+  failed(message: string): void;
+}
+
+/**
+ * At a terminal, a clack task log: the last lines scroll by under a title and vanish on success;
+ * on failure the whole output stays. Elsewhere, every line as it comes, on stderr, and the
+ * outcome on stdout.
+ */
+function buildLog(title: string): BuildLog {
+  if (!interactive()) {
+    process.stderr.write(`${title}\n`);
+    return {
+      line: (text) => process.stderr.write(`${text}\n`),
+      succeeded: (message) => process.stdout.write(`${message}\n`),
+      // Every line is already on screen.
+      failed: (message) => process.stderr.write(`${message}\n`),
+    };
+  }
+  const task = p.taskLog({ title, limit: 12, retainLog: true });
+  return {
+    line: (text) => task.message(text, { raw: false }),
+    succeeded: (message) => task.success(message),
+    failed: (message) => task.error(message, { showLog: true }),
+  };
+}
+
+export function formatBytes(bytes: number): string {
+  const mb = bytes / 1_000_000;
+  const size = mb >= 1 ? `${mb.toFixed(1)} MB` : `${(bytes / 1000).toFixed(0)} kB`;
+  return `${size} (${bytes.toLocaleString('en-US')} bytes)`;
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}

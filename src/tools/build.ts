@@ -1,0 +1,106 @@
+/**
+ * Building a function: `sam build`, or `cargo lambda build` directly. A build is planned (which
+ * command, which flags, which environment: pure) apart from being run (spawned, its output
+ * streamed line by line), and the artifact is found afterwards where the tool puts it.
+ */
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { UserError } from '../cli/errors.js';
+import type { LambdaFunction } from '../project/project.js';
+import { arch } from '../scaffold/catalog.js';
+import { runTool, succeeded } from './run-tool.js';
+
+export interface BuildPlan {
+  command: string;
+  args: string[];
+  cwd: string;
+  /** Set on top of the caller's environment. */
+  env: Record<string, string>;
+  /** How the build is named to people, e.g. `sam build` or `cargo lambda build --release --arm64`. */
+  title: string;
+}
+
+export interface SamBuildOptions {
+  projectDir: string;
+  /** Build this function only; all of them when undefined. */
+  logicalId: string | undefined;
+  /** SAM CLI before 1.156 treats rust-cargolambda as a beta feature and would ask to confirm. */
+  betaFeatures: boolean;
+  /** A debug (unoptimised) build: quicker to make, for trying things out. */
+  debug: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export function samBuildPlan(options: SamBuildOptions): BuildPlan {
+  const args = ['build', ...(options.betaFeatures ? ['--beta-features'] : []), ...(options.logicalId ? [options.logicalId] : [])];
+  return {
+    command: 'sam',
+    args,
+    cwd: options.projectDir,
+    env: {
+      // sam asks nothing once telemetry is decided; a person's own choice stands.
+      SAM_CLI_TELEMETRY: options.env.SAM_CLI_TELEMETRY ?? '0',
+      // sam's switch for `cargo lambda build` without --release.
+      ...(options.debug && { SAM_BUILD_MODE: 'debug' }),
+    },
+    title: `sam ${args.join(' ')}`,
+  };
+}
+
+export function cargoLambdaPlan(fn: LambdaFunction, options: { debug: boolean }): BuildPlan {
+  const args = ['lambda', 'build', ...(options.debug ? [] : ['--release']), arch(fn.architecture).cargoLambdaFlag];
+  return { command: 'cargo', args, cwd: fn.codeDir, env: {}, title: `cargo ${args.join(' ')}` };
+}
+
+export interface BuildRun {
+  exitCode: number | undefined;
+  /** Every line the build printed, stdout and stderr interleaved as they came. */
+  lines: string[];
+}
+
+/** Runs the plan with stdin closed, handing each output line to `onLine` as it arrives. */
+export async function runBuild(plan: BuildPlan, onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<BuildRun> {
+  const lines: string[] = [];
+  const child = execa(plan.command, plan.args, {
+    cwd: plan.cwd,
+    env: { ...env, ...plan.env },
+    extendEnv: false,
+    // A subprocess that wants to ask something reads end-of-file and goes on (or fails) at once.
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+    reject: false,
+  });
+  for await (const line of child.iterable({ from: 'all' })) {
+    lines.push(line);
+    onLine(line);
+  }
+  const result = await child;
+  if (result.code === 'ENOENT') throw new UserError(`${plan.command} not found.`, { hint: 'Run lambda-kit doctor.' });
+  return { exitCode: result.exitCode, lines };
+}
+
+/** Where `sam build` leaves a function's binary. */
+export function samArtifact(projectDir: string, logicalId: string): string {
+  return join(projectDir, '.aws-sam', 'build', logicalId, 'bootstrap');
+}
+
+interface CargoMetadata {
+  target_directory: string;
+  packages: { manifest_path: string; targets: { name: string; kind: string[] }[] }[];
+}
+
+/**
+ * Where `cargo lambda build` left the crate's binaries: `<target dir>/lambda/<bin>/bootstrap`,
+ * the target directory as cargo resolves it (CARGO_TARGET_DIR and .cargo/config.toml included).
+ */
+export async function cargoLambdaArtifacts(fn: LambdaFunction, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const run = await runTool('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: fn.codeDir, env });
+  const stdout = succeeded(run);
+  if (!stdout) throw new UserError(`cargo metadata failed in ${fn.codeDir}, so the built binary cannot be located.`);
+  const metadata = JSON.parse(stdout) as CargoMetadata;
+  const manifest = join(fn.codeDir, 'Cargo.toml');
+  const crate = metadata.packages.find((p) => p.manifest_path === manifest) ?? metadata.packages[0];
+  const bins = (crate?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);
+  return bins.map((bin) => join(metadata.target_directory, 'lambda', bin, 'bootstrap'));
+}
