@@ -14,7 +14,11 @@ interface Command {
 }
 
 /** The command table: name → summary and a lazy import of its module. */
-export const COMMANDS: Record<string, Command> = {};
+export const COMMANDS: Record<string, Command> = {
+  build: { summary: 'build the function with sam build (or cargo lambda build --no-sam)', load: () => import('./commands/build.js') },
+  doctor: { summary: 'check the tools and AWS settings the project needs', load: () => import('./commands/doctor.js') },
+  invoke: { summary: 'run the function on an event, locally or deployed (--remote)', load: () => import('./commands/invoke.js') },
+};
 
 export function help(): string {
   const names = Object.keys(COMMANDS);

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { parseCfnYaml } from './cfn-yaml.js';
+import { parseSamConfig, samConfigValue, type SamConfig } from './samconfig.js';
 
 export type Architecture = 'arm64' | 'x86_64';
 
@@ -23,6 +24,11 @@ export interface LambdaFunction {
   timeout: number;
   /** Environment variables as written: values may be intrinsics such as `{Ref: ResultsTable}`. */
   environment: Record<string, unknown>;
+  /** FunctionName when it is a literal; it is often `!Ref AWS::StackName` or unset. */
+  functionName: string | undefined;
+  /** LoggingConfig: `Text` or `JSON`, and the application's log level (JSON only). */
+  logFormat: string | undefined;
+  applicationLogLevel: string | undefined;
 }
 
 export interface Project {
@@ -31,6 +37,8 @@ export interface Project {
   /** The Cargo package name of the project root, if it has a Cargo.toml. */
   packageName: string | undefined;
   functions: LambdaFunction[];
+  /** samconfig.toml, parsed, if the project has one. */
+  samconfig: SamConfig | undefined;
 }
 
 type Json = Record<string, any>;
@@ -69,8 +77,15 @@ export function functionsOf(template: Json, dir: string): LambdaFunction[] {
         memorySize: Number(props.MemorySize ?? 128),
         timeout: Number(props.Timeout ?? 3),
         environment: { ...(globals.Environment?.Variables ?? {}), ...(resource.Properties?.Environment?.Variables ?? {}) },
+        functionName: typeof props.FunctionName === 'string' ? props.FunctionName : undefined,
+        logFormat: stringOrUndefined(props.LoggingConfig?.LogFormat),
+        applicationLogLevel: stringOrUndefined(props.LoggingConfig?.ApplicationLogLevel),
       };
     });
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Reads the project in `dir`. A directory without template.yaml is a one-line user error. */
@@ -90,7 +105,14 @@ export async function loadProject(dir = process.cwd()): Promise<Project> {
   const functions = functionsOf(template ?? {}, root);
   if (functions.length === 0) throw new UserError('template.yaml defines no Lambda function');
   const cargo = await readText(join(root, 'Cargo.toml'));
-  return { dir: root, templatePath, packageName: cargo ? cargoPackageName(cargo) : undefined, functions };
+  const samconfig = await readText(join(root, 'samconfig.toml'));
+  return {
+    dir: root,
+    templatePath,
+    packageName: cargo ? cargoPackageName(cargo) : undefined,
+    functions,
+    samconfig: samconfig === undefined ? undefined : parseSamConfig(samconfig),
+  };
 }
 
 /** The function `logicalId` names, or the only one; a clear error otherwise. */
@@ -106,4 +128,15 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
     throw new UserError(`template.yaml has ${project.functions.length} functions: pick one with --function (${project.functions.map((f) => f.logicalId).join(', ')})`, { exitCode: 2 });
   }
   return project.functions[0]!;
+}
+
+/**
+ * The stack the project deploys to, as `sam` picks it: the flag, else samconfig.toml's
+ * stack_name, else (as create-fast-lambda names stacks) the Cargo package name.
+ */
+export function stackNameOf(project: Project, flag: string | undefined): string {
+  const configured = samConfigValue(project.samconfig, 'deploy', 'stack_name');
+  const name = flag ?? (typeof configured === 'string' ? configured : undefined) ?? project.packageName;
+  if (!name) throw new UserError('no stack name: pass --stack-name, or set stack_name in samconfig.toml', { exitCode: 2 });
+  return name;
 }

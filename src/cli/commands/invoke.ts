@@ -1,0 +1,226 @@
+/**
+ * lambda-kit invoke [--event <file>] [--function <LogicalId>] [--env KEY=VALUE] [--remote]:
+ * sends an event to the function and shows what it answered, how long it took and what it
+ * logged. Locally (the default) the built binary runs under our Lambda Runtime API emulator,
+ * without Docker; with --remote the deployed function is invoked through the Lambda API.
+ *
+ * The answer goes to stdout, so `lambda-kit invoke > out.json` keeps it; logs, timings and
+ * errors go to stderr.
+ */
+import { dirname, isAbsolute, relative } from 'node:path';
+import kleur from 'kleur';
+import { parseCommandLine } from '../args.js';
+import { EXIT, UserError, usageError } from '../errors.js';
+import { compactLogLine } from '../../aws/log-line.js';
+import { formatReport } from '../../aws/report.js';
+import { findFunctionBinary } from '../../project/binary.js';
+import { defaultEventFile, readEventFile } from '../../project/events.js';
+import { loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
+import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
+import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
+
+const PROGRAM = 'lambda-kit invoke';
+
+const OPTIONS = {
+  event: { type: 'string', short: 'e' },
+  function: { type: 'string', short: 'f' },
+  env: { type: 'string', multiple: true },
+  remote: { type: 'boolean' },
+  'stack-name': { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const HELP = `Send an event to the function and show its answer, its duration and its logs.
+
+Usage: lambda-kit invoke [options]
+
+Locally (the default) the function's built binary runs on this machine under a Lambda Runtime
+API emulator, without Docker, with the environment Lambda would give it. The template's
+environment variables are set where they are plain values; give the others (the sink's
+TABLE_NAME or QUEUE_URL) with --env or in your environment. AWS_ENDPOINT_URL, AWS_REGION,
+AWS_PROFILE and credentials pass through, so the function can use a local stand-in such as moto.
+
+The answer goes to stdout; logs, timings and errors go to stderr.
+
+Options:
+  -e, --event <file>       the event to send (default: samconfig.toml's local_invoke event,
+                           else the only file in events/)
+  -f, --function <id>      the function's logical id in template.yaml (default: the only one)
+      --env KEY=VALUE      set an environment variable for the local run (repeatable)
+      --remote             invoke the deployed function instead, through the Lambda API
+      --stack-name <name>  with --remote: the stack (default: samconfig.toml's stack_name,
+                           else the package name)
+      --region <region>    with --remote: the AWS region (default: AWS_REGION or the profile's)
+      --profile <name>     with --remote: the AWS profile (default: AWS_PROFILE)
+  -h, --help               show this help
+
+Exit codes: 0 the function answered, 1 it failed (an error, a crash, a timeout) or could not
+run, 2 bad options.
+`;
+
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(PROGRAM, args, OPTIONS);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw usageError(`unexpected argument '${positionals[0]}'.`, `See ${PROGRAM} --help.`);
+  const remoteOnly = (['stack-name', 'region', 'profile'] as const).find((flag) => values[flag] !== undefined);
+  if (!values.remote && remoteOnly) throw usageError(`--${remoteOnly} applies to --remote only.`, `See ${PROGRAM} --help.`);
+  if (values.remote && values.env) throw usageError('--env applies to a local run only: a deployed function has its environment from template.yaml.');
+  const assignments = parseEnvAssignments(values.env ?? []);
+  if (assignments.invalid !== undefined) throw usageError(`--env takes KEY=VALUE, not '${assignments.invalid}'.`);
+
+  const project = await loadProject();
+  const fn = pickFunction(project, values.function);
+  const eventPath = values.event ?? (await defaultEventFile(project));
+  const event = await readEventFile(eventPath);
+  const eventName = displayPath(eventPath);
+
+  if (values.remote) {
+    return invokeDeployed(project, fn, event, eventName, { stackName: values['stack-name'], region: values.region, profile: values.profile });
+  }
+  return invokeLocally(project, fn, event, eventName, assignments.values);
+}
+
+async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer, eventName: string, overrides: Record<string, string>): Promise<number> {
+  const binary = await findFunctionBinary(project, fn);
+  const shown = displayPath(binary.path);
+  const functionName = fn.functionName ?? fn.logicalId;
+  const taskRoot = dirname(binary.path);
+  const { env, unresolved } = lambdaEnvironment({ fn, functionName, taskRoot, caller: process.env, overrides });
+
+  note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${eventName}`);
+  if (binary.newerSource) note(`${binary.newerSource} changed after this build: rebuild to run the change`);
+  for (const { name, value } of unresolved) {
+    note(`${name} is ${value} in template.yaml: set it with --env ${name}=… (or in your environment) if the function needs it`);
+  }
+
+  const local = await LocalFunction.start({
+    command: binary.path,
+    // As in Lambda, where the code is unpacked into the task root and runs from there.
+    cwd: taskRoot,
+    env,
+    functionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
+    timeoutMs: fn.timeout * 1000,
+    onLog: (line) => printLogLine(line),
+  });
+  let result: LocalInvocation;
+  try {
+    result = await local.invoke(event);
+  } finally {
+    await local.stop();
+  }
+
+  switch (result.outcome) {
+    case 'response':
+    case 'error':
+      printPayload(result.payload);
+      process.stderr.write(`${kleur.dim(formatReport({
+        durationMs: result.durationMs,
+        initDurationMs: result.initDurationMs,
+        maxMemoryUsedMb: result.maxMemoryBytes === undefined ? undefined : Math.round(result.maxMemoryBytes / 1_048_576),
+        memorySizeMb: fn.memorySize,
+      }))}\n`);
+      if (result.outcome === 'error') throw new UserError(`the function failed: ${result.errorType}: ${result.errorMessage.trim()}`);
+      return EXIT.ok;
+    case 'init-error':
+      throw new UserError(`the function failed to initialise: ${result.errorType}: ${result.errorMessage.trim()}`);
+    case 'timeout':
+      throw new UserError(`Task timed out after ${(result.timeoutMs / 1000).toFixed(2)} seconds`, {
+        hint: `(the function's Timeout in template.yaml)`,
+      });
+    case 'init-timeout':
+      throw new UserError(`${shown} did not ask for an event within ${result.timeoutMs / 1000} s of starting`, {
+        hint: 'A Lambda function polls AWS_LAMBDA_RUNTIME_API for events once its init is done: is it stuck in main()?',
+      });
+    case 'exited': {
+      if (result.spawnError) throw new UserError(`cannot run ${shown}: ${result.spawnError}`);
+      const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const when = result.initDurationMs === undefined ? 'during init, before it took the event' : 'while handling the event';
+      // Its last lines are on the screen already; name the variable it most likely missed.
+      const output = result.logs.join('\n');
+      const missing = unresolved.find(({ name }) => output.includes(name));
+      if (missing) {
+        throw new UserError(`the function ${how} ${when}.`, { hint: `Set ${missing.name} (${missing.value} in template.yaml) with --env ${missing.name}=<value>.` });
+      }
+      throw new UserError(`the function ${how} ${when}${result.logs.length ? ' (its output is above)' : ''}`);
+    }
+  }
+}
+
+interface RemoteFlags {
+  stackName: string | undefined;
+  region: string | undefined;
+  profile: string | undefined;
+}
+
+async function invokeDeployed(project: Project, fn: LambdaFunction, event: Buffer, eventName: string, flags: RemoteFlags): Promise<number> {
+  const stackName = stackNameOf(project, flags.stackName);
+  const { invokeRemote, resolveFunctionName } = await import('../../aws/remote-invoke.js');
+  const options = { region: flags.region, profile: flags.profile };
+  const functionName = await resolveFunctionName(stackName, fn.logicalId, options);
+  note(`Invoking ${functionName} (${fn.logicalId} in stack ${stackName}) with ${eventName}`);
+
+  const result = await invokeRemote(functionName, event, options);
+  for (const line of result.logLines) printLogLine(line);
+  printPayload(result.payload);
+  if (result.report) process.stderr.write(`${kleur.dim(formatReport(result.report))}\n`);
+  else note('no REPORT line in the log tail');
+
+  if (result.functionError) {
+    const { errorType, errorMessage } = errorDocument(result.payload);
+    throw new UserError(`the function failed (${result.functionError}): ${errorType ?? 'error'}: ${(errorMessage ?? result.payload.toString('utf8')).trim()}`);
+  }
+  return EXIT.ok;
+}
+
+function errorDocument(payload: Buffer): { errorType?: string; errorMessage?: string } {
+  try {
+    const doc = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+    return {
+      errorType: typeof doc.errorType === 'string' ? doc.errorType : undefined,
+      errorMessage: typeof doc.errorMessage === 'string' ? doc.errorMessage : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** Relative to where the user is, unless that climbs out of it. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function note(text: string): void {
+  process.stderr.write(`${kleur.dim(text)}\n`);
+}
+
+const LEVEL_COLOUR: Record<string, (s: string) => string> = {
+  ERROR: kleur.red,
+  WARN: kleur.yellow,
+  INFO: kleur.green,
+  DEBUG: kleur.blue,
+  TRACE: kleur.magenta,
+};
+
+/** A function log line, JSON made compact, the level coloured. */
+function printLogLine(line: string): void {
+  if (!line.trim()) return;
+  const { level, text } = compactLogLine(line);
+  const painted = level ? `${(LEVEL_COLOUR[level] ?? kleur.white)(level.padEnd(5))} ${text}` : text;
+  process.stderr.write(`${kleur.dim('│')} ${painted}\n`);
+}
+
+/** The answer, pretty-printed when it is JSON. */
+function printPayload(payload: Buffer): void {
+  const text = payload.toString('utf8');
+  try {
+    process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+  } catch {
+    process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  }
+}
