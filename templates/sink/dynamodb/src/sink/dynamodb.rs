@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde_json::Value;
@@ -30,8 +30,7 @@ impl Sink for DynamoDbSink {
             .set_item(Some(item))
             .send()
             .await
-            // The SDK error's `Display` is terse ("dispatch failure"); this keeps the causes.
-            .map_err(|error| DisplayErrorContext(error).to_string())?;
+            .map_err(describe)?;
         Ok(())
     }
 }
@@ -61,6 +60,23 @@ fn to_attribute(value: Value) -> AttributeValue {
                 .map(|(name, value)| (name, to_attribute(value)))
                 .collect(),
         ),
+    }
+}
+
+/// One log-sized line for an SDK error. A service error says what the service answered (its
+/// code and message, not the raw HTTP response); for the rest, such as a connection refused or
+/// a timeout, the SDK's terse `Display` ("dispatch failure") hides the cause, so keep the chain.
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    error: SdkError<E, R>,
+) -> SinkError {
+    match &error {
+        SdkError::ServiceError(_) => format!(
+            "{}: {}",
+            error.code().unwrap_or("ServiceError"),
+            error.message().unwrap_or("no message")
+        )
+        .into(),
+        _ => DisplayErrorContext(error).to_string().into(),
     }
 }
 

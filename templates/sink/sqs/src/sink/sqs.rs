@@ -1,7 +1,7 @@
 //! Sends each item as a JSON message body (`send_message`) to the queue at `QUEUE_URL`.
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use serde::Serialize;
 
 use super::{Sink, SinkError};
@@ -26,8 +26,24 @@ impl Sink for SqsSink {
             .message_body(body)
             .send()
             .await
-            // The SDK error's `Display` is terse ("dispatch failure"); this keeps the causes.
-            .map_err(|error| DisplayErrorContext(error).to_string())?;
+            .map_err(describe)?;
         Ok(())
+    }
+}
+
+/// One log-sized line for an SDK error. A service error says what the service answered (its
+/// code and message, not the raw HTTP response); for the rest, such as a connection refused or
+/// a timeout, the SDK's terse `Display` ("dispatch failure") hides the cause, so keep the chain.
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    error: SdkError<E, R>,
+) -> SinkError {
+    match &error {
+        SdkError::ServiceError(_) => format!(
+            "{}: {}",
+            error.code().unwrap_or("ServiceError"),
+            error.message().unwrap_or("no message")
+        )
+        .into(),
+        _ => DisplayErrorContext(error).to_string().into(),
     }
 }
