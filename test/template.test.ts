@@ -5,7 +5,6 @@
  * SAM transform itself) and expanded by the SAM translator, so that the IAM SAM generates from
  * our policy templates is checked too, not only what we wrote.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +15,9 @@ import { APIS, ARCHS, AUTHS, MEMORY_RANGE, S3_MAX_NAME_LENGTH, SINKS, TIMEOUT_RA
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { maxTimeout, resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
+import { IN_CI, pythonTools } from './support/tools.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const IN_CI = process.env.CI === 'true';
 
 // ---------------------------------------------------------------------------------------------
 // The combinations
@@ -710,13 +709,6 @@ describe.each(SPECS.filter((s) => s.sink === 'dynamodb').map((spec) => [label(sp
 // ---------------------------------------------------------------------------------------------
 // cfn-lint and the SAM transform: each one Python process over every combination, run at once
 
-/** The venv bin directory scripts/python-tools.sh prints last, or why it could not. */
-function pythonTools(): { bin: string } | { problem: string } {
-  const run = spawnSync('bash', [join(ROOT, 'scripts/python-tools.sh')], { cwd: ROOT, encoding: 'utf8' });
-  if (run.error) return { problem: run.error.message };
-  if (run.status !== 0) return { problem: `scripts/python-tools.sh exited ${run.status}: ${run.stderr.trim()}` };
-  return { bin: run.stdout.trim().split('\n').at(-1)! };
-}
 
 interface Run {
   exitCode?: number;

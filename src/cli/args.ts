@@ -12,3 +12,17 @@ export function parseCommandLine<T extends Options>(program: string, args: strin
     throw usageError(`${message.replace(/\.$/, '')}.`, `See ${program} --help.`);
   }
 }
+
+/**
+ * A lambda-kit command's flags (`options` includes `help`); no positional arguments. Returns
+ * undefined after printing `help` for --help, so the command returns exit 0.
+ */
+export function parseCommandFlags<T extends Options>(program: string, args: string[], options: T, help: string) {
+  const { values, positionals } = parseCommandLine(program, args, options);
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  if (positionals.length > 0) throw usageError(`unexpected argument '${positionals[0]}'.`, `See ${program} --help.`);
+  return values;
+}

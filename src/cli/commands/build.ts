@@ -8,8 +8,8 @@ import { relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import * as p from '@clack/prompts';
 import kleur from 'kleur';
-import { parseCommandLine } from '../args.js';
-import { EXIT, UserError, usageError } from '../errors.js';
+import { parseCommandFlags } from '../args.js';
+import { EXIT, UserError } from '../errors.js';
 import { loadProject, pickFunction, type LambdaFunction } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
 import { requireChecks, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
@@ -49,12 +49,8 @@ const BUILD_CHECKS: CheckId[] = ['rust', 'cargo-lambda', 'zig', 'rust-target'];
 const interactive = () => Boolean(process.stdout.isTTY) && process.env.CI !== 'true';
 
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(PROGRAM, args, OPTIONS);
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw usageError(`unexpected argument '${positionals[0]}'.`, `See ${PROGRAM} --help.`);
+  const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
+  if (!values) return EXIT.ok;
   const useSam = !values['no-sam'];
   const debug = Boolean(values.debug);
 

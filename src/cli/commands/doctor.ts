@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import kleur from 'kleur';
-import { parseCommandLine } from '../args.js';
-import { EXIT, usageError } from '../errors.js';
+import { parseCommandFlags } from '../args.js';
+import { EXIT } from '../errors.js';
 import { loadProject, type Architecture, type Project } from '../../project/project.js';
 import { runChecks, type Check, type CheckId, type CheckStatus } from '../../tools/doctor.js';
 
@@ -36,12 +36,8 @@ Exit codes: 0 all present, 1 something is missing, 2 bad options.
 export const DOCTOR_CHECKS: CheckId[] = ['node', 'rust', 'cargo-lambda', 'zig', 'rust-target', 'sam', 'aws-region', 'aws-credentials'];
 
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(PROGRAM, args, OPTIONS);
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw usageError(`unexpected argument '${positionals[0]}'.`, `See ${PROGRAM} --help.`);
+  const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
+  if (!values) return EXIT.ok;
 
   const cwd = process.cwd();
   // Outside a project doctor still has work to do; a broken template.yaml is an error, though.

@@ -9,7 +9,7 @@
  */
 import { dirname, isAbsolute, relative } from 'node:path';
 import kleur from 'kleur';
-import { parseCommandLine } from '../args.js';
+import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError, usageError } from '../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { formatReport } from '../../aws/report.js';
@@ -61,12 +61,8 @@ run, 2 bad options.
 `;
 
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(PROGRAM, args, OPTIONS);
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw usageError(`unexpected argument '${positionals[0]}'.`, `See ${PROGRAM} --help.`);
+  const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
+  if (!values) return EXIT.ok;
   const remoteOnly = (['stack-name', 'region', 'profile'] as const).find((flag) => values[flag] !== undefined);
   if (!values.remote && remoteOnly) throw usageError(`--${remoteOnly} applies to --remote only.`, `See ${PROGRAM} --help.`);
   if (values.remote && values.env) throw usageError('--env applies to a local run only: a deployed function has its environment from template.yaml.');
