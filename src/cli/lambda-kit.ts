@@ -23,15 +23,15 @@ export const COMMANDS: Record<string, Command> = {
 export function help(): string {
   const names = Object.keys(COMMANDS);
   const width = Math.max(8, ...names.map((n) => n.length)) + 2;
-  const commands = names.length
-    ? names.map((name) => `  ${name.padEnd(width)}${COMMANDS[name]!.summary}`).join('\n')
-    : '  (none yet: build, invoke, deploy, outputs, delete, logs, bench and doctor are coming)';
+  const commands = names.map((name) => `  ${name.padEnd(width)}${COMMANDS[name]!.summary}`).join('\n');
   return `Build, run, deploy and watch a create-fast-lambda project.
 
 Usage: ${PROGRAM} <command> [options]
 
 Commands:
 ${commands}
+
+Run ${PROGRAM} <command> --help for a command's options.
 
 Options:
   -h, --help       show this help
