@@ -79,11 +79,11 @@ describe('judging each tool', () => {
     expect(judgeNode('20.11.1')).toMatchObject({ status: 'fail', problem: '20.11.1 is older than 20.12' });
   });
 
-  it('cargo and rustc: present and new enough for edition 2024', () => {
+  it('cargo and rustc: present and new enough for the AWS SDK crates', () => {
     expect(judgeRust(printed('cargo 1.95.0 (f2d3ce0bd 2026-03-21)'), printed(RUSTC_VV))).toMatchObject({ status: 'ok', found: '1.95.0' });
     expect(judgeRust(missing, missing)).toMatchObject({ status: 'fail', found: 'not found', fix: 'install Rust with rustup: https://rustup.rs' });
     const old = judgeRust(printed('cargo 1.80.1 (x 2024-08-01)'), printed(RUSTC_VV.replaceAll('1.95.0', '1.80.1')));
-    expect(old).toMatchObject({ status: 'fail', problem: '1.80.1 is older than 1.85', fix: 'rustup update stable' });
+    expect(old).toMatchObject({ status: 'fail', problem: '1.80.1 is older than 1.94.1', fix: 'rustup update stable' });
   });
 
   it('cargo-lambda: missing, too old, broken, fine', () => {

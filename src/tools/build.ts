@@ -58,9 +58,24 @@ export interface BuildRun {
   lines: string[];
 }
 
+export interface RunBuildOptions {
+  /**
+   * Stops the build: the tool and everything it started (cargo's rustc and linker processes).
+   * With a signal the build runs in a process group of its own, so a Ctrl-C at the terminal
+   * reaches only the caller, which aborts; without one it shares the caller's, as usual.
+   */
+  signal?: AbortSignal;
+}
+
 /** Runs the plan with stdin closed, handing each output line to `onLine` as it arrives. */
-export async function runBuild(plan: BuildPlan, onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<BuildRun> {
+export async function runBuild(
+  plan: BuildPlan,
+  onLine: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  options: RunBuildOptions = {},
+): Promise<BuildRun> {
   const lines: string[] = [];
+  const { signal } = options;
   const child = execa(plan.command, plan.args, {
     cwd: plan.cwd,
     env: { ...env, ...plan.env },
@@ -70,14 +85,37 @@ export async function runBuild(plan: BuildPlan, onLine: (line: string) => void, 
     all: true,
     buffer: false,
     reject: false,
+    detached: signal !== undefined,
   });
-  for await (const line of child.iterable({ from: 'all' })) {
-    lines.push(line);
-    onLine(line);
+  let killer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    killGroup(child.pid, 'SIGTERM');
+    killer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 3000).unref();
+  };
+  if (signal?.aborted) stop();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const line of child.iterable({ from: 'all' })) {
+      lines.push(line);
+      onLine(line);
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
   }
   const result = await child;
+  clearTimeout(killer);
   if (result.code === 'ENOENT') throw new UserError(`${plan.command} not found.`, { hint: 'Run lambda-kit doctor.' });
   return { exitCode: result.exitCode, lines };
+}
+
+/** Signals a process group (a detached child's pid is its group's id); one already gone is fine. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already ended
+  }
 }
 
 /** Where `sam build` leaves a function's binary. */

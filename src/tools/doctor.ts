@@ -48,8 +48,8 @@ export interface Check {
 
 export const MINIMUM = {
   node: '20.12',
-  /** The generated crates use edition 2024. */
-  rust: '1.85',
+  /** The AWS SDK crates the generated projects use declare rust-version 1.94.1. */
+  rust: '1.94.1',
   cargoLambda: '1.0',
   /** cargo-lambda asks for 0.13 or newer when it finds none. */
   zig: '0.13',
@@ -91,7 +91,7 @@ export function judgeNode(version: string): Check {
 
 /** cargo and rustc together: one toolchain, one row. */
 export function judgeRust(cargo: ToolRun, rustc: ToolRun): Check {
-  const base = { id: 'rust' as const, tool: 'cargo / rustc', needed: `≥ ${MINIMUM.rust} (edition 2024)` };
+  const base = { id: 'rust' as const, tool: 'cargo / rustc', needed: `≥ ${MINIMUM.rust} (the AWS SDK crates)` };
   if (!cargo.found) return fail({ ...base, found: 'not found', problem: 'cargo not found', fix: FIX.rustInstall });
   if (!rustc.found) return fail({ ...base, found: 'rustc not found', problem: 'rustc not found', fix: FIX.rustInstall });
   const cargoFound = cargoVersion(cargo.stdout);
