@@ -30,7 +30,7 @@ export interface RemoteInvocation {
 // us, not for the person invoking their function.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-function clientConfig(options: AwsOptions) {
+export function clientConfig(options: AwsOptions) {
   return { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}) };
 }
 
@@ -83,16 +83,16 @@ export async function invokeRemote(functionName: string, payload: Uint8Array, op
   }
 }
 
-function message(error: unknown): string {
+export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function where(options: AwsOptions): string {
+export function where(options: AwsOptions): string {
   return options.region ? ` in ${options.region}` : '';
 }
 
 /** The SDK's errors that a person can fix, as one line each; anything else passes through. */
-function awsError(error: unknown, cases: { stack?: string; notFound: () => UserError }): unknown {
+export function awsError(error: unknown, cases: { stack?: string; notFound: () => UserError }): unknown {
   if (error instanceof UserError) return error;
   const name = (error as { name?: string })?.name ?? '';
   const text = message(error);

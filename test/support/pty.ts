@@ -17,6 +17,8 @@ export const KEY = {
 export interface PtySession {
   /** Everything printed so far, with colours and cursor movement stripped. */
   screen(): string;
+  /** Everything printed so far, escape sequences included. */
+  raw(): string;
   /** Resolves once `text` has been printed after the last call to waitFor (or the start). */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
   type(keys: string): void;
@@ -46,6 +48,7 @@ export function spawnInPty(command: string[], options: { cwd: string; env?: Node
 
   return {
     screen,
+    raw: () => output,
     exit,
     type: (keys) => child.stdin.write(keys),
     waitFor(text, timeoutMs = 10_000) {
