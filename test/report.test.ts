@@ -36,6 +36,26 @@ describe('parseReportLine, text format', () => {
     expect(parseLogTail(tail).report).toMatchObject({ ...expected, initDurationMs: 112.04 });
   });
 
+  it('reads a CloudWatch REPORT event whose X-Ray part is a second line of the same message', () => {
+    const message = `REPORT RequestId: ${ID}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 72 MB\tInit Duration: 112.04 ms\t\nXRAY TraceId: 1-5e1b4151-43a0913a12345678901234ab\tSegmentId: 6c8b3d5a0b1d2e3f\tSampled: false\t\n`;
+    expect(parseReportLine(message)).toEqual({
+      requestId: ID,
+      durationMs: 12.34,
+      billedDurationMs: 13,
+      memorySizeMb: 128,
+      maxMemoryUsedMb: 72,
+      initDurationMs: 112.04,
+      xrayTraceId: '1-5e1b4151-43a0913a12345678901234ab',
+      xraySegmentId: '6c8b3d5a0b1d2e3f',
+      xraySampled: false,
+    });
+  });
+
+  it('reads a cold start that timed out, with Init Duration and Status together', () => {
+    const line = `REPORT RequestId: ${ID}\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 95.10 ms\tStatus: timeout`;
+    expect(parseReportLine(line)).toMatchObject({ initDurationMs: 95.1, status: 'timeout' });
+  });
+
   it('reads Status: timeout and Status: error with its type', () => {
     const timeout = `REPORT RequestId: ${ID}\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tStatus: timeout`;
     expect(parseReportLine(timeout)).toMatchObject({ durationMs: 3000, status: 'timeout' });

@@ -178,13 +178,16 @@ export function parseLogTail(base64: string | undefined): { lines: string[]; rep
 }
 
 /** One line for people: `Duration 12.34 ms · Billed 13 ms · Memory 18/128 MB · Init 120.45 ms (cold start)`. */
-export function formatReport(report: Pick<Report, 'durationMs' | 'initDurationMs' | 'status'> & Partial<Report>): string {
+export function formatReport(
+  report: Pick<Report, 'durationMs' | 'initDurationMs' | 'status'> & Partial<Report>,
+  options: { coldStartNote?: boolean } = {},
+): string {
   const parts = [`Duration ${formatMs(report.durationMs)}`];
   if (report.billedDurationMs !== undefined) parts.push(`Billed ${report.billedDurationMs} ms`);
   if (report.maxMemoryUsedMb !== undefined) {
     parts.push(`Memory ${report.maxMemoryUsedMb}${report.memorySizeMb !== undefined ? `/${report.memorySizeMb}` : ''} MB`);
   }
-  if (report.initDurationMs !== undefined) parts.push(`Init ${formatMs(report.initDurationMs)} (cold start)`);
+  if (report.initDurationMs !== undefined) parts.push(`Init ${formatMs(report.initDurationMs)}${options.coldStartNote === false ? '' : ' (cold start)'}`);
   if (report.restoreDurationMs !== undefined) parts.push(`Restore ${formatMs(report.restoreDurationMs)}`);
   if (report.status && report.status !== 'success') parts.push(`Status ${report.status}${report.errorType ? ` (${report.errorType})` : ''}`);
   return parts.join(' · ');
