@@ -7,6 +7,7 @@
  * does not; the failures themselves are moto's own.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +161,32 @@ describe('lambda-kit deploy against moto', () => {
     expect(await t.exit).toBe(0);
     expect(t.raw()).toMatch(/\x1b\[32m[^\x1b]*CREATE_COMPLETE/); // green
     await kit(['delete', '--yes', '--stack-name', 'orders-tty']);
+  });
+
+  it('builds first unless --no-build', async (ctx) => {
+    need(ctx);
+    samCalls();
+    // The build's checks want the real Rust toolchain, cargo-lambda and zig; sam stays the stub.
+    const result = await kit(['deploy', '--stack-name', 'orders-built'], {
+      PATH: `${stubBin}:${venv}:${process.env.PATH}`,
+      RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(homedir(), '.rustup'),
+      CARGO_HOME: process.env.CARGO_HOME ?? join(homedir(), '.cargo'),
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const calls = samCalls();
+    expect(calls.findIndex((c) => c[0] === 'build')).toBeGreaterThan(-1);
+    expect(calls.findIndex((c) => c[0] === 'build')).toBeLessThan(calls.findIndex((c) => c[0] === 'deploy'));
+    expect(result.stdout + result.stderr).toContain('.aws-sam/build/AppFunction/bootstrap');
+    await kit(['delete', '--yes', '--stack-name', 'orders-built']);
+  });
+
+  it('hands the terminal to sam deploy --guided', async (ctx) => {
+    need(ctx);
+    samCalls();
+    const t = spawnInPty([process.execPath, KIT_BIN, 'deploy', '--no-build', '--guided'], { cwd: project, env: env() });
+    await t.waitFor('Configuring SAM deploy (guided): stdin is a terminal: True', 30_000);
+    expect(await t.exit).toBe(0);
+    expect(samCalls()).toEqual([['--version'], ['deploy', '--guided', '--region', 'us-east-1', '--profile', 'moto']]);
   });
 
   it('prints the outputs as a table, and as one JSON object with --json', async (ctx) => {

@@ -45,6 +45,13 @@ export function samGuidedPlan(options: Pick<SamDeployOptions, 'projectDir' | 're
   return { command: 'sam', args, cwd: options.projectDir, env: { SAM_CLI_TELEMETRY: options.env.SAM_CLI_TELEMETRY ?? '0' }, title: `sam ${args.join(' ')}` };
 }
 
+/** Runs `sam deploy --guided` attached to this terminal; resolves with sam's exit code. */
+export async function runSamGuided(plan: BuildPlan): Promise<number | undefined> {
+  const { execa } = await import('execa');
+  const run = await execa(plan.command, plan.args, { cwd: plan.cwd, env: { ...process.env, ...plan.env }, stdio: 'inherit', reject: false });
+  return run.exitCode;
+}
+
 export interface SamDeployRun {
   exitCode: number | undefined;
   /** All sam printed, as in the log file. */

@@ -4,13 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { execa } from 'execa';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError } from '../errors.js';
 import { formatOutputs, isInteractive, stackView, toneOf } from '../stack-view.js';
 import { interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
-import { samDeployPlan, samFoundNoChanges, samGuidedPlan, runSamDeploy } from '../../tools/deploy.js';
+import { runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
 import { formatDuration, main as build } from './build.js';
 
 const PROGRAM = 'lambda-kit deploy';
@@ -61,8 +60,8 @@ export async function main(args: string[]): Promise<number> {
   if (values.guided) {
     if (!values['no-build']) await build([]);
     const plan = samGuidedPlan({ projectDir: project.dir, region, profile, env: process.env });
-    const run = await execa(plan.command, plan.args, { cwd: plan.cwd, env: { ...process.env, ...plan.env }, stdio: 'inherit', reject: false });
-    if (run.exitCode !== 0) throw new UserError(`${plan.title} failed (exit code ${run.exitCode ?? 'none'}); its output is above.`);
+    const exitCode = await runSamGuided(plan);
+    if (exitCode !== 0) throw new UserError(`${plan.title} failed (exit code ${exitCode ?? 'none'}); its output is above.`);
     return EXIT.ok;
   }
 
