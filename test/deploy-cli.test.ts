@@ -272,6 +272,16 @@ describe('lambda-kit delete against moto', () => {
     expect(result.stderr).toBe('lambda-kit: deleting stack orders-broken needs --yes when there is no terminal to confirm at.');
   });
 
+  it('at a terminal, asks first; No keeps the stack and exits 130', async (ctx) => {
+    need(ctx);
+    const t = spawnInPty([process.execPath, KIT_BIN, 'delete', '--stack-name', 'orders-broken'], { cwd: project, env: env() });
+    await t.waitFor('Delete stack orders-broken in us-east-1 and everything in it?', 30_000);
+    t.type('n\r');
+    expect(await t.exit).toBe(130);
+    expect(t.screen()).toContain('Cancelled.');
+    expect((await kit(['outputs', '--stack-name', 'orders-broken'])).exitCode).toBe(0);
+  });
+
   it('deletes a stack and follows it to DELETE_COMPLETE; then it is gone', async (ctx) => {
     need(ctx);
     const result = await kit(['delete', '--yes', '--stack-name', 'orders-broken']);
@@ -285,7 +295,7 @@ describe('lambda-kit delete against moto', () => {
     const gone = await kit(['outputs', '--stack-name', 'orders-broken']);
     expect(gone.exitCode).toBe(1);
     expect(gone.stderr).toBe(
-      'lambda-kit: stack orders-broken does not exist in us-east-1 Deploy it with lambda-kit deploy, or name another with --stack-name (or --region).',
+      'lambda-kit: stack orders-broken does not exist in us-east-1. Deploy it with lambda-kit deploy, or name another with --stack-name (or --region).',
     );
   });
 
@@ -293,7 +303,7 @@ describe('lambda-kit delete against moto', () => {
     need(ctx);
     const result = await kit(['delete', '--yes', '--stack-name', 'never-made']);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^lambda-kit: stack never-made does not exist in us-east-1 /);
+    expect(result.stderr).toMatch(/^lambda-kit: stack never-made does not exist in us-east-1\. /);
   });
 
   it("a table with deletion protection: DELETE_FAILED, the root cause and the parameter that turns it off", async (ctx) => {

@@ -79,7 +79,7 @@ describe('lambda-kit invoke (local)', () => {
     const result = await invoke([]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(
-      /^lambda-kit: AppFunction is not built yet \(no target\/lambda\/orders\/bootstrap\) Build it with `(lambda-kit build --no-sam|cargo build)`, then invoke again\.$/,
+      /^lambda-kit: AppFunction is not built yet \(no target\/lambda\/orders\/bootstrap\)\. Build it with `(lambda-kit build --no-sam|cargo build)`, then invoke again\.$/,
     );
   });
 

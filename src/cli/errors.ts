@@ -48,8 +48,10 @@ export function reportError(program: string, error: unknown): ExitCode {
     return error.exitCode;
   }
   if (error instanceof UserError) {
-    const hint = error.hint ? ` ${error.hint}` : '';
-    process.stderr.write(`${program}: ${error.message}${hint}\n`);
+    // A hint that is a sentence of its own gets a full stop before it; "(…)" asides don't.
+    const stop = error.hint && /^[A-Z]/.test(error.hint) && !/[.!?:]$/.test(error.message) ? '.' : '';
+    const line = error.hint ? `${error.message}${stop} ${error.hint}` : error.message;
+    process.stderr.write(`${program}: ${line}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
