@@ -1,77 +1,12 @@
 /**
- * A moto server (local AWS stand-in, from the venv scripts/python-tools.sh installs) on a free
- * loopback port, for end-to-end tests; and ports that are closed, or that forward to moto only
- * from a given moment, to play an unreachable sink that comes back.
+ * moto for the end-to-end tests: the server itself (src/tools/moto.ts, shared with the function
+ * benchmark), and ports that are closed, or that forward to moto only from a given moment, to
+ * play an unreachable sink that comes back.
  */
-import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { freePort } from '../../src/tools/moto.js';
 
-export interface MotoServer {
-  port: number;
-  endpoint: string;
-  /** Dummy credentials, us-east-1, and AWS_ENDPOINT_URL pointing here. */
-  env: Record<string, string>;
-  stop(): Promise<void>;
-}
-
-/** A loopback port nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export function awsEnv(endpoint: string): Record<string, string> {
-  return {
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
-}
-
-/** Starts `moto_server` from `venvBin` and waits until it answers. */
-export async function startMoto(venvBin: string, timeoutMs = 30_000): Promise<MotoServer> {
-  const port = await freePort();
-  const child = spawn(join(venvBin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const spawnFailed = new Promise<never>((_, reject) => child.once('error', reject));
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}): ${stderr}`);
-    const ready = await Promise.race([
-      fetch(`${endpoint}/moto-api/`).then((r) => r.ok, () => false),
-      spawnFailed,
-    ]);
-    if (ready) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    port,
-    endpoint,
-    env: awsEnv(endpoint),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(killer);
-      }
-    },
-  };
-}
+export { awsEnv, freePort, startMoto, type MotoServer } from '../../src/tools/moto.js';
 
 /**
  * A port that refuses connections until `open()`, then forwards them to `targetPort`: a sink
