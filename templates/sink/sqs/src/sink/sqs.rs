@@ -31,19 +31,4 @@ impl Sink for SqsSink {
     }
 }
 
-/// One log-sized line for an SDK error. A service error says what the service answered (its
-/// code and message, not the raw HTTP response); for the rest, such as a connection refused or
-/// a timeout, the SDK's terse `Display` ("dispatch failure") hides the cause, so keep the chain.
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    error: SdkError<E, R>,
-) -> SinkError {
-    match &error {
-        SdkError::ServiceError(_) => format!(
-            "{}: {}",
-            error.code().unwrap_or("ServiceError"),
-            error.message().unwrap_or("no message")
-        )
-        .into(),
-        _ => DisplayErrorContext(error).to_string().into(),
-    }
-}
+{{> rust/describe-sdk-error}}
