@@ -206,7 +206,8 @@ describe('lambda-kit build', () => {
 /**
  * arm64 from an x86_64 host, through zig. It works, but compiles every dependency once more for
  * aarch64 (minutes, cold, on two cores), and a fresh machine may lack the aarch64 target, so it
- * runs only when asked: LAMBDA_KIT_TEST_ARM64=1 npm test.
+ * runs only when asked: LAMBDA_KIT_TEST_ARM64=1 npm test. .ci/run asks whenever it could install
+ * the target.
  */
 describe.runIf(process.env.LAMBDA_KIT_TEST_ARM64 === '1')('lambda-kit build for arm64', () => {
   it(
