@@ -12,6 +12,7 @@ import {
   DEFAULT_MEMORY,
   DEFAULT_NAME,
   MEMORY_CHOICES,
+  S3_MAX_NAME_LENGTH,
   SINKS,
   TRIGGERS,
   memoryHint,
@@ -41,6 +42,18 @@ import { CancelledError, EXIT } from './errors.js';
 function answered<T>(value: T): Exclude<T, symbol> {
   if (p.isCancel(value)) throw new CancelledError();
   return value as Exclude<T, symbol>;
+}
+
+/** The flag's answer if given, else the person's choice among a catalog's rows. */
+async function choose<T extends string>(
+  given: string | undefined,
+  message: string,
+  rows: readonly { id: T; label: string; hint: string }[],
+  initialValue?: T,
+): Promise<T> {
+  if (given !== undefined) return given as T;
+  const options = rows.map((row) => ({ value: row.id, label: row.label, hint: row.hint }));
+  return answered(await p.select<T>({ message, options: options as never, ...(initialValue ? { initialValue } : {}) })) as T;
 }
 
 /** A directory name made into a valid project name, as create-vite does for package names. */
@@ -101,43 +114,19 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
 
   let name = raw.name ?? (await askName(dir === undefined ? DEFAULT_NAME : nameFromDirectory(dir)));
 
-  const trigger =
-    (raw.trigger as TriggerId | undefined) ??
-    answered(
-      await p.select<TriggerId>({
-        message: 'What triggers the function?',
-        options: TRIGGERS.map((t) => ({ value: t.id, label: t.label, hint: t.hint })),
-      }),
-    );
+  const trigger = await choose<TriggerId>(raw.trigger, 'What triggers the function?', TRIGGERS);
   while (nameProblem(name, trigger)) {
     p.log.warn(`The name ${name} ${nameProblem(name, trigger)}.`);
-    name = await askName(name.slice(0, 35).replace(/-+$/, ''), trigger);
+    name = await askName(name.slice(0, S3_MAX_NAME_LENGTH).replace(/-+$/, ''), trigger);
   }
 
   let api: ApiId | 'none' = 'none';
-  if (trigger === 'api') {
-    api =
-      (raw.api as ApiId | undefined) ??
-      answered(
-        await p.select<ApiId>({
-          message: 'Which API Gateway flavour?',
-          options: APIS.map((a) => ({ value: a.id, label: a.label, hint: a.hint })),
-        }),
-      );
-  }
-
   let auth: AuthId | undefined;
   let jwtIssuer = raw.jwtIssuer;
   let jwtAudience = raw.jwtAudience;
   if (trigger === 'api') {
-    auth =
-      (raw.auth as AuthId | undefined) ??
-      answered(
-        await p.select<AuthId>({
-          message: 'Who may call the API?',
-          options: AUTHS.map((a) => ({ value: a.id, label: a.label, hint: a.hint })),
-        }),
-      );
+    api = await choose<ApiId>(raw.api, 'Which API Gateway flavour?', APIS);
+    auth = await choose<AuthId>(raw.auth, 'Who may call the API?', AUTHS);
     if (auth === 'jwt') {
       jwtIssuer ??= answered(
         await p.text({
@@ -156,24 +145,9 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
     if (auth === 'public') p.log.warn(PUBLIC_API_WARNING);
   }
 
-  const sink =
-    (raw.sink as SinkId | undefined) ??
-    answered(
-      await p.select<SinkId>({
-        message: 'Where do results go?',
-        initialValue: defaultSink(trigger),
-        options: SINKS.map((s) => ({ value: s.id, label: s.label, hint: s.hint })),
-      }),
-    );
+  const sink = await choose<SinkId>(raw.sink, 'Where do results go?', SINKS, defaultSink(trigger));
 
-  const arch =
-    (raw.arch as ArchId | undefined) ??
-    answered(
-      await p.select<ArchId>({
-        message: 'Architecture',
-        options: ARCHS.map((a) => ({ value: a.id, label: a.label, hint: a.hint })),
-      }),
-    );
+  const arch = await choose<ArchId>(raw.arch, 'Architecture', ARCHS);
 
   const memory = raw.memory ?? (await askMemory(arch));
 

@@ -10,6 +10,13 @@ import { readAwsSetup } from '../tools/aws-setup.js';
 import { requireChecks, type CheckId } from '../tools/doctor.js';
 import { usageError } from './errors.js';
 
+/** The flags that name a deployed stack, shared by every command that talks to one. */
+export const STACK_FLAGS = {
+  'stack-name': { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+} as const;
+
 export interface StackTarget {
   project: Project | undefined;
   stackName: string;

@@ -8,14 +8,12 @@ import { parseCommandFlags } from '../args.js';
 import { CancelledError, EXIT, UserError, usageError } from '../errors.js';
 import { formatDuration } from './build.js';
 import { stackView } from '../stack-view.js';
-import { interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
+import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
 
 const PROGRAM = 'lambda-kit delete';
 
 const OPTIONS = {
-  'stack-name': { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
+  ...STACK_FLAGS,
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
 } as const;

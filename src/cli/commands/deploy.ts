@@ -8,7 +8,7 @@ import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError } from '../errors.js';
 import { formatOutputs, isInteractive, stackView, toneOf } from '../stack-view.js';
-import { interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
+import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
 import { runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
 import { formatDuration, main as build } from './build.js';
 
@@ -17,9 +17,7 @@ const PROGRAM = 'lambda-kit deploy';
 const OPTIONS = {
   'no-build': { type: 'boolean' },
   guided: { type: 'boolean' },
-  'stack-name': { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
+  ...STACK_FLAGS,
   'parameter-overrides': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -19,6 +19,8 @@ import { loadProject, pickFunction, stackNameOf, type LambdaFunction, type Proje
 import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
 
+import { STACK_FLAGS } from '../stack-target.js';
+
 const PROGRAM = 'lambda-kit invoke';
 
 const OPTIONS = {
@@ -26,9 +28,7 @@ const OPTIONS = {
   function: { type: 'string', short: 'f' },
   env: { type: 'string', multiple: true },
   remote: { type: 'boolean' },
-  'stack-name': { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
+  ...STACK_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 

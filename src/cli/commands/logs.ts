@@ -8,16 +8,14 @@
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, usageError } from '../errors.js';
-import { stackTarget } from '../stack-target.js';
+import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 import { formatJsonEvent, LogFormatter, type LogEvent } from '../../aws/log-format.js';
 import { formatSummary, InvocationStats } from '../../aws/log-summary.js';
 
 const PROGRAM = 'lambda-kit logs';
 
 const OPTIONS = {
-  'stack-name': { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
+  ...STACK_FLAGS,
   function: { type: 'string', short: 'f' },
   since: { type: 'string', short: 's' },
   filter: { type: 'string' },

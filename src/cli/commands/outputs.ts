@@ -5,14 +5,12 @@
 import { parseCommandFlags } from '../args.js';
 import { EXIT } from '../errors.js';
 import { isInteractive, formatOutputs } from '../stack-view.js';
-import { stackTarget } from '../stack-target.js';
+import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 
 const PROGRAM = 'lambda-kit outputs';
 
 const OPTIONS = {
-  'stack-name': { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
+  ...STACK_FLAGS,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
