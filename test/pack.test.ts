@@ -15,7 +15,7 @@ describe('the packed package', () => {
     const pack = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT });
     const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const shipped = files.map((f) => f.path);
-    expect(shipped).toContain('templates/project/_gitignore');
+    expect(shipped).toContain('templates/shared/_gitignore');
     expect(shipped).toContain('dist/cli/create.js');
     expect(shipped.filter((p) => p.startsWith('test/') || p.startsWith('src/'))).toEqual([]);
 

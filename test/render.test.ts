@@ -41,7 +41,7 @@ describe('renderProject', () => {
     return dir;
   }
 
-  const spec: ProjectSpec = { name: 'a', trigger: 'sqs', api: 'none', sink: 'none', arch: 'arm64', memory: 128, timeout: 3 };
+  const spec: ProjectSpec = { example: 'none', twins: false, name: 'a', trigger: 'sqs', api: 'none', sink: 'none', arch: 'arm64', memory: 128, timeout: 3 };
 
   it('reports a misspelt variable instead of rendering an empty string', async () => {
     const dir = await fixture({ 'project/x.txt': '{{nmae}}' });

@@ -78,7 +78,7 @@ describe('the spec validator', () => {
   });
 
   it('fills defaults that depend on the trigger', () => {
-    const none = { auth: 'none', jwtIssuer: '', jwtAudience: '', logRetention: 14 };
+    const none = { example: 'none', twins: false, auth: 'none', jwtIssuer: '', jwtAudience: '', logRetention: 14 };
     expect(resolveSpec({ name: 'a', trigger: 'kinesis' })).toEqual({
       name: 'a', trigger: 'kinesis', api: 'none', sink: 'sqs', arch: 'arm64', memory: 512, timeout: 30, ...none,
     });

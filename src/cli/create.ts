@@ -10,6 +10,7 @@ import {
   ARCHS,
   AUTHS,
   DEFAULT_LOG_RETENTION,
+  EXAMPLES,
   DEFAULT_MEMORY,
   LOG_RETENTION_DAYS,
   MEMORY_RANGE,
@@ -17,6 +18,7 @@ import {
   TIMEOUT_RANGE,
   TRIGGERS,
   api as apiRow,
+  example as exampleRow,
   sink as sinkRow,
   trigger as triggerRow,
 } from '../scaffold/catalog.js';
@@ -26,6 +28,9 @@ import { packageVersion } from '../version.js';
 const PROGRAM = 'create-fast-lambda';
 
 const OPTIONS = {
+  example: { type: 'string' },
+  twins: { type: 'boolean' },
+  'no-twins': { type: 'boolean' },
   name: { type: 'string' },
   trigger: { type: 'string' },
   api: { type: 'string' },
@@ -53,6 +58,10 @@ Asks for anything not given as a flag. Without a terminal (or with CI=true), giv
 answer as a flag, or --yes to take the defaults for the rest.
 
 Options:
+  --example <example>    ${list(EXAMPLES)}: a complete application instead of a function to fill
+                         in; churn is Kinesis → Rust → SQS with a trained model (sets --trigger
+                         and --sink)
+  --no-twins             with --example: leave out the Node.js and Python twins (default: with)
   --name <name>          project, crate and stack name (default: the directory's name)
                          lowercase letters, digits and dashes, starting with a letter, ≤ 64
   --trigger <trigger>    ${list(TRIGGERS)} (default: api)
@@ -77,6 +86,7 @@ Examples:
   ${PROGRAM} my-fn
   ${PROGRAM} my-fn --trigger sqs --sink dynamodb --yes
   ${PROGRAM} ingest --trigger kinesis --arch x86_64 --memory 1024 --yes
+  ${PROGRAM} churn --example churn --yes
 `;
 
 function isInteractive(yes: boolean): boolean {
@@ -99,7 +109,10 @@ export async function main(argv: string[]): Promise<number> {
   const dirArg = positionals[0];
   if (dirArg !== undefined && dirArg.trim() === '') throw usageError('the directory must not be empty.');
 
+  if (values.twins && values['no-twins']) throw usageError('--twins and --no-twins contradict each other.');
   const raw: RawAnswers = {
+    example: values.example,
+    twins: values.twins ? 'true' : values['no-twins'] ? 'false' : undefined,
     name: values.name,
     trigger: values.trigger,
     api: values.api,
@@ -158,18 +171,23 @@ export function displayDir(dir: string): string {
 export const PUBLIC_API_WARNING =
   'the API is public: anyone on the internet can call POST /items and write to your stack. Throttling limits the damage, not the access; choose --auth iam or jwt before real data flows.';
 
-/** "HTTP API → DynamoDB, arm64, 512 MB, 10 s" */
+/** "HTTP API → DynamoDB, arm64, 512 MB, 10 s", or for an example "churn prediction (Kinesis → SQS, with Node.js and Python twins), …" */
 export function describeSpec(spec: ProjectSpec): string {
   const trigger = spec.api === 'none' ? triggerRow(spec.trigger).short : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
-  return `${trigger} → ${sinkRow(spec.sink).short}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
+  const pipeline = `${trigger} → ${sinkRow(spec.sink).short}`;
+  const what = spec.example === 'none'
+    ? pipeline
+    : `${exampleRow(spec.example).label.toLowerCase()} (${pipeline}${spec.twins ? ', with Node.js and Python twins' : ''})`;
+  return `${what}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
 }
 
 export function nextSteps(spec: ProjectSpec, dir: string): string {
   const cd = relative(process.cwd(), resolve(dir));
   const steps: [string, string][] = [
     ...(cd === '' ? [] : [[`cd ${cd.includes(' ') ? JSON.stringify(cd) : cd}`, ''] as [string, string]]),
-    ['cargo test', 'unit tests, with an in-memory sink'],
-    ['sam build', `cargo lambda build for ${spec.arch}`],
+    ['cargo test', spec.example === 'none' ? 'unit tests, with an in-memory sink' : 'unit tests, with an in-memory queue'],
+    ...(spec.twins ? [['npx lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
+    ['sam build', spec.twins ? `all three functions, the Rust one for ${spec.arch}` : `cargo lambda build for ${spec.arch}`],
     ['sam deploy', 'stack settings are in samconfig.toml'],
     [`sam logs --stack-name ${spec.name} --tail`, ''],
   ];

@@ -38,6 +38,20 @@ export const TRIGGERS = [
   },
 ] as const;
 
+/**
+ * Complete applications, instead of a function to fill in. An example fixes its trigger and sink;
+ * its files come from templates/example/<id>/ (see render.ts).
+ */
+export const EXAMPLES = [
+  {
+    id: 'churn',
+    label: 'Churn prediction',
+    hint: 'Kinesis → Rust → SQS, with Node.js and Python twins and lambda-kit bench',
+    trigger: 'kinesis',
+    sink: 'sqs',
+  },
+] as const;
+
 /** API Gateway stops waiting after this many seconds, so a longer function timeout is useless. */
 export const APIS = [
   { id: 'http', label: 'HTTP API', hint: 'cheaper, lower latency', maxTimeout: 30 },
@@ -127,6 +141,7 @@ export type ApiId = (typeof APIS)[number]['id'];
 export type SinkId = (typeof SINKS)[number]['id'];
 export type ArchId = (typeof ARCHS)[number]['id'];
 export type AuthId = (typeof AUTHS)[number]['id'];
+export type ExampleId = (typeof EXAMPLES)[number]['id'];
 
 export type Trigger = (typeof TRIGGERS)[number];
 export type Api = (typeof APIS)[number];
@@ -137,6 +152,7 @@ export const trigger = (id: TriggerId): Trigger => TRIGGERS.find((t) => t.id ===
 export const api = (id: ApiId): Api => APIS.find((a) => a.id === id)!;
 export const sink = (id: SinkId): Sink => SINKS.find((s) => s.id === id)!;
 export const arch = (id: ArchId): Arch => ARCHS.find((a) => a.id === id)!;
+export const example = (id: ExampleId) => EXAMPLES.find((e) => e.id === id)!;
 
 /** Cost in dollars of one million invocations of `durationMs` each. */
 export function costPerMillion(memoryMb: number, archId: ArchId, durationMs = 10): number {

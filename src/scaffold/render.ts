@@ -20,6 +20,7 @@ export function templateContext(spec: ProjectSpec) {
     ...spec,
     crateIdent: spec.name.replaceAll('-', '_'),
     is: {
+      churn: spec.example === 'churn',
       api: trigger === 'api',
       kinesis: trigger === 'kinesis',
       s3: trigger === 's3',
@@ -56,9 +57,23 @@ function cognitoPool(spec: ProjectSpec): { region: string; poolId: string } {
   return { region: match?.[1] ?? '', poolId: match?.[2] ?? '' };
 }
 
-/** The template layers a spec draws on, in order. */
+/** The template layers a spec draws on, in order. An example is one layer of its own. */
 export function layersFor(spec: ProjectSpec): string[] {
-  return ['project', `trigger/${spec.trigger}`, `sink/${spec.sink}`];
+  if (spec.example !== 'none') return ['shared', `example/${spec.example}`];
+  return ['shared', 'project', `trigger/${spec.trigger}`, `sink/${spec.sink}`];
+}
+
+/** An example's Node.js and Python twins live here; they are left out with twins off. */
+export const TWIN_DIRS = ['twins/node', 'twins/python'] as const;
+
+/**
+ * The churn model ships in each function's own package: the Rust crate embeds model.json, and
+ * each twin reads its copy at init. One source in templates/, written three times.
+ */
+function withModelCopies(spec: ProjectSpec, files: Map<string, string>): void {
+  const model = files.get('model.json');
+  if (spec.example !== 'churn' || !spec.twins || model === undefined) return;
+  for (const dir of TWIN_DIRS) files.set(`${dir}/model.json`, model);
 }
 
 export function renderProject(spec: ProjectSpec, templatesDir = TEMPLATES_DIR): Map<string, string> {
@@ -71,6 +86,7 @@ export function renderProject(spec: ProjectSpec, templatesDir = TEMPLATES_DIR): 
     for (const [path, template] of templates) {
       if (!path.startsWith(`${layer}/`)) continue;
       const rel = path.slice(layer.length + 1);
+      if (!spec.twins && TWIN_DIRS.some((dir) => rel.startsWith(`${dir}/`))) continue;
       const base = rel.split('/').at(-1)!;
       const target = base in RENAMES ? rel.slice(0, -base.length) + RENAMES[base] : rel;
       if (origin.has(target)) {
@@ -84,5 +100,6 @@ export function renderProject(spec: ProjectSpec, templatesDir = TEMPLATES_DIR): 
       origin.set(target, layer);
     }
   }
+  withModelCopies(spec, files);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -8,6 +8,7 @@ import {
   ARCHS,
   AUTHS,
   COGNITO_ISSUER,
+  EXAMPLES,
   DEFAULT_LOG_RETENTION,
   DEFAULT_MEMORY,
   LOG_RETENTION_DAYS,
@@ -20,15 +21,22 @@ import {
   TIMEOUT_RANGE,
   TRIGGERS,
   api as apiRow,
+  example as exampleRow,
+  sink as sinkRow,
   trigger as triggerRow,
   type ApiId,
   type ArchId,
   type AuthId,
+  type ExampleId,
   type SinkId,
   type TriggerId,
 } from './catalog.js';
 
 export interface ProjectSpec {
+  /** A complete application (it fixes trigger and sink), or 'none' for a function to fill in. */
+  example: ExampleId | 'none';
+  /** With an example: also its Node.js and Python twins, for `lambda-kit bench`. */
+  twins: boolean;
   name: string;
   trigger: TriggerId;
   /** 'none' unless the trigger is 'api'. */
@@ -46,12 +54,12 @@ export interface ProjectSpec {
   logRetention: number;
 }
 
-/** Answers as typed on the command line or at a prompt, not yet checked. */
+/** Answers as typed on the command line or at a prompt, not yet checked (twins: 'true'/'false'). */
 export type RawAnswers = { [K in keyof ProjectSpec]?: string };
 
 /** The order of the questions, and the flag that answers each. */
 export const FIELDS = [
-  'name', 'trigger', 'api', 'auth', 'jwtIssuer', 'jwtAudience', 'sink', 'arch', 'memory', 'timeout', 'logRetention',
+  'example', 'twins', 'name', 'trigger', 'api', 'auth', 'jwtIssuer', 'jwtAudience', 'sink', 'arch', 'memory', 'timeout', 'logRetention',
 ] as const;
 export type Field = (typeof FIELDS)[number];
 
@@ -161,7 +169,19 @@ function choice<T extends string>(field: Field, raw: string, allowed: readonly {
  * before the prompts ask for the rest.
  */
 export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}): ProjectSpec {
-  const trigger = raw.trigger === undefined ? 'api' : choice<TriggerId>('trigger', raw.trigger, TRIGGERS);
+  const example = raw.example === undefined ? 'none' : choice<ExampleId>('example', raw.example, EXAMPLES);
+  if (example !== 'none') {
+    const fixed = exampleRow(example);
+    const clash = (['trigger', 'sink'] as const).find((f) => raw[f] !== undefined && raw[f] !== fixed[f]);
+    if (clash) {
+      throw usageError(`--example ${example} is a ${triggerRow(fixed.trigger).short} → ${sinkRow(fixed.sink).short} application; drop ${flagOf(clash)} ${raw[clash]}.`);
+    }
+  } else if (raw.twins === 'true') {
+    throw usageError('--twins applies only with --example (the twins are the example\'s handler in Node.js and Python).');
+  }
+  const twins = example !== 'none' && raw.twins !== 'false';
+  const trigger = example !== 'none' ? exampleRow(example).trigger
+    : raw.trigger === undefined ? 'api' : choice<TriggerId>('trigger', raw.trigger, TRIGGERS);
 
   let api: ApiId | 'none' = 'none';
   if (trigger === 'api') {
@@ -196,7 +216,8 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
   const nameIssue = nameProblem(name, trigger);
   if (nameIssue) throw invalid('name', name, nameIssue);
 
-  const sink = raw.sink === undefined ? defaultSink(trigger) : choice<SinkId>('sink', raw.sink, SINKS);
+  const sink = example !== 'none' ? exampleRow(example).sink
+    : raw.sink === undefined ? defaultSink(trigger) : choice<SinkId>('sink', raw.sink, SINKS);
   const arch = raw.arch === undefined ? 'arm64' : choice<ArchId>('arch', raw.arch, ARCHS);
 
   const memoryRaw = raw.memory ?? String(DEFAULT_MEMORY);
@@ -212,19 +233,20 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
   if (retentionIssue) throw invalid('logRetention', retentionRaw, retentionIssue);
 
   return {
-    name, trigger, api, auth, jwtIssuer, jwtAudience, sink, arch,
+    example, twins, name, trigger, api, auth, jwtIssuer, jwtAudience, sink, arch,
     memory: Number(memoryRaw), timeout: Number(timeoutRaw), logRetention: Number(retentionRaw),
   };
 }
 
 /** The flags a non-interactive run lacks, when it must not fall back to defaults. */
 export function missingFlags(raw: RawAnswers): string[] {
+  const example = raw.example !== undefined;
   const needed: Field[] = [
     'name',
-    'trigger',
+    ...(example ? [] : (['trigger'] as const)),
     ...(raw.trigger === 'api' ? (['api', 'auth'] as const) : []),
     ...(raw.auth === 'jwt' ? (['jwtIssuer', 'jwtAudience'] as const) : []),
-    'sink',
+    ...(example ? [] : (['sink'] as const)),
     'arch',
     'memory',
     'timeout',
