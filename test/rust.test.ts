@@ -132,3 +132,29 @@ describe('generated Rust crate', () => {
     });
   }
 });
+
+describe('the churn example crate', () => {
+  const root = mkdtempSync(join(tmpdir(), 'cfl-rust-churn-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it(
+    'passes cargo fmt --check, clippy -D warnings and its unit tests (model, handler, batching)',
+    async () => {
+      const spec = resolveSpec({ name: 'churn-check', example: 'churn', arch: 'x86_64' });
+      const files = renderProject(spec);
+      expect(dependencies(files.get('Cargo.toml')!)).toEqual(expect.arrayContaining(['aws-sdk-sqs', 'rayon', 'lambda_runtime', 'aws_lambda_events']));
+      const dir = join(root, 'churn-check');
+      await writeProject(dir, files);
+
+      const fmt = await cargo(dir, ['fmt', '--check']);
+      expect(fmt.exitCode, `cargo fmt --check\n${fmt.output}`).toBe(0);
+      const clippy = await cargo(dir, ['clippy', '--all-targets', '--', '-D', 'warnings']);
+      expect(clippy.exitCode, `cargo clippy\n${clippy.output}`).toBe(0);
+      const test = await cargo(dir, ['test']);
+      expect(test.exitCode, `cargo test\n${test.output}`).toBe(0);
+      const passed = [...test.output.matchAll(/^test result: ok\. (\d+) passed/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      expect(passed, test.output).toBeGreaterThanOrEqual(18);
+    },
+    COLD_BUILD_TIMEOUT,
+  );
+});

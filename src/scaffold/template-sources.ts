@@ -14,6 +14,9 @@ export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
 const require = createRequire(import.meta.url);
 const BUNDLE = '../templates.precompiled.cjs';
 
+/** What running a twin's code in a checkout leaves beside it; never a template. */
+const LEFTOVERS = /(^|\/)(__pycache__|node_modules)\//;
+
 /** Every template file below `dir` (posix path relative to it → source), and a hash of them all. */
 export function readTemplateSources(dir: string): { files: Map<string, string>; hash: string } {
   const files = new Map<string, string>();
@@ -21,7 +24,7 @@ export function readTemplateSources(dir: string): { files: Map<string, string>; 
   const paths = readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
-    .filter((path) => path.includes('/'))
+    .filter((path) => path.includes('/') && !LEFTOVERS.test(path))
     .sort();
   for (const path of paths) {
     const source = readFileSync(join(dir, path), 'utf8');

@@ -1,0 +1,44 @@
+//! The Lambda entry point: set everything up once, then serve invocations until Lambda stops us.
+
+use aws_config::BehaviorVersion;
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+
+use {{crateIdent}}::handler;
+use {{crateIdent}}::model::Model;
+use {{crateIdent}}::publish::SqsPublisher;
+use {{crateIdent}}::required_env;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // Logs go to CloudWatch, as JSON when the function's LoggingConfig asks for it.
+    lambda_runtime::tracing::init_default_subscriber();
+
+    // Init once: what is built here, before `run`, lives as long as the execution environment
+    // and every invocation reuses it. Nothing here is redone per event.
+
+    // The model is compiled into the binary and checked here, so a bad model.json fails the
+    // init, with the reason in the log, instead of scoring a single record.
+    let model = Model::from_json(include_str!("../model.json"))?;
+    tracing::info!(version = model.version(), "model loaded");
+
+    // Start rayon's threads (one per vCPU) now, rather than on the first large batch. Lambda
+    // gives a function CPU in proportion to its memory, a whole vCPU from 1769 MB: below that,
+    // the parallel path has little to gain.
+    rayon::ThreadPoolBuilder::new().build_global()?;
+
+    let queue_url = required_env("QUEUE_URL")?;
+    // Region, credentials and AWS_ENDPOINT_URL (for local emulators) come from the environment.
+    // One client for the environment's lifetime: it keeps its connections and credentials.
+    let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&config), queue_url);
+
+    // Each invocation borrows the model and the publisher; nothing in the handler outlives it.
+    let (model, publisher) = (&model, &publisher);
+    run(service_fn(
+        move |event: LambdaEvent<KinesisEvent>| async move {
+            handler::handle(model, publisher, event.payload).await
+        },
+    ))
+    .await
+}
