@@ -115,7 +115,9 @@ export async function loadProject(dir = process.cwd()): Promise<Project> {
   };
 }
 
-/** The function `logicalId` names, or the only one; a clear error otherwise. */
+export const RUST_BUILD_METHOD = 'rust-cargolambda';
+
+/** The function `logicalId` names, else the only (Rust) one; a clear error otherwise. */
 export function pickFunction(project: Project, logicalId: string | undefined): LambdaFunction {
   if (logicalId !== undefined) {
     const found = project.functions.find((f) => f.logicalId === logicalId);
@@ -124,6 +126,9 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
     }
     return found;
   }
+  // Twins in other languages beside one Rust function (the churn example): the Rust one is meant.
+  const rust = project.functions.filter((f) => f.buildMethod === RUST_BUILD_METHOD);
+  if (project.functions.length > 1 && rust.length === 1) return rust[0]!;
   if (project.functions.length > 1) {
     throw new UserError(`template.yaml has ${project.functions.length} functions: pick one with --function (${project.functions.map((f) => f.logicalId).join(', ')})`, { exitCode: 2 });
   }

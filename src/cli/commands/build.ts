@@ -4,13 +4,13 @@
  * size and the size of the zip Lambda would receive.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import * as p from '@clack/prompts';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError } from '../errors.js';
-import { loadProject, pickFunction, type LambdaFunction } from '../../project/project.js';
+import { RUST_BUILD_METHOD, loadProject, pickFunction, type LambdaFunction } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
 import { requireChecks, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
 import { parseVersion } from '../../tools/versions.js';
@@ -89,6 +89,10 @@ export async function main(args: string[]): Promise<number> {
     ? functions.map((fn) => ({ fn, paths: [samArtifact(project.dir, fn.logicalId)] }))
     : [{ fn: functions[0]!, paths: await cargoLambdaArtifacts(functions[0]!) }];
   for (const { fn, paths } of artifacts) {
+    if (fn.buildMethod !== RUST_BUILD_METHOD) {
+      process.stdout.write(`${fn.logicalId} (${fn.runtime ?? 'no runtime'})\n  ${relative(process.cwd(), join(project.dir, '.aws-sam', 'build', fn.logicalId))}\n\n`);
+      continue;
+    }
     if (paths.length === 0) throw new UserError(`${plan.title} built no binary for ${fn.logicalId}.`);
     for (const path of paths) process.stdout.write(await describeArtifact(fn, path, debug));
   }
