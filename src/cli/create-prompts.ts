@@ -11,14 +11,17 @@ import {
   AUTHS,
   DEFAULT_MEMORY,
   DEFAULT_NAME,
+  EXAMPLES,
   MEMORY_CHOICES,
   S3_MAX_NAME_LENGTH,
   SINKS,
   TRIGGERS,
+  example as exampleRow,
   memoryHint,
   type ApiId,
   type ArchId,
   type AuthId,
+  type ExampleId,
   type SinkId,
   type TriggerId,
 } from '../scaffold/catalog.js';
@@ -114,7 +117,23 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
 
   let name = raw.name ?? (await askName(dir === undefined ? DEFAULT_NAME : nameFromDirectory(dir)));
 
-  const trigger = await choose<TriggerId>(raw.trigger, 'What triggers the function?', TRIGGERS);
+  // The examples are complete applications: offered beside the triggers, they answer the
+  // trigger and the sink questions themselves.
+  let example = raw.example as ExampleId | undefined;
+  if (example === undefined && raw.trigger === undefined && raw.sink === undefined) {
+    const picked = await choose<string>(undefined, 'What triggers the function?', [
+      ...TRIGGERS,
+      ...EXAMPLES.map((row) => ({ id: `example:${row.id}`, label: `${row.label} example`, hint: row.hint })),
+    ]);
+    if (picked.startsWith('example:')) example = picked.slice('example:'.length) as ExampleId;
+    else raw = { ...raw, trigger: picked };
+  }
+  const trigger = example ? exampleRow(example).trigger : await choose<TriggerId>(raw.trigger, 'What triggers the function?', TRIGGERS);
+  const twins =
+    example === undefined
+      ? undefined
+      : (raw.twins ??
+        String(answered(await p.confirm({ message: 'Also generate its Node.js and Python twins, for lambda-kit bench?', initialValue: true }))));
   while (nameProblem(name, trigger)) {
     p.log.warn(`The name ${name} ${nameProblem(name, trigger)}.`);
     name = await askName(name.slice(0, S3_MAX_NAME_LENGTH).replace(/-+$/, ''), trigger);
@@ -145,7 +164,7 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
     if (auth === 'public') p.log.warn(PUBLIC_API_WARNING);
   }
 
-  const sink = await choose<SinkId>(raw.sink, 'Where do results go?', SINKS, defaultSink(trigger));
+  const sink = example ? exampleRow(example).sink : await choose<SinkId>(raw.sink, 'Where do results go?', SINKS, defaultSink(trigger));
 
   const arch = await choose<ArchId>(raw.arch, 'Architecture', ARCHS);
 
@@ -166,6 +185,8 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
 
   const spec = resolveSpec({
     ...raw,
+    example,
+    twins,
     name,
     trigger,
     api: trigger === 'api' ? api : undefined,
