@@ -17,6 +17,9 @@ describe('the packed package', () => {
     const shipped = files.map((f) => f.path);
     expect(shipped).toContain('templates/shared/_gitignore');
     expect(shipped).toContain('dist/cli/create.js');
+    // lambda-kit bench runs the twins with these, and checks against the shipped model.
+    expect(shipped).toEqual(expect.arrayContaining(['dist/bench/runtimes/node-runtime.js', 'dist/bench/runtimes/python_runtime.py', 'templates/example/churn/model.json']));
+    expect(shipped.filter((p) => /__pycache__|node_modules/.test(p))).toEqual([]);
     expect(shipped.filter((p) => p.startsWith('test/') || p.startsWith('src/'))).toEqual([]);
 
     const app = join(work, 'app');
@@ -33,6 +36,10 @@ describe('the packed package', () => {
     const created = await listTree(join(app, 'my-fn'));
     expect(created).toEqual(expect.arrayContaining(['.gitignore', 'Cargo.toml', 'src/main.rs', 'template.yaml', 'events/sqs.json']));
     expect(await readFile(join(app, 'my-fn/.gitignore'), 'utf8')).toContain('/target');
+
+    const churn = await execa('npx', ['--no', 'create-fast-lambda', 'churn', '--example', 'churn', '--yes'], { cwd: app, env: userEnv(), stdin: 'ignore' });
+    expect(churn.stdout).toContain('with Node.js and Python twins');
+    expect(await listTree(join(app, 'churn'))).toEqual(expect.arrayContaining(['model.json', 'src/model.rs', 'twins/node/index.mjs', 'twins/node/model.json', 'twins/python/app.py']));
 
     const kit = await execa('npx', ['--no', 'lambda-kit', '--version'], { cwd: app });
     expect(kit.stdout).toMatch(/^\d+\.\d+\.\d+$/);

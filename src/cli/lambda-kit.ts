@@ -15,6 +15,7 @@ interface Command {
 
 /** The command table: name → summary and a lazy import of its module. */
 export const COMMANDS: Record<string, Command> = {
+  bench: { summary: 'measure the Rust function against its Node.js and Python twins', load: () => import('./commands/bench.js') },
   build: { summary: 'build the function with sam build (or cargo lambda build --no-sam)', load: () => import('./commands/build.js') },
   delete: { summary: 'delete the deployed stack, following its events until it is gone', load: () => import('./commands/delete.js') },
   deploy: { summary: 'build, then deploy with sam, showing the stack events live', load: () => import('./commands/deploy.js') },

@@ -35,10 +35,10 @@ export function awsEnv(endpoint: string): Record<string, string> {
   };
 }
 
-/** Starts `moto_server` from `venvBin` and waits until it answers. */
-export async function startMoto(venvBin: string, timeoutMs = 30_000): Promise<MotoServer> {
+/** Starts `moto_server` from `venvBin` (with `env` added to ours) and waits until it answers. */
+export async function startMoto(venvBin: string, timeoutMs = 30_000, env: Record<string, string> = {}): Promise<MotoServer> {
   const port = await freePort();
-  const child = spawn(join(venvBin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(join(venvBin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
