@@ -59,7 +59,7 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^25 records per batch; 3 cold starts and 3 warm batches per runtime; /);
     expect(lines[1]).toMatch(/^Rust: rustc \d+\.\d+\.\d+, Node\.js: node v\d+\.\d+\.\d+, Python: Python 3\.\d+\.\d+$/);
-    const header = lines.find((line) => line.includes('cold start'))!;
+    const header = lines.find((line) => /^ +cold start/.test(line))!;
     expect(header).toMatch(/cold start +init +warm p50 \(zero-latency SQS\) +warm p95 +warm p50 \(moto\) +peak memory/);
     expect(lines.find((line) => line.startsWith('Rust '))).not.toContain('×');
     for (const twin of ['Node.js', 'Python']) {
