@@ -12,7 +12,7 @@ import { renderProject, TWIN_DIRS } from '../src/scaffold/render.js';
 import { missingFlags, resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { functionsOf, pickFunction, type Project } from '../src/project/project.js';
-import { ROOT } from './support/cli.js';
+import { CREATE_BIN, KIT_BIN, ROOT, runBin, tempDir } from './support/cli.js';
 import { IN_CI, pythonTools } from './support/tools.js';
 
 const churn = (extra: Record<string, string> = {}) => resolveSpec({ name: 'churn-demo', example: 'churn', ...extra });
@@ -86,6 +86,22 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
     const { describeSpec, nextSteps } = await import('../src/cli/create.js');
     expect(describeSpec(spec)).toBe(`churn prediction (Kinesis → SQS${spec.twins ? ', with Node.js and Python twins' : ''}), ${spec.arch}, ${spec.memory} MB, 30 s`);
     expect(nextSteps(spec, process.cwd()).includes('lambda-kit bench --local')).toBe(spec.twins);
+  });
+});
+
+describe('lambda-kit in a churn project', () => {
+  it('says a twin does not run locally, naming its runtime and where it does run', async () => {
+    const root = await tempDir('cfl-churn-kit-');
+    try {
+      await execa(process.execPath, [CREATE_BIN, 'churn', '--example', 'churn', '--yes'], { cwd: root, stdin: 'ignore' });
+      const run = await runBin(KIT_BIN, ['invoke', '--function', 'NodeTwinFunction'], join(root, 'churn'));
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr.trim()).toBe(
+        'lambda-kit: lambda-kit invoke runs Rust functions locally, and NodeTwinFunction is nodejs22.x. Invoke the deployed one with --remote, or measure it beside the Rust one with lambda-kit bench.',
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -71,6 +71,17 @@ async function cargo(dir: string, args: string[]) {
   return { exitCode: result.exitCode, output: result.all ?? '' };
 }
 
+/** cargo fmt --check, clippy -D warnings and cargo test must pass; returns how many tests ran. */
+async function fmtClippyTest(dir: string): Promise<number> {
+  const fmt = await cargo(dir, ['fmt', '--check']);
+  expect(fmt.exitCode, `cargo fmt --check\n${fmt.output}`).toBe(0);
+  const clippy = await cargo(dir, ['clippy', '--all-targets', '--', '-D', 'warnings']);
+  expect(clippy.exitCode, `cargo clippy\n${clippy.output}`).toBe(0);
+  const test = await cargo(dir, ['test']);
+  expect(test.exitCode, `cargo test\n${test.output}`).toBe(0);
+  return [...test.output.matchAll(/^test result: ok\. (\d+) passed/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 /** Dependency names declared in Cargo.toml's [dependencies] table. */
 function dependencies(cargoToml: string): string[] {
   const table = /^\[dependencies\]\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(cargoToml)?.[1] ?? '';
@@ -115,17 +126,7 @@ describe('generated Rust crate', () => {
         'passes cargo fmt --check, clippy -D warnings and cargo test',
         async () => {
           await writeProject(dir, files);
-
-          const fmt = await cargo(dir, ['fmt', '--check']);
-          expect(fmt.exitCode, `cargo fmt --check\n${fmt.output}`).toBe(0);
-
-          const clippy = await cargo(dir, ['clippy', '--all-targets', '--', '-D', 'warnings']);
-          expect(clippy.exitCode, `cargo clippy\n${clippy.output}`).toBe(0);
-
-          const test = await cargo(dir, ['test']);
-          expect(test.exitCode, `cargo test\n${test.output}`).toBe(0);
-          const passed = [...test.output.matchAll(/^test result: ok\. (\d+) passed/gm)].map((m) => Number(m[1]));
-          expect(Math.max(0, ...passed), `no tests ran\n${test.output}`).toBeGreaterThan(0);
+          expect(await fmtClippyTest(dir)).toBeGreaterThan(0);
         },
         COLD_BUILD_TIMEOUT,
       );
@@ -146,14 +147,7 @@ describe('the churn example crate', () => {
       const dir = join(root, 'churn-check');
       await writeProject(dir, files);
 
-      const fmt = await cargo(dir, ['fmt', '--check']);
-      expect(fmt.exitCode, `cargo fmt --check\n${fmt.output}`).toBe(0);
-      const clippy = await cargo(dir, ['clippy', '--all-targets', '--', '-D', 'warnings']);
-      expect(clippy.exitCode, `cargo clippy\n${clippy.output}`).toBe(0);
-      const test = await cargo(dir, ['test']);
-      expect(test.exitCode, `cargo test\n${test.output}`).toBe(0);
-      const passed = [...test.output.matchAll(/^test result: ok\. (\d+) passed/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-      expect(passed, test.output).toBeGreaterThanOrEqual(18);
+      expect(await fmtClippyTest(dir)).toBeGreaterThanOrEqual(18);
     },
     COLD_BUILD_TIMEOUT,
   );

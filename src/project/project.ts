@@ -115,7 +115,13 @@ export async function loadProject(dir = process.cwd()): Promise<Project> {
   };
 }
 
-export const RUST_BUILD_METHOD = 'rust-cargolambda';
+/**
+ * A function this kit builds and runs: cargo-lambda's, or any custom runtime's `bootstrap`. Not
+ * one of a managed runtime (nodejs22.x, python3.13), such as the churn example's twins.
+ */
+export function isRustFunction(fn: LambdaFunction): boolean {
+  return fn.buildMethod === 'rust-cargolambda' || fn.runtime === undefined || fn.runtime.startsWith('provided');
+}
 
 /** The function `logicalId` names, else the only (Rust) one; a clear error otherwise. */
 export function pickFunction(project: Project, logicalId: string | undefined): LambdaFunction {
@@ -127,7 +133,7 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
     return found;
   }
   // Twins in other languages beside one Rust function (the churn example): the Rust one is meant.
-  const rust = project.functions.filter((f) => f.buildMethod === RUST_BUILD_METHOD);
+  const rust = project.functions.filter(isRustFunction);
   if (project.functions.length > 1 && rust.length === 1) return rust[0]!;
   if (project.functions.length > 1) {
     throw new UserError(`template.yaml has ${project.functions.length} functions: pick one with --function (${project.functions.map((f) => f.logicalId).join(', ')})`, { exitCode: 2 });

@@ -26,7 +26,7 @@ export interface Samples {
 
 export interface RuntimeFigures {
   runtime: Runtime;
-  /** What ran it: "node v20.20.2", "Python 3.11.7", "rustc 1.95.0"; the function name remotely. */
+  /** What ran it: "rustc 1.95.0", "node v20.20.2", "Python 3.11.7" locally; the Lambda runtime ("nodejs22.x") remotely. */
   version: string;
   /**
    * Locally: process spawn → first response, the first batch included. Remotely: Lambda's Init

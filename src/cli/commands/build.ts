@@ -10,7 +10,7 @@ import * as p from '@clack/prompts';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError } from '../errors.js';
-import { RUST_BUILD_METHOD, loadProject, pickFunction, type LambdaFunction } from '../../project/project.js';
+import { isRustFunction, loadProject, pickFunction, type LambdaFunction } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
 import { requireChecks, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
 import { parseVersion } from '../../tools/versions.js';
@@ -89,7 +89,7 @@ export async function main(args: string[]): Promise<number> {
     ? functions.map((fn) => ({ fn, paths: [samArtifact(project.dir, fn.logicalId)] }))
     : [{ fn: functions[0]!, paths: await cargoLambdaArtifacts(functions[0]!) }];
   for (const { fn, paths } of artifacts) {
-    if (fn.buildMethod !== RUST_BUILD_METHOD) {
+    if (!isRustFunction(fn)) {
       process.stdout.write(`${fn.logicalId} (${fn.runtime ?? 'no runtime'})\n  ${relative(process.cwd(), join(project.dir, '.aws-sam', 'build', fn.logicalId))}\n\n`);
       continue;
     }

@@ -15,7 +15,7 @@ import { compactLogLine } from '../../aws/log-line.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
 import { defaultEventFile, readEventFile } from '../../project/events.js';
-import { RUST_BUILD_METHOD, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
+import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
 import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
 
@@ -82,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer, eventName: string, overrides: Record<string, string>): Promise<number> {
-  if (fn.buildMethod !== RUST_BUILD_METHOD) {
+  if (!isRustFunction(fn)) {
     throw new UserError(`lambda-kit invoke runs Rust functions locally, and ${fn.logicalId} is ${fn.runtime ?? 'not one'}.`, {
       hint: 'Invoke the deployed one with --remote, or measure it beside the Rust one with lambda-kit bench.',
     });
