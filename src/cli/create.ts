@@ -186,7 +186,7 @@ export function nextSteps(spec: ProjectSpec, dir: string): string {
   const steps: [string, string][] = [
     ...(cd === '' ? [] : [[`cd ${cd.includes(' ') ? JSON.stringify(cd) : cd}`, ''] as [string, string]]),
     ['cargo test', spec.example === 'none' ? 'unit tests, with an in-memory sink' : 'unit tests, with an in-memory queue'],
-    ...(spec.twins ? [['npx lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
+    ...(spec.twins ? [['lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
     ['sam build', spec.twins ? `all three functions, the Rust one for ${spec.arch}` : `cargo lambda build for ${spec.arch}`],
     ['sam deploy', 'stack settings are in samconfig.toml'],
     [`sam logs --stack-name ${spec.name} --tail`, ''],
