@@ -103,6 +103,30 @@ describe('lambda-kit in a churn project', () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('packages the Node.js twin with sam build, its model and SDK included', { timeout: 300_000 }, async (ctx) => {
+    const bin = toolsOrSkip(ctx);
+    if (!bin) return;
+    const root = await tempDir('cfl-churn-sam-');
+    try {
+      await execa(process.execPath, [CREATE_BIN, 'churn', '--example', 'churn', '--yes'], { cwd: root, stdin: 'ignore' });
+      const dir = join(root, 'churn');
+      const build = await execa(join(bin, 'sam'), ['build', 'NodeTwinFunction'], {
+        cwd: dir,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SAM_CLI_TELEMETRY: '0' },
+        reject: false,
+        all: true,
+        stdin: 'ignore',
+      });
+      expect(build.exitCode, build.all).toBe(0);
+      const built = join(dir, '.aws-sam/build/NodeTwinFunction');
+      expect(readFileSync(join(built, 'model.json'), 'utf8')).toBe(readFileSync(join(dir, 'model.json'), 'utf8'));
+      expect(JSON.parse(readFileSync(join(built, 'node_modules/@aws-sdk/client-sqs/package.json'), 'utf8')).name).toBe('@aws-sdk/client-sqs');
+      expect(readFileSync(join(built, 'index.mjs'), 'utf8')).toContain('export const handler');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
