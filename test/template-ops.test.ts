@@ -1,8 +1,10 @@
 /**
  * What the generated template.yaml does when things go wrong, and who may do what: S3 events
  * kept after Lambda's retries, alarms on every failure path (emailed only with AlarmEmail),
- * CORS for JWT HTTP APIs. The IAM statements themselves are pinned in template.test.ts.
+ * CORS for JWT HTTP APIs, and checkov over every combination with only the findings the
+ * generated README explains. The IAM statements themselves are pinned in template.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,7 +265,7 @@ describe('parameter patterns', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// After the SAM transform
+// After the SAM transform, and checkov: one Python process each over every combination
 
 const workDir = mkdtempSync(join(tmpdir(), 'cfl-template-ops-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -338,6 +340,66 @@ describe('after the SAM transform', () => {
     for (const [, cfn] of await transform(bin, specs)) {
       expect(cfn.Conditions.HasCorsAllowedOrigins).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ref('CorsAllowedOrigins'), ''] }] });
       expect(cors(cfn)['Fn::If'][1].allowOrigins).toEqual({ 'Fn::Split': [',', ''] });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// checkov
+
+/** checkov's own venv (scripts/python-tools.sh checkov), or the binary CHECKOV names. */
+function checkovTool(): { bin: string } | { problem: string } {
+  if (process.env.CHECKOV) return { bin: process.env.CHECKOV };
+  const run = spawnSyncBash(['scripts/python-tools.sh', 'checkov']);
+  if (run.problem) return { problem: run.problem };
+  return { bin: join(run.stdout.trim().split('\n').at(-1)!, 'checkov') };
+}
+
+function spawnSyncBash(args: string[]): { stdout: string; problem?: string } {
+  const run = spawnSync('bash', args, { cwd: ROOT, encoding: 'utf8' });
+  if (run.error) return { stdout: '', problem: run.error.message };
+  if (run.status !== 0) return { stdout: '', problem: `${args.join(' ')} exited ${run.status}: ${run.stderr.trim()}` };
+  return { stdout: run.stdout };
+}
+
+/** The checks the generated README lists as left on purpose, each with its reason. */
+function documentedSkips(spec: ProjectSpec): Map<string, string> {
+  const readme = render(spec).get('README.md')!;
+  const section = readme.split('### What checkov reports, and why')[1]?.split('\n## ')[0] ?? '';
+  const rows = [...section.matchAll(/^\| `(CKV2?_[A-Z0-9_]+)` \| ([^|]+) \| ([^|]+) \|$/gm)];
+  return new Map(rows.map((row) => [row[1]!, row[3]!.trim()]));
+}
+
+describe('checkov', () => {
+  it('fails no check on any combination but those its README explains', { timeout: 600_000 }, async (ctx) => {
+    const checkov = toolOrSkip(ctx, 'checkov', checkovTool());
+    const byFile = new Map([...templateFiles()].map(([spec, file]) => [`/${file.split('/').at(-1)}`, spec]));
+    // --skip-download: no call to Prisma Cloud for guidelines (there is no network here, and
+    // none is needed to run the checks).
+    const run = await execa(checkov, ['-d', workDir, '--framework', 'cloudformation', '--skip-download', '--quiet', '--compact', '-o', 'json'], {
+      reject: false,
+      stdin: 'ignore',
+      env: { BC_SKIP_MAPPING: 'TRUE' },
+    });
+    expect(run.stderr).toBe('');
+    // 1: some check failed; 0 would mean the documented ones no longer fire.
+    expect(run.exitCode).toBe(1);
+    const reports = [JSON.parse(run.stdout)].flat() as Json[];
+    expect(reports.map((r) => r.check_type)).toEqual(['cloudformation']);
+    expect(reports[0].summary.parsing_errors).toBe(0);
+    expect(reports[0].summary.resource_count).toBeGreaterThan(SPECS.length * 5);
+
+    const failed = new Map<ProjectSpec, Set<string>>(SPECS.map((spec) => [spec, new Set()]));
+    for (const check of reports[0].results.failed_checks as Json[]) {
+      const spec = byFile.get(check.file_path);
+      expect(spec, check.file_path).toBeDefined();
+      failed.get(spec!)!.add(check.check_id);
+    }
+    for (const spec of SPECS) {
+      const skips = documentedSkips(spec);
+      for (const reason of skips.values()) expect(reason.length, label(spec)).toBeGreaterThan(30);
+      // Exactly: an undocumented finding fails, and so does a README entry that no longer applies.
+      expect([...failed.get(spec)!].sort(), label(spec)).toEqual([...skips.keys()].sort());
     }
   });
 });
