@@ -2,8 +2,8 @@
  * The generated SAM template.yaml and samconfig.toml, for every trigger × API × auth × sink × arch:
  * rendered through renderProject, parsed with CloudFormation's short-form tags and checked
  * property by property; then, in one Python process each, linted by cfn-lint (which runs the
- * SAM transform itself) and expanded by the SAM translator, so that the IAM SAM generates from
- * our policy templates is checked too, not only what we wrote.
+ * SAM transform itself) and expanded by the SAM translator, so that what SAM deploys is checked
+ * too: the function's role must come out as we wrote it, with no managed policy added.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
