@@ -2,8 +2,8 @@
  * The generated SAM template.yaml and samconfig.toml, for every trigger × API × auth × sink × arch:
  * rendered through renderProject, parsed with CloudFormation's short-form tags and checked
  * property by property; then, in one Python process each, linted by cfn-lint (which runs the
- * SAM transform itself) and expanded by the SAM translator, so that the IAM SAM generates from
- * our policy templates is checked too, not only what we wrote.
+ * SAM transform itself) and expanded by the SAM translator, so that what SAM deploys is checked
+ * too: the function's role must come out as we wrote it, with no managed policy added.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,19 +166,35 @@ const LONGEST_REGION = 'ap-southeast-2';
 
 const isBatch = (spec: ProjectSpec) => spec.trigger === 'kinesis' || spec.trigger === 'sqs';
 
-/** The SQS queues of a combination: the trigger's, its dead-letter queue, the sink's. */
-function queuesOf(spec: ProjectSpec): string[] {
-  return [
-    ...(spec.trigger === 'sqs' ? ['InputQueue'] : []),
-    ...(isBatch(spec) ? ['InputDeadLetterQueue'] : []),
-    ...(spec.sink === 'sqs' ? ['ResultsQueue'] : []),
-  ];
+/** Where input the function gave up on waits: the batch triggers' dead-letter queue, S3's on-failure queue. */
+function failureQueuesOf(spec: ProjectSpec): string[] {
+  return [...(isBatch(spec) ? ['InputDeadLetterQueue'] : []), ...(spec.trigger === 's3' ? ['InputFailureQueue'] : [])];
 }
+
+/** The SQS queues of a combination: the trigger's, its dead-letter or failure queue, the sink's. */
+function queuesOf(spec: ProjectSpec): string[] {
+  return [...(spec.trigger === 'sqs' ? ['InputQueue'] : []), ...failureQueuesOf(spec), ...(spec.sink === 'sqs' ? ['ResultsQueue'] : [])];
+}
+
+/**
+ * Every resource but the KMS keys: a key policy's Resource is always "*", meaning the key
+ * itself, and template-ops.test.ts checks the one key policy on its own.
+ */
+const withoutKeys = (resources: Record<string, Json>) =>
+  Object.fromEntries(Object.entries(resources).filter(([, r]) => r.Type !== 'AWS::KMS::Key'));
 
 function expectedResources(spec: ProjectSpec): Record<string, string> {
   return {
     AppFunction: 'AWS::Serverless::Function',
+    AppFunctionRole: 'AWS::IAM::Role',
     AppFunctionLogGroup: 'AWS::Logs::LogGroup',
+    AppFunctionErrorsAlarm: 'AWS::CloudWatch::Alarm',
+    AppFunctionThrottlesAlarm: 'AWS::CloudWatch::Alarm',
+    ...(spec.trigger === 'kinesis' && { AppFunctionIteratorAgeAlarm: 'AWS::CloudWatch::Alarm' }),
+    ...Object.fromEntries(failureQueuesOf(spec).map((id) => [`${id}DepthAlarm`, 'AWS::CloudWatch::Alarm'])),
+    AlarmTopicKey: 'AWS::KMS::Key',
+    AlarmTopic: 'AWS::SNS::Topic',
+    AlarmEmailSubscription: 'AWS::SNS::Subscription',
     ...(spec.api === 'http' && { HttpApi: 'AWS::Serverless::HttpApi' }),
     ...(spec.api === 'rest' && {
       RestApi: 'AWS::Serverless::Api',
@@ -202,7 +218,9 @@ function expectedResources(spec: ProjectSpec): Record<string, string> {
 function expectedParameters(spec: ProjectSpec): Record<string, string | number> {
   return {
     ReservedConcurrency: '',
+    AlarmEmail: '',
     ...(spec.trigger === 'api' && { ApiThrottlingRateLimit: 50, ApiThrottlingBurstLimit: 100 }),
+    ...(spec.api === 'http' && spec.auth === 'jwt' && { CorsAllowedOrigins: '' }),
     ...(spec.api === 'rest' && { ApiGatewayCloudWatchRoleArn: '' }),
     ...(spec.trigger === 's3' && { InputBucketVersioning: 'Enabled' }),
     ...(spec.sink === 'dynamodb' && { ResultsTableDeletionProtection: 'true' }),
@@ -219,7 +237,11 @@ function expectedOutputs(spec: ProjectSpec): Record<string, string> {
     ...(spec.api === 'rest' && { ApiUrl: 'RestApi' }),
     ...(spec.trigger === 'api' && { ApiAccessLogGroupName: 'ApiAccessLogGroup' }),
     ...(spec.trigger === 'kinesis' && { InputStreamName: 'InputStream', InputStreamArn: 'InputStream' }),
-    ...(spec.trigger === 's3' && { InputBucketName: 'InputBucket' }),
+    ...(spec.trigger === 's3' && {
+      InputBucketName: 'InputBucket',
+      InputFailureQueueName: 'InputFailureQueue',
+      InputFailureQueueUrl: 'InputFailureQueue',
+    }),
     ...(spec.trigger === 'sqs' && { InputQueueName: 'InputQueue', InputQueueUrl: 'InputQueue' }),
     ...(isBatch(spec) && { InputDeadLetterQueueName: 'InputDeadLetterQueue', InputDeadLetterQueueUrl: 'InputDeadLetterQueue' }),
     ...(spec.sink === 'dynamodb' && { ResultsTableName: 'ResultsTable' }),
@@ -227,24 +249,33 @@ function expectedOutputs(spec: ProjectSpec): Record<string, string> {
   };
 }
 
-/** The function's Policies, exactly: SAM policy templates, or one statement scoped to one resource. */
-function expectedPolicies(spec: ProjectSpec): Json[] {
+/**
+ * The statements of the function's own role, exactly: the calls Lambda makes for its trigger and
+ * the calls the code makes, each on one resource of the stack. S3 has none: the handler reads
+ * the event, never the object.
+ */
+function expectedStatements(spec: ProjectSpec): Json[] {
+  const allow = (Sid: string, Action: string | string[], Resource: Json) => ({ Sid, Effect: 'Allow', Action, Resource });
   return [
-    ...(spec.trigger === 's3' ? [{ S3ReadPolicy: { BucketName: BUCKET_NAME } }] : []),
-    ...(spec.sink === 'dynamodb' ? [{ DynamoDBWritePolicy: { TableName: ref('ResultsTable') } }] : []),
-    ...(spec.sink === 'sqs'
+    allow('WriteLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], getAtt('AppFunctionLogGroup', 'Arn')),
+    ...(spec.trigger === 'kinesis'
       ? [
-          {
-            Version: '2012-10-17',
-            Statement: [{ Sid: 'SendResults', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('ResultsQueue', 'Arn') }],
-          },
+          allow(
+            'ReadInputStream',
+            ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+            getAtt('InputStream', 'Arn'),
+          ),
+          allow('SendGivenUpRecords', 'sqs:SendMessage', getAtt('InputDeadLetterQueue', 'Arn')),
         ]
       : []),
+    ...(spec.trigger === 'sqs'
+      ? [allow('PollInputQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], getAtt('InputQueue', 'Arn'))]
+      : []),
+    ...(spec.trigger === 's3' ? [allow('SendFailedEvents', 'sqs:SendMessage', getAtt('InputFailureQueue', 'Arn'))] : []),
+    ...(spec.sink === 'dynamodb' ? [allow('PutResults', 'dynamodb:PutItem', getAtt('ResultsTable', 'Arn'))] : []),
+    ...(spec.sink === 'sqs' ? [allow('SendResults', 'sqs:SendMessage', getAtt('ResultsQueue', 'Arn'))] : []),
   ];
 }
-
-/** The SAM policy templates the function may use: each scoped to one named resource. */
-const SAM_POLICY_TEMPLATES = ['S3ReadPolicy', 'DynamoDBWritePolicy'];
 
 /** The Cognito user pool ARN of a REST API's issuer, worked out here rather than from render.ts. */
 function userPoolArn(issuer: string) {
@@ -609,23 +640,23 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
     });
   }
 
-  it('grants least privilege: SAM policy templates or statements on its own resources', () => {
-    const policies: Json[] | undefined = fnProps().Policies;
-    const expected = expectedPolicies(spec);
-    if (expected.length === 0) expect(policies).toBeUndefined();
-    else expect(policies).toEqual(expected);
-    for (const policy of policies ?? []) {
-      // A string would be a managed policy (AmazonS3FullAccess, ...).
-      expect(policy).toBeTypeOf('object');
-      if ('Statement' in policy) continue;
-      expect(Object.keys(policy)).toHaveLength(1);
-      expect(SAM_POLICY_TEMPLATES).toContain(Object.keys(policy)[0]);
-    }
-    expect(fnProps().Role).toBeUndefined();
+  it('grants least privilege: its own role, one statement per resource of the stack, no managed policy', () => {
+    // With Role set, SAM neither generates a role nor attaches its AWS managed policies.
+    expect(fnProps().Role).toEqual(getAtt('AppFunctionRole', 'Arn'));
+    expect(fnProps().Policies).toBeUndefined();
+    const role = resource('AppFunctionRole').Properties;
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.Policies).toEqual([
+      { PolicyName: 'AppFunction', PolicyDocument: { Version: '2012-10-17', Statement: expectedStatements(spec) } },
+    ]);
   });
 
   it('writes no * into the Action or Resource of any statement that grants', () => {
-    const statements = statementsIn(template());
+    const statements = statementsIn({ ...template(), Resources: withoutKeys(template().Resources) });
     for (const statement of statements) expectNoWildcardGrant(statement);
     // The Denys are exactly the TLS guards asserted above, one per bucket or queue.
     const denies = statements.filter((s) => s.Effect === 'Deny');
@@ -634,8 +665,9 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
   });
 
   if (spec.trigger === 's3') {
-    it('reads the bucket by name, so the role and the bucket do not wait on each other', () => {
-      expect(referencedIds(fnProps().Policies)).not.toContain('InputBucket');
+    it('names the bucket before it exists, and the role does not wait for it', () => {
+      // The bucket's notification waits for the function, which waits for its role.
+      expect(referencedIds(resource('AppFunctionRole'))).not.toContain('InputBucket');
       expect(referencedIds(resource('InputBucket'))).not.toContain('AppFunction');
       // <stack>-<12-digit account>-<region> fits S3's 63 characters for every name the validator allows.
       const longest = BUCKET_NAME['Fn::Sub']
@@ -760,32 +792,20 @@ describe('cfn-lint', () => {
   });
 });
 
-/** The AWS managed policies SAM attaches to the function's role: out of our hands, so pinned. */
-function samManagedPolicies(spec: ProjectSpec): string[] {
-  return [
-    'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-    ...(spec.trigger === 'kinesis' ? ['arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole'] : []),
-    ...(spec.trigger === 'sqs' ? ['arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole'] : []),
-  ];
-}
-
 /** What the function's role may do once SAM expanded it: actions → the one resource they act on. */
 function expectedGrants(spec: ProjectSpec): Record<string, string[]> {
   return {
-    ...(spec.trigger === 's3' && {
-      InputBucket: ['s3:GetBucketLocation', 's3:GetLifecycleConfiguration', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'],
+    AppFunctionLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    ...(spec.trigger === 'kinesis' && {
+      InputStream: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+      InputDeadLetterQueue: ['sqs:SendMessage'],
     }),
-    ...(spec.trigger === 'kinesis' && { InputDeadLetterQueue: ['sqs:SendMessage'] }),
-    ...(spec.sink === 'dynamodb' && { ResultsTable: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] }),
+    ...(spec.trigger === 'sqs' && { InputQueue: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'] }),
+    ...(spec.trigger === 's3' && { InputFailureQueue: ['sqs:SendMessage'] }),
+    ...(spec.sink === 'dynamodb' && { ResultsTable: ['dynamodb:PutItem'] }),
     ...(spec.sink === 'sqs' && { ResultsQueue: ['sqs:SendMessage'] }),
   };
 }
-
-/**
- * The wildcards SAM's policy templates put below one named resource of ours: the objects of
- * our bucket (S3ReadPolicy) and the indexes of our table (DynamoDBWritePolicy).
- */
-const SCOPED_WILDCARDS = [/\$\{bucketName\}\/\*/g, /\$\{tableName\}\/index\/\*/g];
 
 describe('after the SAM transform', () => {
   let deployed: Map<ProjectSpec, Json> | undefined;
@@ -810,7 +830,7 @@ describe('after the SAM transform', () => {
     const resourcesOfType = (template: Json, type: string) =>
       Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === type);
 
-    it('has only the roles we expect, trusted by their service alone, with pinned managed policies', (ctx) => {
+    it('has only the roles we expect, trusted by their service alone, the function\'s with no managed policy', (ctx) => {
       const template = cfn(ctx);
       if (!template) return;
       const roles = Object.fromEntries(resourcesOfType(template, 'AWS::IAM::Role'));
@@ -820,9 +840,11 @@ describe('after the SAM transform', () => {
 
       const fnRole = roles.AppFunctionRole.Properties;
       expect(fnRole.AssumeRolePolicyDocument.Statement).toEqual([
-        { Action: ['sts:AssumeRole'], Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] } },
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
       ]);
-      expect(fnRole.ManagedPolicyArns).toEqual(samManagedPolicies(spec));
+      // AWSLambdaBasicExecutionRole, AWSLambdaKinesisExecutionRole, AWSLambdaSQSQueueExecutionRole
+      // would each grant on "*": SAM attaches none to a role it did not generate.
+      expect(fnRole.ManagedPolicyArns).toBeUndefined();
       if (spec.api === 'rest') {
         expect(roles.ApiGatewayCloudWatchRole.Properties.Policies).toBeUndefined();
       }
@@ -833,19 +855,18 @@ describe('after the SAM transform', () => {
       if (!template) return;
       const ours = new Set(Object.keys(template.Resources));
       const grants: Record<string, string[]> = {};
-      const statements = statementsIn(template.Resources);
+      const statements = statementsIn(withoutKeys(template.Resources));
       for (const statement of statements) {
-        expectNoWildcardGrant(statement, SCOPED_WILDCARDS);
+        expectNoWildcardGrant(statement);
         if (statement.Effect !== 'Allow' || statement.Resource === undefined) continue;
-        // Each resource of an Allow names one resource of this stack: by logical id, or the
-        // bucket by its stack-derived name.
+        // Each resource of an Allow names one resource of this stack, by logical id.
         const targets = new Set(
           list(statement.Resource).flatMap((r) => {
             const ids = [...referencedIds(r)];
-            return ids.length > 0 ? ids : strings(r).some((s) => s === BUCKET_NAME['Fn::Sub']) ? ['InputBucket'] : ['<not ours>'];
+            return ids.length > 0 ? ids : ['<not ours>'];
           }),
         );
-        expect([...targets].every((id) => ours.has(id) || id === 'InputBucket'), JSON.stringify(statement)).toBe(true);
+        expect([...targets].every((id) => ours.has(id)), JSON.stringify(statement)).toBe(true);
         expect(targets.size, JSON.stringify(statement)).toBe(1);
         const [target] = targets;
         grants[target!] = [...(grants[target!] ?? []), ...strings(statement.Action)].sort();

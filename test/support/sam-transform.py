@@ -1,6 +1,8 @@
 """Runs the SAM transform (aws-sam-translator, installed with cfn-lint) over each template named
 on the command line and prints one JSON object: path -> the CloudFormation template SAM
-deploys, or {"error": message}. The template tests read the IAM it generates from this."""
+deploys, or {"error": message}. The template tests read the IAM it generates from this.
+A first argument --parameters=<JSON object> transforms as `sam deploy --parameter-overrides`
+would, for parameters SAM resolves itself."""
 import json
 import logging
 import os
@@ -13,8 +15,13 @@ from samtranslator.parser.parser import Parser  # noqa: E402
 from samtranslator.translator.translator import Translator  # noqa: E402
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 
+args = sys.argv[1:]
+parameters = {}
+if args and args[0].startswith("--parameters="):
+    parameters = json.loads(args.pop(0)[len("--parameters="):])
+
 result = {}
-for path in sys.argv[1:]:
+for path in args:
     try:
         with open(path, encoding="utf-8") as f:
             template = yaml_parse(f.read())
@@ -24,7 +31,7 @@ for path in sys.argv[1:]:
                 resource["Properties"]["CodeUri"] = "s3://bucket/key"
         # No managed policy names to resolve: the templates name none.
         translator = Translator(managed_policy_map={}, sam_parser=Parser())
-        result[path] = translator.translate(sam_template=template, parameter_values={})
+        result[path] = translator.translate(sam_template=template, parameter_values=dict(parameters))
     except Exception as error:  # noqa: BLE001 - reported per template, asserted by the test
         result[path] = {"error": f"{type(error).__name__}: {error}"}
 json.dump(result, sys.stdout, default=str)
