@@ -23,7 +23,7 @@ import {
   trigger as triggerRow,
 } from '../scaffold/catalog.js';
 import type { ProjectSpec, RawAnswers } from '../scaffold/spec.js';
-import { quoteForMessage } from '../scaffold/quote.js';
+import { abbreviateForMessage, quoteForMessage } from '../scaffold/quote.js';
 import { packageVersion } from '../version.js';
 
 const PROGRAM = 'create-fast-lambda';
@@ -105,7 +105,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length > 1) {
-    throw usageError(`expected at most one directory, got ${positionals.length}: ${positionals.join(' ')}.`, `See ${PROGRAM} --help.`);
+    const shown = positionals.map((arg) => abbreviateForMessage(arg, 40)).join(' ');
+    throw usageError(`expected at most one directory, got ${positionals.length}: ${shown}.`, `See ${PROGRAM} --help.`);
   }
   const dirArg = positionals[0];
   if (dirArg !== undefined && dirArg.trim() === '') throw usageError('the directory must not be empty.');
