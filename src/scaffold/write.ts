@@ -9,8 +9,8 @@
  * read-only parent or a 255-byte directory name all work.
  */
 import { constants as osConstants, hostname } from 'node:os';
-import { lstat, mkdir, open, readFile, readdir, readlink, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { lstat, mkdir, open, readFile, readdir, readlink, realpath, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { quoteForMessage } from './quote.js';
 
@@ -296,19 +296,23 @@ async function removeLeftovers(target: string, owner: LockOwner): Promise<number
   const lockPath = join(target, LOCK_FILE);
   const lines = (await readFile(lockPath, 'utf8')).split('\n').slice(1).filter(Boolean);
   let removed = 0;
-  const inside = (rel: string) => {
-    const path = normalize(join(target, rel));
-    return !isAbsolute(rel) && path.startsWith(target + sep) ? path : undefined;
+  const realTarget = await realpath(target);
+  // Inside the target, and through no symbolic link: a journal may be garbled, never a way out.
+  const inside = async (rel: string) => {
+    const path = normalize(join(target, rel.replace(/\/$/, '')));
+    if (isAbsolute(rel) || !path.startsWith(target + sep)) return undefined;
+    const parent = await realpath(dirname(path)).catch(() => undefined);
+    return parent === realTarget || parent?.startsWith(realTarget + sep) ? join(parent!, basename(path)) : undefined;
   };
   for (const rel of lines.filter((line) => !line.endsWith('/'))) {
-    const path = inside(rel);
+    const path = await inside(rel);
     if (path && (await lstat(path).then((s) => s.isFile(), () => false))) {
       await unlink(path);
       removed++;
     }
   }
   for (const rel of lines.filter((line) => line.endsWith('/')).reverse()) {
-    const path = inside(rel);
+    const path = await inside(rel);
     if (path) await rmdir(path).catch(() => {});
   }
   const still = await readLockOwner(lockPath);
