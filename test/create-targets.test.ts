@@ -4,7 +4,7 @@
  * name, a dangling symbolic link.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readlink, symlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,47 @@ describe('targets of their own', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trim()).toBe('create-fast-lambda: cannot create ro/app: read-only file system (EROFS)');
     expect(await readdir(join(cwd, 'ro'))).toEqual([]);
+  });
+});
+
+/** Whether we can run a command as nobody (root with setpriv), to meet permissions root ignores. */
+function canDropPrivileges(): boolean {
+  return spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']).status === 0;
+}
+const itAsNobody = canDropPrivileges() || process.env.CI === 'true' ? it : it.skip;
+
+describe('a parent the user may not write to (EACCES)', () => {
+  const asNobody = (args: string[], cwd: string) =>
+    execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', CREATE_BIN, ...args], {
+      cwd,
+      env: userEnv(),
+      reject: false,
+      stdin: 'ignore',
+      extendEnv: false,
+    });
+
+  itAsNobody('writes into an empty directory of its own under it', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'locked/app'), { recursive: true });
+    await chmod(join(cwd, 'locked/app'), 0o777);
+    await chmod(join(cwd, 'locked'), 0o555);
+    await chmod(cwd, 0o755);
+    const result = await asNobody(['.', '--name', 'app', '--yes'], join(cwd, 'locked/app'));
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(await listTree(join(cwd, 'locked/app'))).toContain('Cargo.toml');
+    expect(await readdir(join(cwd, 'locked'))).toEqual(['app']);
+  });
+
+  itAsNobody('refuses a missing directory under it with one line, exit 1', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'locked'));
+    await chmod(join(cwd, 'locked'), 0o555);
+    await chmod(cwd, 0o755);
+    const result = await asNobody(['locked/app', '--yes'], cwd);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe('create-fast-lambda: cannot create locked/app: permission denied (EACCES)');
+    expect(await readdir(join(cwd, 'locked'))).toEqual([]);
   });
 });
 
