@@ -62,6 +62,24 @@ describe("reading a dead run's lock journal", () => {
     );
   }, 60_000);
 
+  it('never takes over a lock whose first line is not a dead local run: garbled, pid 0 or -1, another host', async () => {
+    const header = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom(-1, 0, 1.5, '1').map((pid) => JSON.stringify({ pid, host: hostname() })),
+      fc.constant(JSON.stringify({ pid: deadPid(), host: `not-${hostname()}` })),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, async (first) => {
+        const root = await tempDir('cfl-lock-');
+        await writeFile(join(root, 'Cargo.toml'), 'left\n');
+        await writeFile(join(root, LOCK_FILE), `${first}\nCargo.toml\n`);
+        await expect(writeProject(root, new Map([['a.txt', 'x']]))).rejects.toThrow(/another create-fast-lambda run( \(pid \d+\))? is writing into/);
+        expect((await readdir(root)).sort()).toEqual([LOCK_FILE, 'Cargo.toml']);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('takes the directory over once the leftovers are gone', async () => {
     const root = await tempDir('cfl-lock-');
     await mkdir(join(root, 'src'));

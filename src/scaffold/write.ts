@@ -91,7 +91,7 @@ export function targetProblem(dir: string, state: TargetState): string | undefin
 async function readLockOwner(path: string): Promise<LockOwner | undefined> {
   try {
     const header = JSON.parse((await readFile(path, 'utf8')).split('\n')[0]!) as Partial<LockOwner>;
-    return Number.isInteger(header.pid) && typeof header.host === 'string' ? { pid: header.pid!, host: header.host } : undefined;
+    return Number.isInteger(header.pid) && header.pid! > 0 && typeof header.host === 'string' ? { pid: header.pid!, host: header.host } : undefined;
   } catch {
     return undefined;
   }
@@ -159,7 +159,7 @@ function trapStopSignals(dir: string) {
 }
 
 /** What one run created, in order, so that undoing it removes exactly that. */
-class Created {
+class CreatedByThisRun {
   parents: string[] = [];
   target = false;
   lock: FileHandle | undefined;
@@ -196,7 +196,7 @@ export async function writeProject(dir: string, files: Map<string, string>): Pro
   if (problem) throw new UserError(problem);
 
   const delayMs = Number(process.env[WRITE_DELAY_ENV] ?? 0) || 0;
-  const created = new Created(target);
+  const created = new CreatedByThisRun(target);
   const signals = trapStopSignals(dir);
   try {
     created.parents = await createParents(target, dir);
@@ -265,7 +265,7 @@ async function createTarget(target: string, dir: string): Promise<boolean> {
  * Takes the directory for this run: the lock is created with O_EXCL, which only one run can do.
  * A dead run's lock is replaced once, after its listed files are removed.
  */
-async function claim(target: string, dir: string, created: Created): Promise<WriteOutcome['leftovers']> {
+async function claim(target: string, dir: string, created: CreatedByThisRun): Promise<WriteOutcome['leftovers']> {
   const lockPath = join(target, LOCK_FILE);
   let leftovers: WriteOutcome['leftovers'];
   for (let attempt = 0; ; attempt++) {
@@ -321,7 +321,7 @@ async function removeLeftovers(target: string, owner: LockOwner): Promise<number
 }
 
 /** Creates one file (and its directories) exclusively, journaling each in the lock once it exists. */
-async function createFile(target: string, dir: string, path: string, contents: string, created: Created): Promise<void> {
+async function createFile(target: string, dir: string, path: string, contents: string, created: CreatedByThisRun): Promise<void> {
   const parts = path.split('/');
   for (let depth = 1; depth < parts.length; depth++) {
     const rel = parts.slice(0, depth).join('/');
