@@ -40,7 +40,7 @@ async function cleanTree(args: string[]): Promise<string[]> {
 describe('two runs into the same directory', () => {
   it('lets exactly one win, whole, and the other leaves nothing (runs started at once)', async () => {
     const expected = await cleanTree(['--yes']);
-    for (let trial = 0; trial < 8; trial++) {
+    for (let trial = 0; trial < 20; trial++) {
       const cwd = await tempDir();
       // Half the trials race on an existing empty directory, half on a missing one.
       if (trial % 2 === 0) await mkdir(join(cwd, 'dir'));
