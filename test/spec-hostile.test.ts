@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../src/scaffold/catalog.js';
 import { UserError } from '../src/cli/errors.js';
 import { renderProject } from '../src/scaffold/render.js';
+import { abbreviateForMessage, quoteForMessage } from '../src/scaffold/quote.js';
 import { jwtAudienceProblem, jwtIssuerProblem, nameProblem, resolveSpec, type RawAnswers } from '../src/scaffold/spec.js';
 import { ALL_SPECS } from './support/specs.js';
 
@@ -147,6 +148,21 @@ const hostileAnswers: fc.Arbitrary<RawAnswers> = fc.record(
 );
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+describe('values echoed in messages', () => {
+  it('never carry a control character, and an abbreviated one stays short', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+        expect(quoteForMessage(text)).not.toMatch(CONTROL);
+        expect(abbreviateForMessage(text)).not.toMatch(CONTROL);
+        // Each character shows as at most six ("\u001b"), and the length note adds about twenty.
+        expect([...abbreviateForMessage(text)].length).toBeLessThanOrEqual(60 * 6 + 25);
+        if (!CONTROL.test(text)) expect(quoteForMessage(text)).toBe(text);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
 
 describe('resolveSpec under generated hostile input', () => {
   it('either returns a spec that keeps every promise, or throws one short line with exit code 2', () => {
