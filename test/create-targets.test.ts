@@ -4,7 +4,7 @@
  * name, a dangling symbolic link.
  */
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -137,6 +137,19 @@ describe('long and odd names', () => {
     expect(result.stderr.trim()).toBe(`create-fast-lambda: link is a symbolic link to ${join(cwd, 'nowhere')}, which does not exist; create that directory, or choose another`);
     expect(await readdir(cwd)).toEqual(['link']);
     expect(await readlink(join(cwd, 'link'))).toBe(join(cwd, 'nowhere'));
+  });
+
+  it('refuses a symbolic link loop and a path through a file, each with one line', async () => {
+    const cwd = await tempDir();
+    await symlink('loop', join(cwd, 'loop'));
+    await writeFile(join(cwd, 'file'), 'mine\n');
+    const loop = await runBin(CREATE_BIN, ['loop', '--name', 'x', '--yes'], cwd);
+    expect(loop.exitCode).toBe(1);
+    expect(loop.stderr.trim()).toBe('create-fast-lambda: cannot read loop: too many symbolic links (ELOOP)');
+    const through = await runBin(CREATE_BIN, ['file/sub', '--name', 'x', '--yes'], cwd);
+    expect(through.exitCode).toBe(1);
+    expect(through.stderr.trim()).toBe('create-fast-lambda: cannot read file/sub: a part of the path is not a directory (ENOTDIR)');
+    expect((await readdir(cwd)).sort()).toEqual(['file', 'loop']);
   });
 
   it('writes through a symbolic link to an empty directory', async () => {

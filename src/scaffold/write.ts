@@ -47,7 +47,8 @@ export async function inspectTarget(dir: string): Promise<TargetState> {
   if (stats.isSymbolicLink()) {
     try {
       stats = await stat(dir);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsUserError(error, `cannot read ${quoteForMessage(dir)}`);
       return { kind: 'dangling-link', points: await readlink(dir).catch(() => '?') };
     }
   }
