@@ -41,6 +41,19 @@ describe('targets of their own', () => {
     expect(await readdir(cwd)).toEqual(['app']);
   });
 
+  itMounts('on a full disk (ENOSPC) mid-write, says so in one line and leaves the mount empty', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'app'));
+    // 24 KB: room for the first few files, not for the project.
+    const result = await inMountNamespace(
+      `mount -t tmpfs -o size=24k none app && cd app && node ${JSON.stringify(CREATE_BIN)} . --name app --yes; s=$?; echo "left:$(ls -A)"; cd .. && umount app; exit $s`,
+      cwd,
+    );
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe('create-fast-lambda: cannot write into .: no space left on the device (ENOSPC)');
+    expect(result.stdout.trim()).toBe('left:');
+  });
+
   itMounts('writes into an empty mount point under a read-only parent', async () => {
     const cwd = await tempDir();
     await mkdir(join(cwd, 'ro/app'), { recursive: true });
