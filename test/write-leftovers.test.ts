@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { lstat, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +78,17 @@ describe("reading a dead run's lock journal", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('keeps a listed file changed after the run was killed (someone went on working), and refuses the directory', async () => {
+    const root = await tempDir('cfl-lock-');
+    await writeFile(join(root, 'Cargo.toml'), 'left\n');
+    await writeFile(join(root, 'README.md'), 'left\n');
+    await writeFile(join(root, LOCK_FILE), [JSON.stringify({ pid: deadPid(), host: hostname() }), 'Cargo.toml', 'README.md', ''].join('\n'));
+    const later = new Date(Date.now() + 60_000);
+    await utimes(join(root, 'README.md'), later, later);
+    await expect(writeProject(root, new Map([['a.txt', 'x']]))).rejects.toThrow(/is not empty \(README\.md\)/);
+    expect(await readdir(root)).toEqual(['README.md']);
   });
 
   it('takes the directory over once the leftovers are gone', async () => {

@@ -199,6 +199,7 @@ export async function writeProject(dir: string, files: Map<string, string>): Pro
   const delayMs = Number(process.env[WRITE_DELAY_ENV] ?? 0) || 0;
   const created = new CreatedByThisRun(target);
   const signals = trapStopSignals(dir);
+  let complete = false;
   try {
     created.parents = await createParents(target, dir);
     signals.check();
@@ -210,13 +211,16 @@ export async function writeProject(dir: string, files: Map<string, string>): Pro
       if (delayMs > 0) await signals.pause(delayMs);
     }
     signals.check();
-    // Done: dropping the lock hands the directory to its user.
     await created.lock!.close();
     created.lock = undefined;
-    await unlink(join(target, LOCK_FILE));
+    // Every file is written: from here on an error must not undo the project.
+    complete = true;
+    await unlink(join(target, LOCK_FILE)).catch((error: unknown) => {
+      throw fsUserError(error, `created the project in ${quoteForMessage(dir)} but could not remove ${LOCK_FILE}; remove it`);
+    });
     return { leftovers };
   } catch (error) {
-    await created.undo();
+    if (!complete) await created.undo();
     if (signals.caught) throw new WriteInterrupted(signals.caught, dir);
     throw error instanceof UserError || error instanceof WriteInterrupted ? error : fsUserError(error, `cannot write into ${quoteForMessage(dir)}`);
   } finally {
@@ -290,12 +294,13 @@ async function claim(target: string, dir: string, created: CreatedByThisRun): Pr
 }
 
 /**
- * Removes what a killed run listed in its lock: files it created (regular files only), then its
- * directories if empty, then the lock itself, if it is still that run's.
+ * Removes what a killed run listed in its lock: files it created (regular files only, unchanged
+ * since), then its directories if empty, then the lock itself, if it is still that run's.
  */
 async function removeLeftovers(target: string, owner: LockOwner): Promise<number> {
   const lockPath = join(target, LOCK_FILE);
   const lines = (await readFile(lockPath, 'utf8')).split('\n').slice(1).filter(Boolean);
+  const journaledUntil = (await lstat(lockPath)).mtimeMs;
   let removed = 0;
   const realTarget = await realpath(target);
   // Inside the target, and through no symbolic link: a journal may be garbled, never a way out.
@@ -307,7 +312,8 @@ async function removeLeftovers(target: string, owner: LockOwner): Promise<number
   };
   for (const rel of lines.filter((line) => !line.endsWith('/'))) {
     const path = await inside(rel);
-    if (path && (await lstat(path).then((s) => s.isFile(), () => false))) {
+    const stats = path ? await lstat(path).catch(() => undefined) : undefined;
+    if (path && stats?.isFile() && stats.mtimeMs <= journaledUntil) {
       await unlink(path);
       removed++;
     }
@@ -336,11 +342,13 @@ async function createFile(target: string, dir: string, path: string, contents: s
   const handle = await exclusively(() => open(abs, 'wx'), dir, path);
   created.files.push(abs);
   try {
-    await created.lock!.write(`${path}\n`);
     await handle.writeFile(contents);
   } finally {
     await handle.close();
   }
+  // Journaled once written, so the lock is never older than a listed file this run wrote; a
+  // listed file that changed after it (someone went on working) is not a leftover.
+  await created.lock!.write(`${path}\n`);
 }
 
 async function exclusively<T>(create: () => Promise<T>, dir: string, rel: string): Promise<T> {
