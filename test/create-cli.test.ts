@@ -134,6 +134,11 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
     ['log retention 13', ['x', '--log-retention', '13', '--yes'], 2, /Invalid --log-retention "13": CloudWatch keeps logs for 1, 3, 5, 7, 14, 30/],
     ['an unknown flag', ['x', '--colour', 'blue'], 2, /unknown option '--colour'\. See create-fast-lambda --help\./],
     ['two directories', ['a', 'b', '--yes'], 2, /expected at most one directory, got 2/],
+    ['two directories, one with a newline', ['a', 'b\nc', '--yes'], 2, /expected at most one directory, got 2: a b\\nc\. See/],
+    ['an unknown flag with an escape and a newline', ['x', '--a\u001b[2Jb\nc'], 2, /unknown option '--a\\u001b\[2Jb\\nc'\. See/],
+    ['a name with a newline', ['--name', 'a\nb', '--yes'], 2, /Invalid --name "a\\nb": may only hold lowercase letters, digits and dashes, not "\\n"/],
+    ['a 5,000-character audience', ['x', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'a'.repeat(5000), '--yes'], 2, /at most 3584 bytes \(it has 5000\).*4 KB/],
+    ['--example churn --name rayon', ['--example', 'churn', '--name', 'rayon', '--yes'], 2, /Invalid --name "rayon": is taken/],
     ['no TTY without --yes', ['x', '--trigger', 'api'], 2, /no terminal to ask on, and no answer for --api, --auth, --sink, --arch, --memory, --timeout\. Pass them, or --yes/],
   ];
 

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from './errors.js';
+import { abbreviateForMessage } from '../scaffold/quote.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -8,9 +9,23 @@ export function parseCommandLine<T extends Options>(program: string, args: strin
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!.replace(/^Unknown option '(.+?)'.*$/, "unknown option '$1'");
+    const message = firstLineOfParseError(error, args, options).replace(/^Unknown option '(.+?)'.*$/, "unknown option '$1'");
     throw usageError(`${message.replace(/\.$/, '')}.`, `See ${program} --help.`);
   }
+}
+
+/**
+ * parseArgs' message, first line only (the rest is advice for other programs). An argument with
+ * a newline or an escape in it would break that line or act on the terminal, so the message is
+ * made again from the arguments with their control characters shown as escapes.
+ */
+function firstLineOfParseError(error: unknown, args: string[], options: Options): string {
+  try {
+    parseArgs({ args: args.map((arg) => abbreviateForMessage(arg, 60)), options, allowPositionals: true, strict: true });
+  } catch (quoted) {
+    return (quoted as Error).message.split('\n')[0]!;
+  }
+  return abbreviateForMessage((error as Error).message.split('\n')[0]!, 200);
 }
 
 /**

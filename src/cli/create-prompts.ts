@@ -39,7 +39,7 @@ import {
 } from '../scaffold/spec.js';
 import { inspectTarget, targetProblem, writeProject } from '../scaffold/write.js';
 import { renderProject } from '../scaffold/render.js';
-import { PUBLIC_API_WARNING, describeSpec, displayDir, nextSteps } from './create.js';
+import { PUBLIC_API_WARNING, describeLeftovers, describeSpec, displayDir, nextSteps } from './create.js';
 import { CancelledError, EXIT } from './errors.js';
 
 function answered<T>(value: T): Exclude<T, symbol> {
@@ -201,15 +201,19 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
   dir = await settleDirectory(dir ?? spec.name);
 
   p.note(summary(spec, dir), 'Project');
-  const spin = p.spinner();
-  spin.start('Writing files');
+  // No spinner: it puts the terminal in raw mode, where Ctrl-C is a key clack answers with
+  // process.exit(0), half-way through the files. Without it Ctrl-C is a SIGINT, which
+  // writeProject catches to remove what it wrote.
+  p.log.step('Writing files');
+  let outcome;
   try {
-    await writeProject(dir, renderProject(spec));
+    outcome = await writeProject(dir, renderProject(spec));
   } catch (error) {
-    spin.error('Nothing was written');
+    p.log.error('Nothing was written');
     throw error;
   }
-  spin.stop(`Created ${displayDir(dir)}`);
+  p.log.success(`Created ${displayDir(dir)}`);
+  if (outcome.leftovers) p.log.info(describeLeftovers(outcome.leftovers));
   p.note(nextSteps(spec, dir).replace(/^Next steps:\n/, '').replace(/^ {2}/gm, '').trimEnd(), 'Next steps');
   p.outro(`Docs: ${displayDir(dir)}/README.md`);
   return EXIT.ok;

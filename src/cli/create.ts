@@ -23,6 +23,7 @@ import {
   trigger as triggerRow,
 } from '../scaffold/catalog.js';
 import type { ProjectSpec, RawAnswers } from '../scaffold/spec.js';
+import { abbreviateForMessage, quoteForMessage } from '../scaffold/quote.js';
 import { packageVersion } from '../version.js';
 
 const PROGRAM = 'create-fast-lambda';
@@ -104,7 +105,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length > 1) {
-    throw usageError(`expected at most one directory, got ${positionals.length}: ${positionals.join(' ')}.`, `See ${PROGRAM} --help.`);
+    const shown = positionals.map((arg) => abbreviateForMessage(arg, 40)).join(' ');
+    throw usageError(`expected at most one directory, got ${positionals.length}: ${shown}.`, `See ${PROGRAM} --help.`);
   }
   const dirArg = positionals[0];
   if (dirArg !== undefined && dirArg.trim() === '') throw usageError('the directory must not be empty.');
@@ -156,10 +158,16 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
   if (problem) throw new UserError(problem);
 
   const { renderProject } = await import('../scaffold/render.js');
-  await writeProject(dir, renderProject(spec));
+  const { leftovers } = await writeProject(dir, renderProject(spec));
+  if (leftovers) process.stdout.write(`${describeLeftovers(leftovers)}\n`);
   process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${describeSpec(spec)}.\n\n${nextSteps(spec, dir)}`);
   if (spec.auth === 'public') process.stderr.write(`warning: ${PUBLIC_API_WARNING}\n`);
   return EXIT.ok;
+}
+
+/** "Removed 3 files left by an interrupted run (pid 4242)." */
+export function describeLeftovers(leftovers: { files: number; pid: number }): string {
+  return `Removed ${leftovers.files} file${leftovers.files === 1 ? '' : 's'} left by an interrupted run (pid ${leftovers.pid}).`;
 }
 
 export function displayDir(dir: string): string {
@@ -196,7 +204,19 @@ export function nextSteps(spec: ProjectSpec, dir: string): string {
   return `Next steps:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
 
-/** The bin stub's entry point. */
+/**
+ * The bin stub's entry point. A signal during the write is not a user error: the write undid
+ * itself, and the exit code says which signal (128 + its number, 130 for Ctrl-C) as a shell's would.
+ */
 export function run(): Promise<void> {
-  return runMain(PROGRAM, () => main(process.argv.slice(2)));
+  return runMain(PROGRAM, async () => {
+    try {
+      return await main(process.argv.slice(2));
+    } catch (error) {
+      const { WriteInterrupted } = await import('../scaffold/write.js');
+      if (!(error instanceof WriteInterrupted)) throw error;
+      process.stderr.write(`${PROGRAM}: ${error.message}; removed everything this run had written in ${quoteForMessage(error.dir)}\n`);
+      return error.exitCode;
+    }
+  });
 }

@@ -120,8 +120,9 @@ export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
  */
 export const S3_MAX_NAME_LENGTH = 35;
 /**
- * Names Cargo refuses or that would shadow a crate the generated code uses: Rust keywords, the
- * standard crates and the generated project's dependencies (compared with dashes as '_').
+ * Names Cargo refuses or that Rust already means: keywords, the standard crates, and the names of
+ * Cargo's own directories in target/. The generated project's dependencies are refused too, read
+ * from its Cargo.toml templates (crate-names.ts). Compared with dashes as '_'.
  */
 export const RESERVED_CRATE_NAMES = new Set([
   ...['as', 'async', 'await', 'break', 'const', 'continue', 'crate', 'dyn', 'else', 'enum', 'extern', 'false', 'fn'],
@@ -129,9 +130,16 @@ export const RESERVED_CRATE_NAMES = new Set([
   ...['static', 'struct', 'super', 'trait', 'true', 'try', 'type', 'unsafe', 'use', 'where', 'while', 'abstract'],
   ...['become', 'box', 'do', 'final', 'macro', 'override', 'priv', 'typeof', 'unsized', 'virtual', 'yield'],
   ...['std', 'core', 'alloc', 'test', 'proc_macro'],
-  ...['lambda_runtime', 'lambda_http', 'aws_lambda_events', 'aws_config', 'aws_sdk_dynamodb', 'aws_sdk_sqs'],
-  ...['tokio', 'serde', 'serde_json', 'tracing', 'futures_util', 'percent_encoding'],
+  ...['deps', 'examples', 'build', 'incremental'],
 ]);
+
+/**
+ * Lambda caps a function's environment variables at 4 KB, keys and values together. With a REST
+ * API the JWT audience is one of them; the rest is left for the sink's variable (a table name of
+ * up to 255 bytes, a queue URL of about 150) and whatever the user adds.
+ */
+export const LAMBDA_ENVIRONMENT_BYTES = 4096;
+export const MAX_JWT_AUDIENCE_BYTES = 3584;
 
 /** Bucket-name prefixes S3 keeps for itself. */
 export const S3_RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'] as const;

@@ -11,7 +11,9 @@ import {
   EXAMPLES,
   DEFAULT_LOG_RETENTION,
   DEFAULT_MEMORY,
+  LAMBDA_ENVIRONMENT_BYTES,
   LOG_RETENTION_DAYS,
+  MAX_JWT_AUDIENCE_BYTES,
   MEMORY_RANGE,
   NAME_PATTERN,
   RESERVED_CRATE_NAMES,
@@ -31,6 +33,8 @@ import {
   type SinkId,
   type TriggerId,
 } from './catalog.js';
+import { dependencyCrateNames } from './crate-names.js';
+import { abbreviateForMessage, hasControlCharacters, quoteForMessage } from './quote.js';
 
 export interface ProjectSpec {
   /** A complete application (it fixes trigger and sink), or 'none' for a function to fill in. */
@@ -76,13 +80,15 @@ function oneOf(values: string[]): string {
 export function nameProblem(name: string, trigger?: TriggerId): string | undefined {
   if (name.length === 0) return 'a name is required';
   if (name.length > 64) return `must be at most 64 characters (it has ${name.length})`;
-  const bad = [...new Set(name.replace(/[a-z0-9-]/g, ''))].map((c) => (c === ' ' ? 'spaces' : `"${c}"`));
+  const bad = [...new Set(name.replace(/[a-z0-9-]/g, ''))].map((c) => (c === ' ' ? 'spaces' : `"${quoteForMessage(c)}"`));
   if (bad.length > 0) {
-    return `may only hold lowercase letters, digits and dashes, not ${oneOf(bad)} (it names the crate and the stack)`;
+    const shown = bad.length > 5 ? [...bad.slice(0, 4), 'others'] : bad;
+    return `may only hold lowercase letters, digits and dashes, not ${oneOf(shown)} (it names the crate and the stack)`;
   }
   if (!NAME_PATTERN.test(name)) return 'must start with a lowercase letter';
   if (name.endsWith('-')) return 'must not end with a dash';
-  if (RESERVED_CRATE_NAMES.has(name.replaceAll('-', '_'))) {
+  const crateName = name.replaceAll('-', '_');
+  if (RESERVED_CRATE_NAMES.has(crateName) || dependencyCrateNames().has(crateName)) {
     return 'is taken: Rust or the generated project already uses a crate or keyword of that name';
   }
   const reserved = S3_RESERVED_PREFIXES.find((prefix) => name.startsWith(prefix));
@@ -123,6 +129,8 @@ export function timeoutProblem(raw: string, trigger: TriggerId, api: ApiId | 'no
 }
 
 export function jwtIssuerProblem(raw: string, api: ApiId | 'none'): string | undefined {
+  // Before parsing: the URL parser silently drops tabs and newlines, which would still reach the files.
+  if (hasControlCharacters(raw)) return 'must not hold control characters';
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -130,8 +138,13 @@ export function jwtIssuerProblem(raw: string, api: ApiId | 'none'): string | und
     return 'must be the https URL of the token issuer, e.g. https://example.auth0.com/';
   }
   if (url.protocol !== 'https:') return 'must be an https URL';
+  // Token issuers (the iss claim) compare as exact strings, and they are written in lower case.
+  if (!raw.trim().startsWith('https://')) return 'must start with lower-case https://, as the iss claim of tokens does';
   if (/["\\\s]/.test(raw.trim())) return 'must not hold quotes, backslashes or spaces';
-  if (url.search || url.hash || url.username) return 'must be a plain https URL, without query, fragment or credentials';
+  // The parser reports a bare "?", "#" or "@" as empty, so look at the text too.
+  if (url.search || url.hash || url.username || url.password || /[?#]/.test(raw) || /^\s*https:\/\/[^/]*@/.test(raw)) {
+    return 'must be a plain https URL, without query, fragment or credentials';
+  }
   if (api === 'rest' && !COGNITO_ISSUER.test(raw.trim())) {
     return 'must be a Cognito user pool (https://cognito-idp.<region>.amazonaws.com/<pool id>) with a REST API, which has no generic JWT authorizer; choose --api http for other issuers';
   }
@@ -139,7 +152,12 @@ export function jwtIssuerProblem(raw: string, api: ApiId | 'none'): string | und
 }
 
 export function jwtAudienceProblem(raw: string): string | undefined {
+  if (hasControlCharacters(raw)) return 'must not hold control characters';
   if (raw.trim() === '') return 'must not be empty: it is the client id or API identifier your tokens are issued for';
+  const bytes = Buffer.byteLength(raw.trim());
+  if (bytes > MAX_JWT_AUDIENCE_BYTES) {
+    return `must be at most ${MAX_JWT_AUDIENCE_BYTES} bytes (it has ${bytes}): the function gets it in its environment, which Lambda caps at ${LAMBDA_ENVIRONMENT_BYTES / 1024} KB for all variables together`;
+  }
   if (/[\s,"\\]/.test(raw.trim())) return 'must be one audience, without spaces, commas, quotes or backslashes';
   return undefined;
 }
@@ -155,7 +173,7 @@ export const defaultTimeout = (trigger: TriggerId): number => triggerRow(trigger
 export const defaultSink = (trigger: TriggerId): SinkId => triggerRow(trigger).defaultSink;
 
 function invalid(field: Field, raw: string, problem: string) {
-  return usageError(`Invalid ${flagOf(field)} "${raw}": ${problem}.`);
+  return usageError(`Invalid ${flagOf(field)} "${abbreviateForMessage(raw)}": ${problem}.`);
 }
 
 function choice<T extends string>(field: Field, raw: string, allowed: readonly { id: string }[]): T {
@@ -174,7 +192,7 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
     const fixed = exampleRow(example);
     const clash = (['trigger', 'sink'] as const).find((f) => raw[f] !== undefined && raw[f] !== fixed[f]);
     if (clash) {
-      throw usageError(`--example ${example} is a ${triggerRow(fixed.trigger).short} → ${sinkRow(fixed.sink).short} application; drop ${flagOf(clash)} ${raw[clash]}.`);
+      throw usageError(`--example ${example} is a ${triggerRow(fixed.trigger).short} → ${sinkRow(fixed.sink).short} application; drop ${flagOf(clash)} ${abbreviateForMessage(raw[clash]!)}.`);
     }
   } else if (raw.twins === 'true') {
     throw usageError('--twins applies only with --example (the twins are the example\'s handler in Node.js and Python).');

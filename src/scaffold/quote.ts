@@ -1,0 +1,22 @@
+/**
+ * Text a user typed, made safe to echo in a one-line message: control characters (a newline, an
+ * escape sequence) shown as escapes instead of acting on the terminal, and huge values cut short.
+ */
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** `a\nb` → `a\\nb`, ESC → `\\u001b`: the value stays recognisable and the message stays one line. */
+export function quoteForMessage(text: string): string {
+  return text.replace(CONTROL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Like quoteForMessage, and a value longer than `max` characters shows its start and its length. */
+export function abbreviateForMessage(text: string, max = 80): string {
+  const chars = [...text];
+  if (chars.length <= max) return quoteForMessage(text);
+  return `${quoteForMessage(chars.slice(0, max - 20).join(''))}… (${chars.length} characters)`;
+}
+
+export const hasControlCharacters = (text: string): boolean => new RegExp(CONTROL.source).test(text);
