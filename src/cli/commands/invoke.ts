@@ -14,7 +14,7 @@ import { EXIT, UserError, usageError, type ExitCode } from '../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
-import { defaultEventFile, readEventFile } from '../../project/events.js';
+import { defaultEventFile, eventLimitOf, readEventFile, readEventStream } from '../../project/events.js';
 import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
 import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
@@ -69,8 +69,9 @@ AWS_PROFILE and credentials pass through, so the function can use a local stand-
 The answer goes to stdout; logs, timings and errors go to stderr.
 
 Options:
-  -e, --event <file>       the event to send (default: samconfig.toml's local_invoke event,
-                           else the only file in events/)
+  -e, --event <file>       the event to send, - for stdin (default: samconfig.toml's
+                           local_invoke event, else the only file in events/); at most 6 MB,
+                           or 1 MB for a trigger that invokes asynchronously (S3), as in Lambda
   -f, --function <id>      the function's logical id in template.yaml (default: the only one)
       --env KEY=VALUE      set an environment variable for the local run (repeatable)
       --remote             invoke the deployed function instead, through the Lambda API
@@ -95,9 +96,17 @@ export async function main(args: string[]): Promise<number> {
 
   const project = await loadProject();
   const fn = pickFunction(project, values.function);
-  const eventPath = values.event ?? (await defaultEventFile(project));
-  const event = await readEventFile(eventPath);
-  const eventName = displayPath(eventPath);
+  const limit = await eventLimitOf(project, fn);
+  let event: Buffer;
+  let eventName: string;
+  if (values.event === '-') {
+    event = await readEventStream(process.stdin, 'stdin', limit);
+    eventName = 'stdin';
+  } else {
+    const eventPath = values.event ?? (await defaultEventFile(project));
+    event = await readEventFile(eventPath, limit);
+    eventName = displayPath(eventPath);
+  }
 
   if (values.remote) {
     return invokeDeployed(project, fn, event, eventName, { stackName: values['stack-name'], region: values.region, profile: values.profile });
