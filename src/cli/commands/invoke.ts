@@ -82,7 +82,7 @@ Options:
   -h, --help               show this help
 
 Exit codes: 0 the function answered, 1 it failed (an error, a crash, a timeout) or could not
-run, 2 bad options.
+run, 2 bad options, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (the function is stopped too).
 `;
 
 export async function main(args: string[]): Promise<number> {
