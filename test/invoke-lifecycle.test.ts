@@ -189,6 +189,34 @@ describe('lambda-kit invoke: the function and everything it started end with the
   });
 });
 
+describe('lambda-kit invoke: an environment no process can be given', () => {
+  it('refuses a NUL byte in a template variable in one line, and exits rather than hangs', async () => {
+    const copy = join(root, 'nul');
+    await execa(process.execPath, [CREATE_BIN, 'nul', '--trigger', 'sqs', '--arch', 'x86_64', '--yes'], { cwd: root, stdin: 'ignore' });
+    const template = join(copy, 'template.yaml');
+    await writeFile(template, (await readFile(template, 'utf8')).replace('        Variables:\n', '        Variables:\n          GREETING: "a\\0b"\n'));
+    const binary = join(copy, 'target/debug/nul');
+    await mkdir(join(binary, '..'), { recursive: true });
+    await writeFile(binary, FAKE_FUNCTION);
+    await chmod(binary, 0o755);
+    const env = userEnv();
+    delete env.CARGO_TARGET_DIR;
+    const result = await execa(process.execPath, [KIT_BIN, 'invoke', '--env', 'TABLE_NAME=t'], { cwd: copy, env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 15_000 });
+    expect(result.timedOut, 'invoke hung').toBe(false);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe('lambda-kit: the environment variable "GREETING" of AppFunction in template.yaml holds a NUL byte, which no process can be given');
+  });
+
+  it('LocalFunction.start rejects such an environment and leaves no emulator listening', async () => {
+    const servers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPServerWrap').length;
+    const before = servers();
+    const start = LocalFunction.start({ command: process.execPath, args: ['-e', ''], env: { X: 'a\0b' }, timeoutMs: 1000 });
+    await expect(start).rejects.toThrow(/null bytes/);
+    // A closed server's handle is released a tick or two later; a leaked one never is.
+    await expect.poll(servers, { timeout: 1000 }).toBe(before);
+  });
+});
+
 describe('LocalFunction.stop', () => {
   it('ends in bounded time with a child holding the pipes, kills the group, and closes the port', async () => {
     const dir = await tempDir('cfl-stop-');

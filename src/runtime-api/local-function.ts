@@ -124,7 +124,14 @@ export class LocalFunction {
   /** Starts the emulator, then the process. Resolves once spawned, not once initialised. */
   static async start(options: LocalFunctionOptions): Promise<LocalFunction> {
     const emulator = await RuntimeApiEmulator.start({ functionArn: options.functionArn, timeoutMs: options.timeoutMs });
-    return new LocalFunction(emulator, options);
+    try {
+      return new LocalFunction(emulator, options);
+    } catch (error) {
+      // spawn() throws for what no process can be given (a NUL byte in the environment); a
+      // listening emulator left behind would keep lambda-kit alive for ever.
+      await emulator.close();
+      throw error;
+    }
   }
 
   /** Resolves when the process has ended. */
