@@ -98,11 +98,6 @@ export class LocalFunction {
         for (const line of lines) emit(line.replace(/\r$/, ''));
       });
       source.on('end', () => rest && emit(rest));
-      // Stopped reading before the end (a process the runtime started holds the pipe): keep the partial line.
-      source.on('close', () => {
-        if (!source.readableEnded && rest) emit(rest);
-        rest = '';
-      });
     }
     this.#exit = new Promise<Exit>((resolve) => {
       this.process.once('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: null, signal: null, spawnError: error.code ?? error.message }));
