@@ -230,8 +230,14 @@ describe('readEventFile and readEventStream (property-based)', () => {
 
   it('names the limit of the trigger: 6 MB for SQS, 1 MB for S3', async () => {
     const orders = await loadProject(sqs);
-    expect(await eventLimitOf(orders, orders.functions[0]!)).toEqual({ bytes: SYNC_EVENT_BYTES, why: 'in a synchronous invoke, which is how SQS invokes AppFunction' });
+    expect(await eventLimitOf(orders, orders.functions[0]!)).toEqual({
+      bytes: SYNC_EVENT_BYTES,
+      why: 'in a synchronous invoke, which is how SQS invokes AppFunction',
+    });
     const uploads = await loadProject(s3);
-    expect(await eventLimitOf(uploads, uploads.functions[0]!)).toEqual({ bytes: ASYNC_EVENT_BYTES, why: 'in an asynchronous invoke, which is how S3 invokes AppFunction' });
+    expect(await eventLimitOf(uploads, uploads.functions[0]!)).toEqual({
+      bytes: ASYNC_EVENT_BYTES,
+      why: 'in an asynchronous invoke, which is how S3 invokes AppFunction',
+    });
   });
 });

@@ -201,7 +201,14 @@ describe('lambda-kit invoke: an environment no process can be given', () => {
     await chmod(binary, 0o755);
     const env = userEnv();
     delete env.CARGO_TARGET_DIR;
-    const result = await execa(process.execPath, [KIT_BIN, 'invoke', '--env', 'TABLE_NAME=t'], { cwd: copy, env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 15_000 });
+    const result = await execa(process.execPath, [KIT_BIN, 'invoke', '--env', 'TABLE_NAME=t'], {
+      cwd: copy,
+      env,
+      extendEnv: false,
+      stdin: 'ignore',
+      reject: false,
+      timeout: 15_000,
+    });
     expect(result.timedOut, 'invoke hung').toBe(false);
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trim()).toBe('lambda-kit: the environment variable "GREETING" of AppFunction in template.yaml holds a NUL byte, which no process can be given');

@@ -137,7 +137,10 @@ describe('Runtime API emulator under hostile requests', () => {
       fc.tuple(fc.constantFrom('response', 'error'), segment).map(([kind, id]) => `${API}/invocation/${id}/${kind}`),
       fc.string({ unit: 'binary-ascii', maxLength: 40 }),
     );
-    const method = fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 8 }));
+    const method = fc.oneof(
+      fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT'),
+      fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 8 }),
+    );
     const body = fc.uint8Array({ maxLength: 2048 });
 
     await fc.assert(

@@ -117,7 +117,8 @@ async function readAtMost(stream: Readable, max: number): Promise<Buffer> {
 
 function checkedEvent(bytes: Buffer, what: string, limit: EventLimit): Buffer {
   if (bytes.length > limit.bytes) {
-    throw new UserError(`${what} is over ${limit.bytes / 1_048_576} MB (${limit.bytes.toLocaleString('en-US')} bytes): Lambda refuses a larger event ${limit.why}`);
+    const size = `${limit.bytes / 1_048_576} MB (${limit.bytes.toLocaleString('en-US')} bytes)`;
+    throw new UserError(`${what} is over ${size}: Lambda refuses a larger event ${limit.why}`);
   }
   try {
     JSON.parse(bytes.toString('utf8'));

@@ -38,7 +38,8 @@ export function runTool(command: string, args: string[], options: RunToolOptions
       });
     } catch (error) {
       // Arguments no process can take (a NUL byte in an argument or in the environment).
-      return resolve({ found: true, exitCode: undefined, stdout: '', stderr: `cannot run: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      return resolve({ found: true, exitCode: undefined, stdout: '', stderr: `cannot run: ${reason}` });
     }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

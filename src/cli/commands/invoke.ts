@@ -129,7 +129,8 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
   // Only template.yaml can put a NUL byte here (command lines and environments cannot hold one).
   const withNul = Object.entries(env).find(([name, value]) => `${name}${value}`.includes('\0'));
   if (withNul) {
-    throw new UserError(`the environment variable ${JSON.stringify(withNul[0])} of ${fn.logicalId} in template.yaml holds a NUL byte, which no process can be given`);
+    const name = JSON.stringify(withNul[0]);
+    throw new UserError(`the environment variable ${name} of ${fn.logicalId} in template.yaml holds a NUL byte, which no process can be given`);
   }
 
   note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${eventName}`);
