@@ -3,7 +3,8 @@
  * it once, as one line, and exits with its code. Nothing else calls process.exit.
  */
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130 } as const;
+/** 129 and 143 are 128 + SIGHUP's and SIGTERM's numbers, as a shell reports a process they ended. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130, hangup: 129, terminated: 143 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class UserError extends Error {

@@ -95,6 +95,7 @@ export class RuntimeApiEmulator {
   #inFlight = new Map<string, Pending>();
   #polls: ServerResponse[] = [];
   #initError: InitErrorReport | undefined;
+  #initDone = false;
   #firstPoll: Promise<number>;
   #resolveFirstPoll!: (at: number) => void;
 
@@ -105,7 +106,15 @@ export class RuntimeApiEmulator {
     this.functionArn = options.functionArn ?? 'arn:aws:lambda:us-east-1:123456789012:function:function';
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.#firstPoll = new Promise((resolve) => (this.#resolveFirstPoll = resolve));
-    server.on('request', (req, res) => void this.#route(req, res));
+    server.on('request', (req, res) => {
+      // Whatever a request does, the emulator answers it and goes on: dying would orphan the function.
+      this.#route(req, res).catch((error: unknown) => reply(res, 500, 'ServiceException', `the emulator failed on this request: ${String(error)}`));
+    });
+    // CONNECT is not a route; without a listener Node drops the socket unanswered.
+    server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
@@ -221,6 +230,7 @@ export class RuntimeApiEmulator {
     if (route === '/invocation/next') {
       if (req.method !== 'GET') return reply(res, 405, 'MethodNotAllowed', 'use GET');
       this.#resolveFirstPoll(performance.now());
+      this.#initDone = true;
       this.#polls.push(res);
       res.on('close', () => (this.#polls = this.#polls.filter((r) => r !== res)));
       return this.#deliver();
@@ -229,17 +239,24 @@ export class RuntimeApiEmulator {
     const match = /^\/invocation\/([^/]+)\/(response|error)$/.exec(route);
     if (!match && route !== '/init/error') return reply(res, 404, 'NotFound', `no route ${path}`);
     if (req.method !== 'POST') return reply(res, 405, 'MethodNotAllowed', 'use POST');
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_RESPONSE_BYTES);
-    } catch {
-      const pending = match?.[2] === 'response' ? this.#inFlight.get(decodeURIComponent(match[1]!)) : undefined;
+    // A request id that is not valid percent-encoding names no invocation.
+    const requestId = match ? decodedSegment(match[1]!) : undefined;
+    if (match && requestId === undefined) {
+      req.resume();
+      return reply(res, 400, 'InvalidRequestID', `the request id in ${path} is not valid percent-encoding`);
+    }
+    const body = await readBody(req, MAX_RESPONSE_BYTES);
+    if (body === 'aborted') return;
+    if (body === 'too-large') {
+      const pending = match?.[2] === 'response' ? this.#inFlight.get(requestId!) : undefined;
       const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
       if (pending) pending.settle({ ...timing(pending), outcome: 'error', errorType: 'Function.ResponseSizeTooLarge', errorMessage: message, payload: Buffer.alloc(0) });
       return reply(res, 413, 'RequestEntityTooLarge', message);
     }
 
     if (route === '/init/error') {
+      // Once the runtime has polled, its init is over: Lambda refuses the transition back.
+      if (this.#initDone) return reply(res, 403, 'InvalidStateTransition', 'init is over: report errors on /invocation/{id}/error');
       const report = describeError(body, req.headers['lambda-runtime-function-error-type'], 'Runtime.InitError');
       this.#initError = report;
       reply(res, 202);
@@ -249,12 +266,10 @@ export class RuntimeApiEmulator {
       return;
     }
 
-    if (!match) return reply(res, 404, 'NotFound', `no route ${path}`);
-    const requestId = decodeURIComponent(match[1]!);
-    const pending = this.#inFlight.get(requestId);
+    const pending = this.#inFlight.get(requestId!);
     if (!pending) return reply(res, 400, 'InvalidRequestID', `no invocation ${requestId} is waiting for an answer`);
     reply(res, 202);
-    if (match[2] === 'response') {
+    if (match![2] === 'response') {
       pending.settle({ ...timing(pending), outcome: 'response', payload: body });
     } else {
       const error = describeError(body, req.headers['lambda-runtime-function-error-type'], 'Unhandled');
@@ -283,24 +298,37 @@ function describeError(body: Buffer, headerType: string | string[] | undefined, 
   return { errorType, errorMessage, payload: body };
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+/** decodeURIComponent, or undefined where the text is not valid percent-encoding. */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request's body, at most `limit` bytes; a client that goes away mid-body is 'aborted'. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // Read the rest and drop it, so the 413 reaches the runtime rather than a reset.
         req.removeAllListeners('data');
         req.resume();
-        reject(new Error('too large'));
+        resolve('too-large');
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', () => resolve('aborted'));
+    req.on('close', () => resolve(req.complete ? Buffer.concat(chunks) : 'aborted'));
   });
 }
 
 function reply(res: ServerResponse, status: number, errorType?: string, errorMessage?: string): void {
+  if (res.headersSent || res.destroyed) return;
   const body = errorType ? JSON.stringify({ errorType, errorMessage }) : JSON.stringify({ status: 'OK' });
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(body);
 }

@@ -5,6 +5,10 @@
  * invocation is a cold start and the next ones are warm, as in one execution environment.
  *
  * It is the emulator's other half: `lambda-kit invoke` runs one invocation, the bench many.
+ *
+ * The runtime runs in a process group of its own, and stopping it ends the whole group: a
+ * function may start processes (`sleep 1000 &` in a bootstrap script) that outlive it and hold
+ * its stdout and stderr open, so neither its end nor our stop may wait for the pipes to close.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +31,11 @@ export interface LocalFunctionOptions {
   /** Every line the process writes, as it writes it. */
   onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
+
+/** After the runtime exits, how long its pipes may take to deliver their last lines. */
+const PIPE_DRAIN_MS = 100;
+/** How long stop() waits for the process group's end, after SIGKILL, before it lets go. */
+const KILL_WAIT_MS = 2000;
 
 export type LocalInvocation = (
   | InvocationResult
@@ -71,6 +80,9 @@ export class LocalFunction {
       cwd: options.cwd,
       env: { ...options.env, AWS_LAMBDA_RUNTIME_API: emulator.endpoint },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A group of its own, so that stop() reaches whatever the runtime starts, and a Ctrl-C at
+      // the terminal reaches lambda-kit alone, which then stops the function itself.
+      detached: true,
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       let rest = '';
@@ -89,15 +101,32 @@ export class LocalFunction {
     }
     this.#exit = new Promise<Exit>((resolve) => {
       this.process.once('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: null, signal: null, spawnError: error.code ?? error.message }));
-      // 'close', not 'exit': by then every line the process wrote has been read.
-      this.process.once('close', (exitCode, signal) => resolve({ exitCode, signal }));
+      // 'exit', then what the pipes still hold; not 'close', which waits for every holder of the pipes.
+      this.process.once('exit', (exitCode, signal) => void this.#drainPipes(PIPE_DRAIN_MS).then(() => resolve({ exitCode, signal })));
     }).then((exit: Exit) => (this.#exited = exit));
+  }
+
+  /** Reads the pipes to their end, or for `ms` at most, then stops reading them. */
+  async #drainPipes(ms: number): Promise<void> {
+    const pipes = [this.process.stdout!, this.process.stderr!];
+    const closed = Promise.all(pipes.map((pipe) => (pipe.closed ? undefined : new Promise((resolve) => pipe.once('close', resolve)))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+    for (const pipe of pipes) pipe.destroy();
   }
 
   /** Starts the emulator, then the process. Resolves once spawned, not once initialised. */
   static async start(options: LocalFunctionOptions): Promise<LocalFunction> {
     const emulator = await RuntimeApiEmulator.start({ functionArn: options.functionArn, timeoutMs: options.timeoutMs });
-    return new LocalFunction(emulator, options);
+    try {
+      return new LocalFunction(emulator, options);
+    } catch (error) {
+      // spawn() throws for what no process can be given (a NUL byte in the environment); a
+      // listening emulator left behind would keep lambda-kit alive for ever.
+      await emulator.close();
+      throw error;
+    }
   }
 
   /** Resolves when the process has ended. */
@@ -105,8 +134,12 @@ export class LocalFunction {
     return this.#exit;
   }
 
-  /** Sends one event and waits for the outcome. Never rejects for what the function does. */
-  async invoke(event: unknown, options: Omit<InvokeOptions, 'signal'> = {}): Promise<LocalInvocation> {
+  /**
+   * Sends one event and waits for the outcome. Never rejects for what the function does; rejects
+   * with the signal's reason when `signal` aborts first (the caller then stops the function).
+   */
+  async invoke(event: unknown, { signal, ...options }: InvokeOptions = {}): Promise<LocalInvocation> {
+    signal?.throwIfAborted();
     const requestId = options.requestId ?? randomUUID();
     const firstLog = this.#logs.length;
     const abort = new AbortController();
@@ -122,10 +155,22 @@ export class LocalFunction {
     const exit = this.#exit.then((exit): LocalInvocation => ({ outcome: 'exited', requestId, ...exit, logs: [] }));
     const answer = this.emulator.invoke(event, { ...options, requestId, signal: abort.signal }).then((result): LocalInvocation => ({ ...result, logs: [] }));
 
-    const result = await Promise.race([answer, exit, initTimeout]);
-    clearTimeout(initTimer);
-    abort.abort(new Error('settled'));
-    answer.catch(() => {});
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+
+    let result: LocalInvocation;
+    try {
+      result = await Promise.race([answer, exit, initTimeout, aborted]);
+    } finally {
+      clearTimeout(initTimer);
+      signal?.removeEventListener('abort', onAbort!);
+      abort.abort(new Error('settled'));
+      answer.catch(() => {});
+      aborted.catch(() => {});
+    }
     // A runtime that timed out, or never started, is stopped, as Lambda stops its environment.
     if (result.outcome === 'timeout' || result.outcome === 'init-timeout') await this.stop();
     // Lines written just before the answer may still be in the pipe: let them land.
@@ -150,14 +195,37 @@ export class LocalFunction {
     }
   }
 
-  /** Stops the process (SIGTERM, then SIGKILL after a grace period) and the emulator. */
+  /**
+   * Stops the runtime and every process it started (its process group: SIGTERM, then SIGKILL
+   * after a grace period), stops reading their output, and closes the emulator. Idempotent.
+   */
   async stop(graceMs = 500): Promise<void> {
-    if (!this.#exited && this.process.exitCode === null && this.process.signalCode === null) {
-      this.process.kill('SIGTERM');
-      const killer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
-      await this.#exit;
-      clearTimeout(killer);
-    }
+    const { pid } = this.process;
+    if (pid !== undefined) await endProcessGroup(pid, graceMs);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#exit, new Promise((resolve) => (timer = setTimeout(resolve, KILL_WAIT_MS)))]);
+    clearTimeout(timer);
+    this.process.stdout?.destroy();
+    this.process.stderr?.destroy();
     await this.emulator.close();
   }
+}
+
+/** Sends `signal` to process group `group`; false when no process of it is left. */
+function signalGroup(group: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-group, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the group, time to end, then SIGKILL to whatever is left of it. */
+async function endProcessGroup(group: number, graceMs: number): Promise<void> {
+  if (!signalGroup(group, 'SIGTERM')) return;
+  const until = performance.now() + graceMs;
+  // A process that died but is not yet reaped still counts: at worst this waits out the grace.
+  while (performance.now() < until && signalGroup(group, 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+  signalGroup(group, 'SIGKILL');
 }

@@ -10,11 +10,11 @@
 import { dirname, isAbsolute, relative } from 'node:path';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
-import { EXIT, UserError, usageError } from '../errors.js';
+import { EXIT, UserError, usageError, type ExitCode } from '../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
-import { defaultEventFile, readEventFile } from '../../project/events.js';
+import { defaultEventFile, eventLimitOf, readEventFile, readEventStream } from '../../project/events.js';
 import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
 import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
@@ -22,6 +22,30 @@ import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-fun
 import { STACK_FLAGS } from '../stack-target.js';
 
 const PROGRAM = 'lambda-kit invoke';
+
+/** Lambda stops an init that takes longer than this. */
+const LAMBDA_INIT_LIMIT_MS = 10_000;
+
+type TerminationSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+const SIGNAL_EXIT: Record<TerminationSignal, ExitCode> = { SIGINT: EXIT.cancelled, SIGTERM: EXIT.terminated, SIGHUP: EXIT.hangup };
+
+/**
+ * SIGINT (Ctrl-C, which no longer reaches the function's own process group), SIGTERM (an IDE, a
+ * supervisor) and SIGHUP (a closed terminal) abort `controller` with the signal's name instead of
+ * ending lambda-kit at once, until release(): the function is stopped first.
+ */
+function abortOnTerminationSignals(controller: AbortController): { release(): void } {
+  const handlers = (Object.keys(SIGNAL_EXIT) as TerminationSignal[]).map((name) => {
+    const handler = () => controller.abort(name);
+    process.on(name, handler);
+    return () => process.removeListener(name, handler);
+  });
+  return { release: () => handlers.forEach((remove) => remove()) };
+}
+
+function interruptedBy(signal: TerminationSignal): UserError {
+  return new UserError(`interrupted by ${signal}; the function and every process it started are stopped`, { exitCode: SIGNAL_EXIT[signal] });
+}
 
 const OPTIONS = {
   event: { type: 'string', short: 'e' },
@@ -45,8 +69,9 @@ AWS_PROFILE and credentials pass through, so the function can use a local stand-
 The answer goes to stdout; logs, timings and errors go to stderr.
 
 Options:
-  -e, --event <file>       the event to send (default: samconfig.toml's local_invoke event,
-                           else the only file in events/)
+  -e, --event <file>       the event to send, - for stdin (default: samconfig.toml's
+                           local_invoke event, else the only file in events/); at most 6 MB,
+                           or 1 MB for a trigger that invokes asynchronously (S3), as in Lambda
   -f, --function <id>      the function's logical id in template.yaml (default: the only one)
       --env KEY=VALUE      set an environment variable for the local run (repeatable)
       --remote             invoke the deployed function instead, through the Lambda API
@@ -57,7 +82,7 @@ Options:
   -h, --help               show this help
 
 Exit codes: 0 the function answered, 1 it failed (an error, a crash, a timeout) or could not
-run, 2 bad options.
+run, 2 bad options, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (the function is stopped too).
 `;
 
 export async function main(args: string[]): Promise<number> {
@@ -71,9 +96,17 @@ export async function main(args: string[]): Promise<number> {
 
   const project = await loadProject();
   const fn = pickFunction(project, values.function);
-  const eventPath = values.event ?? (await defaultEventFile(project));
-  const event = await readEventFile(eventPath);
-  const eventName = displayPath(eventPath);
+  const limit = await eventLimitOf(project, fn);
+  let event: Buffer;
+  let eventName: string;
+  if (values.event === '-') {
+    event = await readEventStream(process.stdin, 'stdin', limit);
+    eventName = 'stdin';
+  } else {
+    const eventPath = values.event ?? (await defaultEventFile(project));
+    event = await readEventFile(eventPath, limit);
+    eventName = displayPath(eventPath);
+  }
 
   if (values.remote) {
     return invokeDeployed(project, fn, event, eventName, { stackName: values['stack-name'], region: values.region, profile: values.profile });
@@ -93,27 +126,43 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
   const taskRoot = dirname(binary.path);
   const { env, unresolved } = lambdaEnvironment({ fn, functionName, taskRoot, caller: process.env, overrides });
 
+  // Only template.yaml can put a NUL byte here (command lines and environments cannot hold one).
+  const withNul = Object.entries(env).find(([name, value]) => `${name}${value}`.includes('\0'));
+  if (withNul) {
+    const name = JSON.stringify(withNul[0]);
+    throw new UserError(`the environment variable ${name} of ${fn.logicalId} in template.yaml holds a NUL byte, which no process can be given`);
+  }
+
   note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${eventName}`);
   if (binary.newerSource) note(`${binary.newerSource} changed after this build: rebuild to run the change`);
   for (const { name, value } of unresolved) {
     note(`${name} is ${value} in template.yaml: set it with --env ${name}=… (or in your environment) if the function needs it`);
   }
 
-  const local = await LocalFunction.start({
-    command: binary.path,
-    // As in Lambda, where the code is unpacked into the task root and runs from there.
-    cwd: taskRoot,
-    env,
-    functionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
-    timeoutMs: fn.timeout * 1000,
-    onLog: (line) => printLogLine(line),
-  });
-  let result: LocalInvocation;
+  // From here a signal must not end lambda-kit before the function: it would orphan it.
+  const interrupt = new AbortController();
+  const signals = abortOnTerminationSignals(interrupt);
+  let local: LocalFunction | undefined;
+  let result: LocalInvocation | undefined;
   try {
-    result = await local.invoke(event);
+    local = await LocalFunction.start({
+      command: binary.path,
+      // As in Lambda, where the code is unpacked into the task root and runs from there.
+      cwd: taskRoot,
+      env,
+      functionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
+      timeoutMs: fn.timeout * 1000,
+      initTimeoutMs: LAMBDA_INIT_LIMIT_MS,
+      onLog: (line) => printLogLine(line),
+    });
+    result = await local.invoke(event, { signal: interrupt.signal });
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
   } finally {
-    await local.stop();
+    await local?.stop();
+    signals.release();
   }
+  if (interrupt.signal.aborted || result === undefined) throw interruptedBy(interrupt.signal.reason as TerminationSignal);
 
   switch (result.outcome) {
     case 'response':
@@ -134,8 +183,8 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
         hint: `(the function's Timeout in template.yaml)`,
       });
     case 'init-timeout':
-      throw new UserError(`${shown} did not ask for an event within ${result.timeoutMs / 1000} s of starting`, {
-        hint: 'A Lambda function polls AWS_LAMBDA_RUNTIME_API for events once its init is done: is it stuck in main()?',
+      throw new UserError(`the function's init did not finish within ${(result.timeoutMs / 1000).toFixed(2)} seconds, Lambda's limit: it never asked for an event`, {
+        hint: 'Is it stuck in main() before the runtime starts?',
       });
     case 'exited': {
       if (result.spawnError) throw new UserError(`cannot run ${shown}: ${result.spawnError}`);
