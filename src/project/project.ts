@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { parseCfnYaml, YamlProblem } from './cfn-yaml.js';
 import { parseSamConfig, samConfigString, type SamConfig } from './samconfig.js';
-import { visible } from './visible.js';
+import { quoted, visible } from './visible.js';
 
 export type Architecture = 'arm64' | 'x86_64';
 
@@ -152,7 +152,7 @@ function environmentOf(environment: unknown, where: string): Json {
   }
   for (const [name, value] of Object.entries(variables ?? {})) {
     if (!ENV_NAME.test(name)) {
-      throw templateError(where, `environment variable ${JSON.stringify(visible(name, 40))} is not a valid name (a letter, then letters, digits or _)`);
+      throw templateError(where, `environment variable ${quoted(name, 40)} is not a valid name (a letter, then letters, digits or _)`);
     }
     if (typeof value === 'string' && value.includes('\0')) throw templateError(where, `environment variable ${name} holds a NUL character, which no environment variable can`);
   }
@@ -269,7 +269,7 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
 export function stackNameOf(project: Project, flag: string | undefined): string {
   const configured = samConfigString(project.samconfig, 'deploy', 'stack_name');
   if (configured !== undefined && !STACK_NAME.test(configured)) {
-    throw new UserError(`samconfig.toml: stack_name ${JSON.stringify(visible(configured, 40))} is not a stack name (a letter, then letters, digits and dashes, at most 128)`);
+    throw new UserError(`samconfig.toml: stack_name ${quoted(configured, 40)} is not a stack name (a letter, then letters, digits and dashes, at most 128)`);
   }
   const name = flag ?? configured ?? project.packageName;
   if (!name) throw new UserError('no stack name: pass --stack-name, or set stack_name in samconfig.toml', { exitCode: 2 });

@@ -13,3 +13,8 @@ export function visible(text: string, max = MAX_SHOWN): string {
     return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+/** `"text"`, made visible, for naming a user's value inside a message. */
+export function quoted(text: string, max = MAX_SHOWN): string {
+  return `"${visible(text, max)}"`;
+}

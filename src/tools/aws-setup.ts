@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { visible } from '../project/visible.js';
 
 export interface RegionSource {
   region: string;
@@ -31,6 +32,42 @@ export interface AwsSetup {
   credentialsPath: string;
   /** Running on EC2, where an instance role may supply credentials that only a call would show. */
   onEc2: boolean;
+}
+
+/**
+ * A region name as AWS writes them (`eu-west-1`, `us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`):
+ * the region part of Lambda's ARN pattern, widened to the sovereign and isolated partitions.
+ */
+export function isRegionName(text: string): boolean {
+  return /^[a-z]{2,4}(-gov|-iso[a-z]{0,2})?(-[a-z]+)+-\d{1,2}$/.test(text) && text.length <= 32;
+}
+
+/**
+ * The one line lambda-kit says when a profile and access keys in the environment are both set,
+ * in place of the AWS SDK's warning of nine lines: the profile wins (the SDK's choice, and sam's
+ * once --profile names it).
+ */
+export function credentialsNote(profile: string): string {
+  return `AWS profile ${visible(profile, 40)} and AWS_ACCESS_KEY_ID are both set: the profile's credentials are used, the keys in the environment are not.`;
+}
+
+/**
+ * A logger for the SDK's clients: the SDK logs nothing by default but prints its warning about
+ * two credential sources with console.warn, on several lines. This logger says it in one.
+ */
+export function sdkLogger(profile: string | undefined, write = (line: string) => process.stderr.write(`${line}\n`)) {
+  const quiet = () => undefined;
+  return {
+    trace: quiet,
+    debug: quiet,
+    info: quiet,
+    error: quiet,
+    warn: (message: unknown) => {
+      if (typeof message === 'string' && /Multiple credential sources/.test(message)) {
+        write(`lambda-kit: ${credentialsNote(profile ?? process.env.AWS_PROFILE ?? 'default')}`);
+      }
+    },
+  };
 }
 
 type Ini = Map<string, Map<string, string>>;

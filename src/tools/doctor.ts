@@ -11,7 +11,8 @@ import { basename, join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { Architecture } from '../project/project.js';
 import { arch } from '../scaffold/catalog.js';
-import { readAwsSetup, type AwsSetup } from './aws-setup.js';
+import { quoted, visible } from '../project/visible.js';
+import { isRegionName, readAwsSetup, type AwsSetup } from './aws-setup.js';
 import { runTool, succeeded, type ToolRun } from './run-tool.js';
 import {
   atLeast,
@@ -191,6 +192,11 @@ export function judgeAwsRegion(aws: AwsSetup): Check {
   const base = { id: 'aws-region' as const, tool: 'AWS region', needed: AWS_NEEDED };
   const { sdkRegion: sdk, samRegion: sam } = aws;
   const profileFlag = aws.profileNamed ? ` --profile ${aws.profile}` : '';
+  const invalid = [sdk, sam].find((r) => r && !isRegionName(r.region));
+  if (invalid) {
+    const where = invalid.source.startsWith('profile') ? `aws configure set region <region>${profileFlag}` : `export ${invalid.source}=<region>, such as eu-west-1`;
+    return fail({ ...base, found: `${visible(invalid.region, 40)} (${invalid.source})`, problem: `${quoted(invalid.region, 40)} from ${invalid.source} is not an AWS region`, fix: where });
+  }
   if (!sdk && !sam) {
     return fail({ ...base, found: 'not set', problem: `no region in the environment or profile ${aws.profile}`, fix: `aws configure set region <region>${profileFlag}` });
   }
