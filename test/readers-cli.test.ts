@@ -199,7 +199,7 @@ describe('lambda-kit against hostile projects (fuzz)', () => {
         const dir = await project(config, edit);
         const before = await listTree(dir);
         // No tools on PATH but node: doctor judges quickly, and nothing is built.
-        const run = await kit(args, dir, awsEnv({ PATH: bin }));
+        const run = await kit([...args], dir, awsEnv({ PATH: bin }));
         runs++;
         expect([0, 1, 2]).toContain(run.exitCode);
         expect(run.stderr).not.toMatch(/unexpected error|\n\s+at |Error: /);

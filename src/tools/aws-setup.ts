@@ -55,8 +55,8 @@ export function credentialsNote(profile: string): string {
  * A logger for the SDK's clients: the SDK logs nothing by default but prints its warning about
  * two credential sources with console.warn, on several lines. This logger says it in one.
  */
-export function sdkLogger(profile: string | undefined, write = (line: string) => process.stderr.write(`${line}\n`)) {
-  const quiet = () => undefined;
+export function sdkLogger(profile: string | undefined, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
+  const quiet = (..._: unknown[]) => undefined;
   return {
     trace: quiet,
     debug: quiet,
