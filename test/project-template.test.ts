@@ -3,7 +3,7 @@
  * and what a local run cannot use, is one line naming template.yaml and the function, at read
  * time; never NaN, an out-of-range number or a value no process environment can hold.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +118,10 @@ describe('environment variables', () => {
     expect(await loadError(template('Environment:\n  Variables: [a, b]'))).toContain('Environment must be a mapping with Variables');
   });
 
+  it('Variables that are an intrinsic are refused rather than read as a variable named Ref', async () => {
+    expect(await loadError(template('Environment:\n  Variables: !Ref Vars'))).toContain('Environment.Variables is !Ref Vars, which lambda-kit cannot resolve');
+  });
+
   it('huge values and control characters other than NUL are kept as they are', async () => {
     const huge = 'x'.repeat(1_000_000);
     const project = await loadProject(await projectWith(template(`Environment:\n  Variables:\n    BIG: ${huge}\n    ESC: "\\e[2J\\x07\\n"`)));
@@ -134,6 +138,15 @@ describe('YAML', () => {
     const dir = await tempDir('cfl-readers-');
     await mkdir(join(dir, 'template.yaml'));
     await expect(loadProject(dir)).rejects.toThrow('cannot read template.yaml: it is a directory');
+  });
+
+  it('a template.yaml that links to nowhere, or is not UTF-8, is one line', async () => {
+    const dir = await tempDir('cfl-readers-');
+    await symlink('gone.yaml', join(dir, 'template.yaml'));
+    await expect(loadProject(dir)).rejects.toThrow('template.yaml is a symbolic link to "gone.yaml", which does not exist');
+    const latin1 = await projectWith('Resources: {}\n');
+    await writeFile(join(latin1, 'template.yaml'), Buffer.from([0x52, 0x3a, 0x20, 0xe9, 0x0a]));
+    await expect(loadProject(latin1)).rejects.toThrow('template.yaml is not UTF-8 text');
   });
 
   it('other properties that would reach a path or an environment are checked', async () => {

@@ -155,6 +155,20 @@ describe('a template.yaml lambda-kit cannot use stops doctor, build and deploy w
   });
 });
 
+describe('a template.yaml that links to nowhere', () => {
+  it('is a project whose template is missing, for doctor and for outputs --stack-name, not "not in a project"', async () => {
+    const dir = await project();
+    await rm(join(dir, 'template.yaml'));
+    await symlink('template.yml', join(dir, 'template.yaml'));
+    for (const args of [['doctor'], ['outputs', '--stack-name', 'orders']]) {
+      const run = await kit(args, dir);
+      expect(run.stderrLines).toEqual(['lambda-kit: template.yaml is a symbolic link to "template.yml", which does not exist']);
+      expect(run.exitCode).toBe(1);
+      expect(run.calls).toEqual([]);
+    }
+  });
+});
+
 describe('a profile beside access keys in the environment', () => {
   it('is one line of lambda-kit’s saying the profile wins, not the SDK’s nine', async () => {
     const dir = await project('version = 0.1\n[default.deploy.parameters]\nstack_name = "orders"\nprofile = "dev"\n');

@@ -4,9 +4,7 @@
  * resolved once so that sam and lambda-kit's own calls agree. The AWS checks of `doctor` run
  * first, so missing credentials or region is one line before anything runs.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadProject, stackNameOf, type Project } from '../project/project.js';
+import { hasTemplate, loadProject, stackNameOf, type Project } from '../project/project.js';
 import { samConfigString } from '../project/samconfig.js';
 import { quoted, visible } from '../project/visible.js';
 import { isRegionName, readAwsSetup } from '../tools/aws-setup.js';
@@ -39,7 +37,7 @@ export async function stackTarget(flags: TargetFlags, checks: CheckId[], needPro
     throw usageError(`--region ${quoted(flags.region, 40)} is not an AWS region (such as eu-west-1).`);
   }
   // Only a missing project is fine with --stack-name: a broken one is an error, never skipped.
-  const skipProject = !needProject && flags['stack-name'] !== undefined && !existsSync(join(process.cwd(), 'template.yaml'));
+  const skipProject = !needProject && flags['stack-name'] !== undefined && !hasTemplate(process.cwd());
   const project = skipProject ? undefined : await loadProject();
   const stackName = project ? stackNameOf(project, flags['stack-name']) : flags['stack-name'];
   if (!stackName) throw usageError('no stack name: pass --stack-name.');

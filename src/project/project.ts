@@ -2,7 +2,8 @@
  * The one model of a project that every lambda-kit command reads: its SAM template's Lambda
  * functions (with Globals applied) and the Cargo package each one builds from.
  */
-import { readFile } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readFile, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { parseCfnYaml, YamlProblem } from './cfn-yaml.js';
@@ -78,12 +79,33 @@ export function describeTemplateValue(value: unknown, depth = 0): string {
 }
 
 async function readText(path: string, shown: string): Promise<string | undefined> {
+  let bytes: Buffer;
   try {
-    return await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOENT') {
+      // A link to nowhere is a file the user meant to be there, not an absent one.
+      const target = await readlink(path).catch(() => undefined);
+      if (target === undefined) return undefined;
+      throw new UserError(`${shown} is a symbolic link to ${quoted(target)}, which does not exist`);
+    }
     throw new UserError(`cannot read ${shown}: ${code === 'EISDIR' ? 'it is a directory' : (code ?? visible((error as Error).message))}`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`${shown} is not UTF-8 text`);
+  }
+}
+
+/** Whether `dir` has a template.yaml, even a broken one (a link to nowhere counts: reading it says what is wrong). */
+export function hasTemplate(dir: string): boolean {
+  try {
+    lstatSync(join(dir, 'template.yaml'));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -149,6 +171,10 @@ function environmentOf(environment: unknown, where: string): Json {
   const variables: unknown = isMapping(environment) ? environment.Variables : environment;
   if (!isMapping(environment) || (variables !== undefined && variables !== null && !isMapping(variables))) {
     throw templateError(where, `Environment must be a mapping with Variables, a mapping of names to values, not ${describeTemplateValue(environment)}`);
+  }
+  const keys = isMapping(variables) ? Object.keys(variables) : [];
+  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
+    throw templateError(where, `Environment.Variables is ${describeTemplateValue(variables)}, which lambda-kit cannot resolve: list the variables`);
   }
   for (const [name, value] of Object.entries(variables ?? {})) {
     if (!ENV_NAME.test(name)) {
