@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { credentialsNote, isRegionName, resolveAwsSetup, sdkLogger } from '../src/tools/aws-setup.js';
-import { judgeAwsRegion } from '../src/tools/doctor.js';
+import { judgeAwsCredentials, judgeAwsRegion } from '../src/tools/doctor.js';
 
 const REGIONS = [
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-4', 'ap-northeast-3',
@@ -45,6 +45,25 @@ describe('doctor judges a region that is not one', () => {
   it('from the profile, its control characters made visible', () => {
     const check = judgeAwsRegion(resolveAwsSetup({}, { ...files, config: '[default]\nregion = eu-west-1\u001b[2J\n' }));
     expect(check).toMatchObject({ status: 'fail', found: 'eu-west-1\\u001b[2J (profile default)', fix: 'aws configure set region <region>' });
+  });
+});
+
+describe('doctor reads the credentials that win: a named profile over keys in the environment', () => {
+  const keys = { AWS_ACCESS_KEY_ID: 'env-key', AWS_SECRET_ACCESS_KEY: 'env-secret' };
+  const files = (credentials: string) => ({ config: undefined, credentials, configPath: '~/.aws/config', credentialsPath: '~/.aws/credentials' });
+
+  it('the profile’s keys, with a note that the environment’s are not used', () => {
+    const check = judgeAwsCredentials(resolveAwsSetup({ ...keys, AWS_PROFILE: 'dev' }, files('[dev]\naws_access_key_id = k\naws_secret_access_key = s\n')));
+    expect(check).toMatchObject({ status: 'ok', found: 'profile dev: access key (~/.aws/credentials)', note: 'AWS_ACCESS_KEY_ID in the environment is not used: profile dev is' });
+  });
+
+  it('a profile without credentials fails, though keys are in the environment', () => {
+    const check = judgeAwsCredentials(resolveAwsSetup({ ...keys, AWS_PROFILE: 'dev' }, files('[dev]\nregion = eu-west-1\n')));
+    expect(check).toMatchObject({ status: 'fail', problem: 'profile dev has no credentials, and the keys in the environment are not used when a profile is named' });
+  });
+
+  it('without a named profile the environment’s keys are used', () => {
+    expect(judgeAwsCredentials(resolveAwsSetup(keys, files('[default]\naws_access_key_id = k\n')))).toMatchObject({ status: 'ok', found: 'environment (AWS_ACCESS_KEY_ID)' });
   });
 });
 

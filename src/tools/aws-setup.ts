@@ -20,6 +20,8 @@ export interface AwsSetup {
   profile: string;
   /** True when the profile was named by AWS_PROFILE rather than being `default`. */
   profileNamed: boolean;
+  /** Access keys are in the environment, and not used because a profile is named. */
+  envKeysIgnored: boolean;
   /** The profile appears in the config or the credentials file. */
   profileExists: boolean;
   /** The region the JavaScript SDK (lambda-kit) resolves. */
@@ -126,7 +128,10 @@ export function resolveAwsSetup(env: NodeJS.ProcessEnv, files: AwsFiles): AwsSet
   const fromEnv = (name: string) => (env[name] ? { region: env[name]!, source: name } : undefined);
 
   let credentials: string | undefined;
-  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) credentials = 'environment (AWS_ACCESS_KEY_ID)';
+  // A named profile wins over access keys in the environment: the JavaScript SDK skips the keys
+  // then, and lambda-kit names the profile to sam too, so doctor reads what the commands will use.
+  const envKeys = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
+  if (envKeys && !profileNamed) credentials = 'environment (AWS_ACCESS_KEY_ID)';
   else if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) credentials = 'web identity (AWS_ROLE_ARN)';
   else if (inCredentials?.has('aws_access_key_id')) credentials = `profile ${profile}: access key (${files.credentialsPath})`;
   else if (inConfig && configCredentialKind(inConfig)) credentials = `profile ${profile}: ${configCredentialKind(inConfig)} (${files.configPath})`;
@@ -135,6 +140,7 @@ export function resolveAwsSetup(env: NodeJS.ProcessEnv, files: AwsFiles): AwsSet
   return {
     profile,
     profileNamed,
+    envKeysIgnored: envKeys && profileNamed,
     profileExists: Boolean(inConfig ?? inCredentials),
     sdkRegion: fromEnv('AWS_REGION') ?? fromProfile,
     samRegion: fromEnv('AWS_DEFAULT_REGION') ?? fromProfile,

@@ -222,7 +222,8 @@ export function judgeAwsRegion(aws: AwsSetup): Check {
 
 export function judgeAwsCredentials(aws: AwsSetup): Check {
   const base = { id: 'aws-credentials' as const, tool: 'AWS credentials', needed: AWS_NEEDED };
-  if (aws.credentials) return { ...base, found: aws.credentials, status: 'ok' };
+  const ignored = aws.envKeysIgnored ? { note: `AWS_ACCESS_KEY_ID in the environment is not used: profile ${aws.profile} is` } : {};
+  if (aws.credentials) return { ...base, found: aws.credentials, status: 'ok', ...ignored };
   if (aws.profileNamed && !aws.profileExists) {
     return fail({
       ...base,
@@ -235,6 +236,9 @@ export function judgeAwsCredentials(aws: AwsSetup): Check {
   if (aws.onEc2) {
     // The instance role is a likely source, but only a call to the metadata service would tell.
     return { ...base, found: 'none found', status: 'warn', problem: `none in the environment or profile ${aws.profile}; this EC2 instance's role may supply them`, fix };
+  }
+  if (aws.envKeysIgnored) {
+    return fail({ ...base, found: 'none found', problem: `profile ${aws.profile} has no credentials, and the keys in the environment are not used when a profile is named`, fix });
   }
   return fail({ ...base, found: 'none found', problem: `no credentials in the environment or profile ${aws.profile}`, fix });
 }
