@@ -122,10 +122,12 @@ describe('a samconfig.toml that does not parse stops every command that reads it
     expect(run.exitCode).toBe(2);
   });
 
-  it('a stack_name of the wrong type or form is refused, not replaced by the crate name', async () => {
+  it('a stack_name or profile of the wrong type or form is refused, not replaced by the crate name or the environment’s', async () => {
     for (const [value, message] of [
       ['5', 'samconfig.toml: stack_name must be a non-empty string, not 5'],
       ['"x scratch"', 'samconfig.toml: stack_name "x scratch" is not a stack name (a letter, then letters, digits and dashes, at most 128)'],
+      ['"orders"\nprofile = "dev\\u0007"', 'samconfig.toml: profile "dev\\u0007" is not a profile name'],
+      ['"orders"\nprofile = true', 'samconfig.toml: profile must be a non-empty string, not true'],
     ] as const) {
       const run = await kit(['delete', '--yes'], await project(`version = 0.1\n[default.deploy.parameters]\nstack_name = ${value}\n`));
       expect(run.stderrLines).toEqual([`lambda-kit: ${message}`]);

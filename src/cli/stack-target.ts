@@ -42,7 +42,7 @@ export async function stackTarget(flags: TargetFlags, checks: CheckId[], needPro
   const stackName = project ? stackNameOf(project, flags['stack-name']) : flags['stack-name'];
   if (!stackName) throw usageError('no stack name: pass --stack-name.');
   const configuredProfile = samConfigString(project?.samconfig, 'deploy', 'profile');
-  if (configuredProfile !== undefined && /[\u0000-\u001f\u007f\s]/.test(configuredProfile)) {
+  if (configuredProfile !== undefined && /[\u0000-\u001f\u007f]/.test(configuredProfile)) {
     throw new UserError(`samconfig.toml: profile ${quoted(configuredProfile, 40)} is not a profile name`);
   }
   const configuredRegion = samConfigString(project?.samconfig, 'deploy', 'region');
