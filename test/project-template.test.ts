@@ -122,10 +122,17 @@ describe('environment variables', () => {
     expect(await loadError(template('Environment:\n  Variables: !Ref Vars'))).toContain('Environment.Variables is !Ref Vars, which lambda-kit cannot resolve');
   });
 
-  it('huge values and control characters other than NUL are kept as they are', async () => {
-    const huge = 'x'.repeat(1_000_000);
-    const project = await loadProject(await projectWith(template(`Environment:\n  Variables:\n    BIG: ${huge}\n    ESC: "\\e[2J\\x07\\n"`)));
-    expect(project.functions[0]!.environment).toEqual({ BIG: huge, ESC: '\u001b[2J\u0007\n' });
+  it('control characters other than NUL are kept as they are', async () => {
+    const project = await loadProject(await projectWith(template(`Environment:\n  Variables:\n    ESC: "\\e[2J\\x07\\n"`)));
+    expect(project.functions[0]!.environment).toEqual({ ESC: '\u001b[2J\u0007\n' });
+  });
+
+  it('a huge value is refused as Lambda refuses it: over 4 KB of variables in all', async () => {
+    expect(await loadError(template(`Environment:\n  Variables:\n    BIG: ${'x'.repeat(1_000_000)}`))).toBe(
+      'template.yaml: AppFunction: its environment variables take 1,000,003 bytes, and Lambda allows 4 KB (4,096 bytes) in all',
+    );
+    const fits = await loadProject(await projectWith(template(`Environment:\n  Variables:\n    BIG: ${'x'.repeat(4093)}`)));
+    expect(fits.functions[0]!.environment.BIG).toHaveLength(4093);
   });
 });
 

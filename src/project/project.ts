@@ -185,6 +185,21 @@ function environmentOf(environment: unknown, where: string): Json {
   return (variables ?? {}) as Json;
 }
 
+/** Lambda refuses a function whose environment variables, names and values, take over 4 KB. */
+const ENVIRONMENT_LIMIT_BYTES = 4096;
+
+function withinLambdaLimit(environment: Json, where: string): Json {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(environment)) {
+    // Intrinsics are sized by CloudFormation at deploy time; literals can be counted now.
+    bytes += Buffer.byteLength(name) + (['string', 'number', 'boolean'].includes(typeof value) ? Buffer.byteLength(String(value)) : 0);
+  }
+  if (bytes > ENVIRONMENT_LIMIT_BYTES) {
+    throw templateError(where, `its environment variables take ${bytes.toLocaleString('en-US')} bytes, and Lambda allows 4 KB (4,096 bytes) in all`);
+  }
+  return environment;
+}
+
 export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
   if (!isMapping(template)) throw new UserError('template.yaml: not a template (a mapping with Resources)');
   const { Globals, Parameters, Resources } = template;
@@ -221,7 +236,7 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
           props.Timeout === undefined
             ? 3
             : wholeNumber(literalOf(props.Timeout, parameters, where('Timeout'), 'Timeout'), TIMEOUT_RANGE, where('Timeout'), 'Timeout', 'seconds'),
-        environment: { ...globalEnvironment, ...environmentOf(own.Environment, id) },
+        environment: withinLambdaLimit({ ...globalEnvironment, ...environmentOf(own.Environment, id) }, id),
         functionName: plainString(props.FunctionName, where('FunctionName'), 'FunctionName'),
         logFormat: oneOf(loggingConfig.LogFormat, LOG_FORMATS, where('LoggingConfig'), 'LoggingConfig.LogFormat'),
         applicationLogLevel: oneOf(loggingConfig.ApplicationLogLevel, LOG_LEVELS, where('LoggingConfig'), 'LoggingConfig.ApplicationLogLevel'),
