@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/cli/errors.js';
-import { isRustFunction, loadProject, type Project } from '../src/project/project.js';
+import { isRustFunction, loadProject, pickFunction, type Project } from '../src/project/project.js';
 import { tempDir } from './support/cli.js';
 
 /** A template with one function whose Properties (and the template's Parameters and Globals) are given as YAML lines. */
@@ -162,6 +162,18 @@ describe('YAML', () => {
     // A runtime that is not a string is no runtime, not a crash in isRustFunction.
     const project = await loadProject(await projectWith(template('Timeout: 3').replace('Runtime: provided.al2023', 'Runtime: 5')));
     expect(isRustFunction(project.functions[0]!)).toBe(true);
+  });
+});
+
+describe('logical ids', () => {
+  it('must be letters and digits, as CloudFormation says, so they are safe to name', async () => {
+    const text = template('Timeout: 3').replace('  AppFunction:', '  "App\\nFunction":');
+    expect(await loadError(text)).toBe('template.yaml: "App\\nFunction": a logical id must be letters and digits only');
+  });
+
+  it('a --function that is not there is named on one line', async () => {
+    const project = await loadProject(await projectWith(template('Timeout: 3')));
+    expect(() => pickFunction(project, 'A\nB\u001b[2J')).toThrow(/^no function A\\nB\\u001b\[2J in template\.yaml; it has AppFunction$/);
   });
 });
 

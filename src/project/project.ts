@@ -213,6 +213,8 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
     .filter(([, resource]) => isMapping(resource) && FUNCTION_TYPES.has(resource.Type))
     .map(([logicalId, resource]: [string, Json]) => {
       const id = visible(logicalId, 64);
+      // CloudFormation's rule; it also keeps ids safe to name in messages and paths (.aws-sam/build/<id>).
+      if (!/^[A-Za-z0-9]{1,255}$/.test(logicalId)) throw templateError(quoted(logicalId, 64), 'a logical id must be letters and digits only');
       const own: unknown = resource.Properties ?? {};
       if (!isMapping(own)) throw templateError(id, 'Properties must be a mapping');
       const props: Json = { ...globals, ...own };
@@ -290,7 +292,7 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
   if (logicalId !== undefined) {
     const found = project.functions.find((f) => f.logicalId === logicalId);
     if (!found) {
-      throw new UserError(`no function ${logicalId} in template.yaml; it has ${project.functions.map((f) => f.logicalId).join(', ')}`, { exitCode: 2 });
+      throw new UserError(`no function ${visible(logicalId, 64)} in template.yaml; it has ${project.functions.map((f) => f.logicalId).join(', ')}`, { exitCode: 2 });
     }
     return found;
   }
