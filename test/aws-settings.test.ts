@@ -54,7 +54,11 @@ describe('doctor reads the credentials that win: a named profile over keys in th
 
   it('the profile’s keys, with a note that the environment’s are not used', () => {
     const check = judgeAwsCredentials(resolveAwsSetup({ ...keys, AWS_PROFILE: 'dev' }, files('[dev]\naws_access_key_id = k\naws_secret_access_key = s\n')));
-    expect(check).toMatchObject({ status: 'ok', found: 'profile dev: access key (~/.aws/credentials)', note: 'AWS_ACCESS_KEY_ID in the environment is not used: profile dev is' });
+    expect(check).toMatchObject({
+      status: 'ok',
+      found: 'profile dev: access key (~/.aws/credentials)',
+      note: 'AWS_ACCESS_KEY_ID in the environment is not used: profile dev is',
+    });
   });
 
   it('a profile without credentials fails, though keys are in the environment', () => {
@@ -63,7 +67,8 @@ describe('doctor reads the credentials that win: a named profile over keys in th
   });
 
   it('without a named profile the environment’s keys are used', () => {
-    expect(judgeAwsCredentials(resolveAwsSetup(keys, files('[default]\naws_access_key_id = k\n')))).toMatchObject({ status: 'ok', found: 'environment (AWS_ACCESS_KEY_ID)' });
+    const check = judgeAwsCredentials(resolveAwsSetup(keys, files('[default]\naws_access_key_id = k\n')));
+    expect(check).toMatchObject({ status: 'ok', found: 'environment (AWS_ACCESS_KEY_ID)' });
   });
 });
 

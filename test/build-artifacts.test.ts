@@ -35,7 +35,11 @@ describe('cargoLambdaArtifacts', () => {
 
   it('finds each bin target under <target dir>/lambda/<bin>/bootstrap', async () => {
     const dir = await tempDir('cfl-crate-');
-    const metadata = { target_directory: '/t', packages: [{ manifest_path: join(dir, 'Cargo.toml'), targets: [{ name: 'orders', kind: ['bin'] }, { name: 'lib', kind: ['lib'] }] }] };
+    const targets = [
+      { name: 'orders', kind: ['bin'] },
+      { name: 'lib', kind: ['lib'] },
+    ];
+    const metadata = { target_directory: '/t', packages: [{ manifest_path: join(dir, 'Cargo.toml'), targets }] };
     const paths = await cargoLambdaArtifacts(fn(dir), { PATH: `${await fakeCargo(JSON.stringify(metadata))}:/usr/bin:/bin` });
     expect(paths).toEqual(['/t/lambda/orders/bootstrap']);
   });

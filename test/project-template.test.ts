@@ -192,15 +192,24 @@ describe('the template reader on hostile input (fuzz)', () => {
   const token = fc.oneof(word, more, tag, hostile, fc.integer({ min: -1e7, max: 1e7 }).map(String), fc.string({ maxLength: 8 }));
   const line = fc.tuple(fc.integer({ min: 0, max: 8 }), fc.array(token, { maxLength: 6 })).map(([indent, tokens]) => ' '.repeat(indent) + tokens.join(' '));
   /** A whole function whose values are hostile: scalars where lists go, intrinsics, control characters. */
-  const value = fc.oneof(token, fc.array(token, { maxLength: 3 }).map((t) => `[${t.join(', ')}]`), fc.string({ unit: 'binary', maxLength: 20 }).map((s) => JSON.stringify(s)));
+  const value = fc.oneof(
+    token,
+    fc.array(token, { maxLength: 3 }).map((t) => `[${t.join(', ')}]`),
+    fc.string({ unit: 'binary', maxLength: 20 }).map((s) => JSON.stringify(s)),
+  );
   const functionTemplate = fc
     .record({ arch: value, timeout: value, memory: value, env: value, envValue: value })
     .map(({ arch, timeout, memory, env, envValue }) =>
-      template(`Architectures: ${arch}\nTimeout: ${timeout}\nMemorySize: ${memory}\nEnvironment:\n  Variables:\n    ${env}: ${envValue}`, 'Parameters:\n  T:\n    Type: Number'),
+      template(
+        `Architectures: ${arch}\nTimeout: ${timeout}\nMemorySize: ${memory}\nEnvironment:\n  Variables:\n    ${env}: ${envValue}`,
+        'Parameters:\n  T:\n    Type: Number',
+      ),
     );
   const deep = fc.integer({ min: 100, max: 5000 }).map((n) => `Resources: ${'['.repeat(n)}${']'.repeat(n)}`);
   const deepMap = fc.integer({ min: 50, max: 1000 }).map((n) => `Resources:\n${Array.from({ length: n }, (_, i) => `${' '.repeat(i + 1)}a${i}:`).join('\n')} 1`);
-  const aliases = fc.constant(`a: &a [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 12 }, (_, i) => `b${i}: &b${i} [${`*${i === 0 ? 'a' : `b${i - 1}`}, `.repeat(9)}]`).join('\n')}\nResources: *b11`);
+  // A billion laughs: each alias list repeats the one before nine times.
+  const laughs = Array.from({ length: 12 }, (_, i) => `b${i}: &b${i} [${`*${i === 0 ? 'a' : `b${i - 1}`}, `.repeat(9)}]`);
+  const aliases = fc.constant(`a: &a [x, x, x, x, x, x, x, x, x]\n${laughs.join('\n')}\nResources: *b11`);
   const anyTemplate = fc.oneof(functionTemplate, fc.array(line, { maxLength: 15 }).map((l) => l.join('\n')), deep, deepMap, aliases);
 
   it('either yields a project without NaN or throws one UserError line naming template.yaml', async () => {

@@ -32,9 +32,8 @@ beforeAll(async () => {
     request.on('end', () => {
       requests.push({ method: request.method, body });
       response.writeHead(400, { 'content-type': 'text/xml' });
-      response.end(
-        '<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id recorded does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>',
-      );
+      const error = '<Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id recorded does not exist</Message>';
+      response.end(`<ErrorResponse><Error>${error}</Error><RequestId>r</RequestId></ErrorResponse>`);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -199,7 +198,9 @@ describe('lambda-kit against hostile projects (fuzz)', () => {
   const templateEdit = fc.oneof(
     fc.constant((text: string) => text),
     noise.map((v) => (text: string) => text.replace('Architectures:\n      - x86_64', `Architectures: ${v}`)),
-    fc.oneof(noise, fc.integer().map(String), fc.constantFrom('!Ref T', '3000000', '-5', '.nan', '[1]')).map((v) => (text: string) => text.replace(/Timeout: \d+/, `Timeout: ${v}`)),
+    fc
+      .oneof(noise, fc.integer().map(String), fc.constantFrom('!Ref T', '3000000', '-5', '.nan', '[1]'))
+      .map((v) => (text: string) => text.replace(/Timeout: \d+/, `Timeout: ${v}`)),
     noise.map((v) => (text: string) => `${text}\n  Extra${JSON.stringify(v)}: ${v}\n`),
     fc.integer({ min: 10, max: 3000 }).map((n) => (text: string) => text.replace('Resources:', `Deep: ${'['.repeat(n)}${']'.repeat(n)}\nResources:`)),
   );

@@ -40,7 +40,9 @@ export function parseCfnYaml(text: string): unknown {
     const line = problem.linePos?.[0].line;
     // The library's message goes on with a code excerpt on further lines; its first line says it all.
     let message = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    if (problem.code === 'TAG_RESOLVE_FAILED') message = `${message.replace(/^Unresolved tag:?/, 'unknown tag')} (CloudFormation's are !Ref, !GetAtt, !Sub, …)`;
+    if (problem.code === 'TAG_RESOLVE_FAILED') {
+      message = `${message.replace(/^Unresolved tag:?/, 'unknown tag')} (CloudFormation's are !Ref, !GetAtt, !Sub, …)`;
+    }
     throw new YamlProblem(line, message);
   }
   return doc.toJS({ maxAliasCount: 100 });

@@ -67,7 +67,11 @@ const isMapping = (value: unknown): value is Json => typeof value === 'object' &
 /** A template value as the template writes it, short and on one line: `arm64`, `[mips]`, `!Ref T`. */
 export function describeTemplateValue(value: unknown, depth = 0): string {
   if (typeof value === 'string') return visible(value, 40);
-  if (Array.isArray(value)) return depth > 2 ? '[…]' : `[${value.slice(0, 5).map((v) => describeTemplateValue(v, depth + 1)).join(', ')}${value.length > 5 ? ', …' : ''}]`;
+  if (Array.isArray(value)) {
+    if (depth > 2) return '[…]';
+    const items = value.slice(0, 5).map((v) => describeTemplateValue(v, depth + 1));
+    return `[${items.join(', ')}${value.length > 5 ? ', …' : ''}]`;
+  }
   if (isMapping(value)) {
     const [key, arg] = Object.entries(value)[0] ?? [];
     if (key === undefined) return '{}';
@@ -126,18 +130,23 @@ function literalOf(value: unknown, parameters: Json, where: string, property: st
     const parameter: unknown = parameters[ref];
     if (!isMapping(parameter)) throw templateError(where, `${property} is !Ref ${visible(ref, 40)}, which is not a parameter of the template`);
     if (parameter.Default === undefined) {
-      throw templateError(where, `${property} is !Ref ${visible(ref, 40)}, and parameter ${visible(ref, 40)} has no Default: give it one, or write the value itself`);
+      const name = visible(ref, 40);
+      throw templateError(where, `${property} is !Ref ${name}, and parameter ${name} has no Default: give it one, or write the value itself`);
     }
     return parameter.Default;
   }
-  throw templateError(where, `${property} is ${describeTemplateValue(value)}, which lambda-kit cannot resolve: write the value itself, or !Ref a parameter with a Default`);
+  throw templateError(
+    where,
+    `${property} is ${describeTemplateValue(value)}, which lambda-kit cannot resolve: write the value itself, or !Ref a parameter with a Default`,
+  );
 }
 
 /** A whole number in Lambda's range, written as a number or as digits (CloudFormation takes both). */
 function wholeNumber(value: unknown, range: { min: number; max: number }, where: string, property: string, unit: string): number {
   const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(number) || number < range.min || number > range.max) {
-    throw templateError(where, `${property} must be a whole number of ${unit} from ${range.min} to ${range.max}, not ${describeTemplateValue(value)}`);
+    const expected = `a whole number of ${unit} from ${range.min} to ${range.max}`;
+    throw templateError(where, `${property} must be ${expected}, not ${describeTemplateValue(value)}`);
   }
   return number;
 }
@@ -161,7 +170,9 @@ function plainString(value: unknown, where: string, property: string): string | 
 
 function oneOf(value: unknown, allowed: string[], where: string, property: string): string | undefined {
   if (value === undefined || isMapping(value)) return undefined;
-  if (typeof value !== 'string' || !allowed.includes(value)) throw templateError(where, `${property} must be one of ${allowed.join(', ')}, not ${describeTemplateValue(value)}`);
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw templateError(where, `${property} must be one of ${allowed.join(', ')}, not ${describeTemplateValue(value)}`);
+  }
   return value;
 }
 
@@ -170,7 +181,8 @@ function environmentOf(environment: unknown, where: string): Json {
   if (environment === undefined || environment === null) return {};
   const variables: unknown = isMapping(environment) ? environment.Variables : environment;
   if (!isMapping(environment) || (variables !== undefined && variables !== null && !isMapping(variables))) {
-    throw templateError(where, `Environment must be a mapping with Variables, a mapping of names to values, not ${describeTemplateValue(environment)}`);
+    const expected = 'a mapping with Variables, a mapping of names to values';
+    throw templateError(where, `Environment must be ${expected}, not ${describeTemplateValue(environment)}`);
   }
   const keys = isMapping(variables) ? Object.keys(variables) : [];
   if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
@@ -180,7 +192,9 @@ function environmentOf(environment: unknown, where: string): Json {
     if (!ENV_NAME.test(name)) {
       throw templateError(where, `environment variable ${quoted(name, 40)} is not a valid name (a letter, then letters, digits or _)`);
     }
-    if (typeof value === 'string' && value.includes('\0')) throw templateError(where, `environment variable ${name} holds a NUL character, which no environment variable can`);
+    if (typeof value === 'string' && value.includes('\0')) {
+      throw templateError(where, `environment variable ${name} holds a NUL character, which no environment variable can`);
+    }
   }
   return (variables ?? {}) as Json;
 }
@@ -207,7 +221,9 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
   const globals: unknown = Globals?.Function ?? {};
   if (!isMapping(globals)) throw templateError('Globals.Function', 'must be a mapping');
   const parameters: Json = isMapping(Parameters) ? Parameters : {};
-  if (Resources !== undefined && Resources !== null && !isMapping(Resources)) throw templateError('Resources', 'must be a mapping of logical ids to resources');
+  if (Resources !== undefined && Resources !== null && !isMapping(Resources)) {
+    throw templateError('Resources', 'must be a mapping of logical ids to resources');
+  }
   const globalEnvironment = environmentOf(globals.Environment, 'Globals.Function');
   return Object.entries((Resources ?? {}) as Json)
     .filter(([, resource]) => isMapping(resource) && FUNCTION_TYPES.has(resource.Type))
@@ -223,6 +239,9 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
       const logging: unknown = props.LoggingConfig;
       const loggingConfig: Json = isMapping(logging) ? logging : {};
       const codeUri = plainString(props.CodeUri, where('CodeUri'), 'CodeUri');
+      // Lambda's default when unset; a literal or a parameter's Default, checked against Lambda's range, otherwise.
+      const sizeOf = (key: string, range: { min: number; max: number }, unit: string, unset: number) =>
+        props[key] === undefined ? unset : wholeNumber(literalOf(props[key], parameters, where(key), key), range, where(key), key, unit);
       return {
         logicalId,
         codeDir: resolve(dir, codeUri ?? '.'),
@@ -230,14 +249,8 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
         buildMethod: isMapping(resource.Metadata) ? stringOrUndefined(resource.Metadata.BuildMethod) : undefined,
         runtime: plainString(props.Runtime, where('Runtime'), 'Runtime'),
         handler: plainString(props.Handler, where('Handler'), 'Handler'),
-        memorySize:
-          props.MemorySize === undefined
-            ? 128
-            : wholeNumber(literalOf(props.MemorySize, parameters, where('MemorySize'), 'MemorySize'), MEMORY_RANGE, where('MemorySize'), 'MemorySize', 'MB'),
-        timeout:
-          props.Timeout === undefined
-            ? 3
-            : wholeNumber(literalOf(props.Timeout, parameters, where('Timeout'), 'Timeout'), TIMEOUT_RANGE, where('Timeout'), 'Timeout', 'seconds'),
+        memorySize: sizeOf('MemorySize', MEMORY_RANGE, 'MB', 128),
+        timeout: sizeOf('Timeout', TIMEOUT_RANGE, 'seconds', 3),
         environment: withinLambdaLimit({ ...globalEnvironment, ...environmentOf(own.Environment, id) }, id),
         functionName: plainString(props.FunctionName, where('FunctionName'), 'FunctionName'),
         logFormat: oneOf(loggingConfig.LogFormat, LOG_FORMATS, where('LoggingConfig'), 'LoggingConfig.LogFormat'),
@@ -312,7 +325,8 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
 export function stackNameOf(project: Project, flag: string | undefined): string {
   const configured = samConfigString(project.samconfig, 'deploy', 'stack_name');
   if (configured !== undefined && !STACK_NAME.test(configured)) {
-    throw new UserError(`samconfig.toml: stack_name ${quoted(configured, 40)} is not a stack name (a letter, then letters, digits and dashes, at most 128)`);
+    const rule = 'a letter, then letters, digits and dashes, at most 128';
+    throw new UserError(`samconfig.toml: stack_name ${quoted(configured, 40)} is not a stack name (${rule})`);
   }
   const name = flag ?? configured ?? project.packageName;
   if (!name) throw new UserError('no stack name: pass --stack-name, or set stack_name in samconfig.toml', { exitCode: 2 });

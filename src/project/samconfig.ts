@@ -219,7 +219,7 @@ class SamConfigParser {
       this.skipArrayBlanks(startLine);
       const c = this.peek();
       if (c === ',') this.pos++;
-      else if (c !== ']') throw this.error(c === undefined ? `unterminated array (opened on line ${startLine})` : `expected , or ] in an array, not ${visible(c)}`);
+      else if (c !== ']') throw this.error(`expected , or ] in an array, not ${visible(c ?? '')}`);
     }
   }
 

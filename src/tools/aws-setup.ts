@@ -50,7 +50,8 @@ export function isRegionName(text: string): boolean {
  * once --profile names it).
  */
 export function credentialsNote(profile: string): string {
-  return `AWS profile ${visible(profile, 40)} and AWS_ACCESS_KEY_ID are both set: the profile's credentials are used, the keys in the environment are not.`;
+  const both = `AWS profile ${visible(profile, 40)} and AWS_ACCESS_KEY_ID are both set`;
+  return `${both}: the profile's credentials are used, the keys in the environment are not.`;
 }
 
 /**

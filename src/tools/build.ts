@@ -133,7 +133,9 @@ function parseCargoMetadata(stdout: string): CargoMetadata | undefined {
   try {
     const metadata = JSON.parse(stdout) as Partial<CargoMetadata> | null;
     if (typeof metadata?.target_directory !== 'string' || !Array.isArray(metadata.packages)) return undefined;
-    const wellFormed = metadata.packages.every((p) => typeof p?.manifest_path === 'string' && Array.isArray(p.targets) && p.targets.every((t) => Array.isArray(t?.kind)));
+    const wellFormed = metadata.packages.every(
+      (p) => typeof p?.manifest_path === 'string' && Array.isArray(p.targets) && p.targets.every((t) => Array.isArray(t?.kind)),
+    );
     return wellFormed ? (metadata as CargoMetadata) : undefined;
   } catch {
     return undefined;

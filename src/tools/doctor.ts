@@ -194,8 +194,9 @@ export function judgeAwsRegion(aws: AwsSetup): Check {
   const profileFlag = aws.profileNamed ? ` --profile ${aws.profile}` : '';
   const invalid = [sdk, sam].find((r) => r && !isRegionName(r.region));
   if (invalid) {
-    const where = invalid.source.startsWith('profile') ? `aws configure set region <region>${profileFlag}` : `export ${invalid.source}=<region>, such as eu-west-1`;
-    return fail({ ...base, found: `${visible(invalid.region, 40)} (${invalid.source})`, problem: `${quoted(invalid.region, 40)} from ${invalid.source} is not an AWS region`, fix: where });
+    const fix = invalid.source.startsWith('profile') ? `aws configure set region <region>${profileFlag}` : `export ${invalid.source}=<region>, such as eu-west-1`;
+    const found = `${visible(invalid.region, 40)} (${invalid.source})`;
+    return fail({ ...base, found, problem: `${quoted(invalid.region, 40)} from ${invalid.source} is not an AWS region`, fix });
   }
   if (!sdk && !sam) {
     return fail({ ...base, found: 'not set', problem: `no region in the environment or profile ${aws.profile}`, fix: `aws configure set region <region>${profileFlag}` });
@@ -238,7 +239,8 @@ export function judgeAwsCredentials(aws: AwsSetup): Check {
     return { ...base, found: 'none found', status: 'warn', problem: `none in the environment or profile ${aws.profile}; this EC2 instance's role may supply them`, fix };
   }
   if (aws.envKeysIgnored) {
-    return fail({ ...base, found: 'none found', problem: `profile ${aws.profile} has no credentials, and the keys in the environment are not used when a profile is named`, fix });
+    const problem = `profile ${aws.profile} has no credentials, and the keys in the environment are not used when a profile is named`;
+    return fail({ ...base, found: 'none found', problem, fix });
   }
   return fail({ ...base, found: 'none found', problem: `no credentials in the environment or profile ${aws.profile}`, fix });
 }
