@@ -80,6 +80,7 @@ describe('Timeout and MemorySize', () => {
     ['Timeout: soon', 'not soon'],
     ['Timeout: .nan', 'not NaN'],
     ['Timeout: !Ref T', 'Timeout is !Ref T, which is not a parameter of the template'],
+    ['Timeout: !Ref __proto__', 'Timeout is !Ref __proto__, which is not a parameter of the template'],
     ['Timeout: !GetAtt X.Y', 'Timeout is !GetAtt …, which lambda-kit cannot resolve'],
     ['MemorySize: 64', 'MemorySize must be a whole number of MB from 128 to 10240, not 64'],
     ['MemorySize: 20000', 'not 20000'],

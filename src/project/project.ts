@@ -127,7 +127,7 @@ function literalOf(value: unknown, parameters: Json, where: string, property: st
   if (!isMapping(value)) return value;
   const ref = value.Ref;
   if (Object.keys(value).length === 1 && typeof ref === 'string') {
-    const parameter: unknown = parameters[ref];
+    const parameter: unknown = Object.hasOwn(parameters, ref) ? parameters[ref] : undefined;
     if (!isMapping(parameter)) throw templateError(where, `${property} is !Ref ${visible(ref, 40)}, which is not a parameter of the template`);
     if (parameter.Default === undefined) {
       const name = visible(ref, 40);
