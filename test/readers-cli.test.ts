@@ -7,12 +7,13 @@
 import { createServer, type Server } from 'node:http';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderProject } from '../src/scaffold/render.js';
 import { resolveSpec } from '../src/scaffold/spec.js';
 import { writeProject } from '../src/scaffold/write.js';
-import { KIT_BIN, listTree, runBin, tempDir, userEnv } from './support/cli.js';
+import { KIT_BIN, listTree, tempDir, userEnv } from './support/cli.js';
 
 interface Recorded {
   method: string | undefined;
@@ -72,9 +73,11 @@ function awsEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   });
 }
 
+/** The built lambda-kit, as a script runs it (no TTY, stdin closed); one that hangs is killed after 20 s, and fails its test. */
 async function kit(args: string[], cwd: string, env = awsEnv()) {
   const before = requests.length;
-  const run = await runBin(KIT_BIN, args, cwd, env);
+  const options = { cwd, env, reject: false, stdin: 'ignore', extendEnv: false, timeout: 20_000, killSignal: 'SIGKILL' } as const;
+  const run = await execa('node', [KIT_BIN, ...args], options);
   return { ...run, stderrLines: run.stderr.split('\n').filter(Boolean), calls: requests.slice(before) };
 }
 
@@ -153,6 +156,28 @@ describe('a template.yaml lambda-kit cannot use stops doctor, build and deploy w
       expect(run.exitCode).toBe(1);
       expect(run.calls).toEqual([]);
     }
+  });
+});
+
+describe('a Timeout or an environment value lambda-kit invoke cannot use is one line at read, not NaN or a hang', () => {
+  it.each([
+    ['!Ref T', 'Timeout is !Ref T, which is not a parameter of the template'],
+    ['3000000', 'Timeout must be a whole number of seconds from 1 to 900, not 3000000'],
+    ['-5', 'Timeout must be a whole number of seconds from 1 to 900, not -5'],
+  ])('Timeout: %s', async (value, message) => {
+    const dir = await project(undefined, (text) => text.replace(/Timeout: \d+/, `Timeout: ${value}`));
+    const run = await kit(['invoke'], dir);
+    expect(run.stderrLines).toEqual([`lambda-kit: template.yaml: AppFunction: ${message}`]);
+    expect(run.exitCode).toBe(1);
+  });
+
+  it('a NUL in an environment value', async () => {
+    const dir = await project(undefined, (text) => text.replace(/^( +)Variables:\n/m, '$1Variables:\n$1  EXTRA: "a\\0b"\n'));
+    const started = Date.now();
+    const run = await kit(['invoke'], dir);
+    expect(run.stderrLines).toEqual(['lambda-kit: template.yaml: AppFunction: environment variable EXTRA holds a NUL character, which no environment variable can']);
+    expect(run.exitCode).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
