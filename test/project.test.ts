@@ -43,7 +43,7 @@ describe('loadProject', () => {
     const dir = await tempDir();
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'template.yaml'), 'Resources: [\n');
-    await expect(loadProject(dir)).rejects.toThrow(/^template.yaml is not valid YAML: /);
+    await expect(loadProject(dir)).rejects.toThrow(/^template.yaml:2: not valid YAML: /);
   });
 
   it('reads the package name from Cargo.toml only', () => {

@@ -8,6 +8,7 @@ import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/cli
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { UserError } from '../cli/errors.js';
 import { parseLogTail, type Report } from './report.js';
+import { sdkLogger } from '../tools/aws-setup.js';
 
 export interface AwsOptions {
   region?: string;
@@ -31,7 +32,9 @@ export interface RemoteInvocation {
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export function clientConfig(options: AwsOptions) {
-  return { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}) };
+  // sdkLogger: the SDK's nine-line warning about a profile beside access keys becomes one line.
+  const logger = sdkLogger(options.profile);
+  return { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}), logger };
 }
 
 /** The function's physical name in the stack. */

@@ -4,11 +4,12 @@
  * resolved once so that sam and lambda-kit's own calls agree. The AWS checks of `doctor` run
  * first, so missing credentials or region is one line before anything runs.
  */
-import { loadProject, stackNameOf, type Project } from '../project/project.js';
-import { samConfigValue } from '../project/samconfig.js';
-import { readAwsSetup } from '../tools/aws-setup.js';
+import { hasTemplate, loadProject, stackNameOf, type Project } from '../project/project.js';
+import { samConfigString } from '../project/samconfig.js';
+import { quoted, visible } from '../project/visible.js';
+import { isRegionName, readAwsSetup } from '../tools/aws-setup.js';
 import { requireChecks, type CheckId } from '../tools/doctor.js';
-import { usageError } from './errors.js';
+import { UserError, usageError } from './errors.js';
 
 /** The flags that name a deployed stack, shared by every command that talks to one. */
 export const STACK_FLAGS = {
@@ -30,17 +31,31 @@ export interface TargetFlags {
   profile?: string;
 }
 
-const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
-
 /** Resolves the stack and runs the checks named; `needProject` false lets --stack-name do without one. */
 export async function stackTarget(flags: TargetFlags, checks: CheckId[], needProject = true): Promise<StackTarget> {
-  const project = needProject || flags['stack-name'] === undefined ? await loadProject() : await loadProject().catch(() => undefined);
+  if (flags.region !== undefined && !isRegionName(flags.region)) {
+    throw usageError(`--region ${quoted(flags.region, 40)} is not an AWS region (such as eu-west-1).`);
+  }
+  // Only a missing project is fine with --stack-name: a broken one is an error, never skipped.
+  const skipProject = !needProject && flags['stack-name'] !== undefined && !hasTemplate(process.cwd());
+  const project = skipProject ? undefined : await loadProject();
   const stackName = project ? stackNameOf(project, flags['stack-name']) : flags['stack-name'];
   if (!stackName) throw usageError('no stack name: pass --stack-name.');
-  const profile = flags.profile ?? text(samConfigValue(project?.samconfig, 'deploy', 'profile'));
+  const configuredProfile = samConfigString(project?.samconfig, 'deploy', 'profile');
+  if (configuredProfile !== undefined && /[\u0000-\u001f\u007f]/.test(configuredProfile)) {
+    throw new UserError(`samconfig.toml: profile ${quoted(configuredProfile, 40)} is not a profile name`);
+  }
+  const configuredRegion = samConfigString(project?.samconfig, 'deploy', 'region');
+  if (configuredRegion !== undefined && !isRegionName(configuredRegion)) {
+    throw new UserError(`samconfig.toml: region ${quoted(configuredRegion, 40)} is not an AWS region (such as eu-west-1)`);
+  }
+  // With keys in the environment too, boto3 (sam) would use the keys unless --profile names the
+  // profile, and the JavaScript SDK the profile: naming it to both makes them agree.
+  const keysInEnvironment = Boolean(process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY);
+  const profile = flags.profile ?? configuredProfile ?? (keysInEnvironment ? process.env.AWS_PROFILE || undefined : undefined);
   const env = { ...process.env, ...(profile && { AWS_PROFILE: profile }) };
   const setup = await readAwsSetup(env);
-  const region = flags.region ?? text(samConfigValue(project?.samconfig, 'deploy', 'region')) ?? setup.sdkRegion?.region ?? setup.samRegion?.region;
+  const region = flags.region ?? configuredRegion ?? setup.sdkRegion?.region ?? setup.samRegion?.region;
   await requireChecks(checks, {
     cwd: project?.dir,
     env: { ...env, ...(region && { AWS_REGION: region, AWS_DEFAULT_REGION: region }) },

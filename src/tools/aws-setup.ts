@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { visible } from '../project/visible.js';
 
 export interface RegionSource {
   region: string;
@@ -19,6 +20,8 @@ export interface AwsSetup {
   profile: string;
   /** True when the profile was named by AWS_PROFILE rather than being `default`. */
   profileNamed: boolean;
+  /** Access keys are in the environment, and not used because a profile is named. */
+  envKeysIgnored: boolean;
   /** The profile appears in the config or the credentials file. */
   profileExists: boolean;
   /** The region the JavaScript SDK (lambda-kit) resolves. */
@@ -31,6 +34,43 @@ export interface AwsSetup {
   credentialsPath: string;
   /** Running on EC2, where an instance role may supply credentials that only a call would show. */
   onEc2: boolean;
+}
+
+/**
+ * A region name as AWS writes them (`eu-west-1`, `us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`):
+ * the region part of Lambda's ARN pattern, widened to the sovereign and isolated partitions.
+ */
+export function isRegionName(text: string): boolean {
+  return /^[a-z]{2,4}(-gov|-iso[a-z]{0,2})?(-[a-z]+)+-\d{1,2}$/.test(text) && text.length <= 32;
+}
+
+/**
+ * The one line lambda-kit says when a profile and access keys in the environment are both set,
+ * in place of the AWS SDK's warning of nine lines: the profile wins (the SDK's choice, and sam's
+ * once --profile names it).
+ */
+export function credentialsNote(profile: string): string {
+  const both = `AWS profile ${visible(profile, 40)} and AWS_ACCESS_KEY_ID are both set`;
+  return `${both}: the profile's credentials are used, the keys in the environment are not.`;
+}
+
+/**
+ * A logger for the SDK's clients: the SDK logs nothing by default but prints its warning about
+ * two credential sources with console.warn, on several lines. This logger says it in one.
+ */
+export function sdkLogger(profile: string | undefined, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
+  const quiet = (..._: unknown[]) => undefined;
+  return {
+    trace: quiet,
+    debug: quiet,
+    info: quiet,
+    error: quiet,
+    warn: (message: unknown) => {
+      if (typeof message === 'string' && /Multiple credential sources/.test(message)) {
+        write(`lambda-kit: ${credentialsNote(profile ?? process.env.AWS_PROFILE ?? 'default')}`);
+      }
+    },
+  };
 }
 
 type Ini = Map<string, Map<string, string>>;
@@ -89,7 +129,10 @@ export function resolveAwsSetup(env: NodeJS.ProcessEnv, files: AwsFiles): AwsSet
   const fromEnv = (name: string) => (env[name] ? { region: env[name]!, source: name } : undefined);
 
   let credentials: string | undefined;
-  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) credentials = 'environment (AWS_ACCESS_KEY_ID)';
+  // A named profile wins over access keys in the environment: the JavaScript SDK skips the keys
+  // then, and lambda-kit names the profile to sam too, so doctor reads what the commands will use.
+  const envKeys = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
+  if (envKeys && !profileNamed) credentials = 'environment (AWS_ACCESS_KEY_ID)';
   else if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) credentials = 'web identity (AWS_ROLE_ARN)';
   else if (inCredentials?.has('aws_access_key_id')) credentials = `profile ${profile}: access key (${files.credentialsPath})`;
   else if (inConfig && configCredentialKind(inConfig)) credentials = `profile ${profile}: ${configCredentialKind(inConfig)} (${files.configPath})`;
@@ -98,6 +141,7 @@ export function resolveAwsSetup(env: NodeJS.ProcessEnv, files: AwsFiles): AwsSet
   return {
     profile,
     profileNamed,
+    envKeysIgnored: envKeys && profileNamed,
     profileExists: Boolean(inConfig ?? inCredentials),
     sdkRegion: fromEnv('AWS_REGION') ?? fromProfile,
     samRegion: fromEnv('AWS_DEFAULT_REGION') ?? fromProfile,

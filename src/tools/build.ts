@@ -128,6 +128,20 @@ interface CargoMetadata {
   packages: { manifest_path: string; targets: { name: string; kind: string[] }[] }[];
 }
 
+/** cargo metadata's JSON, if that is what it printed (a wrapper or a broken cargo may print anything). */
+function parseCargoMetadata(stdout: string): CargoMetadata | undefined {
+  try {
+    const metadata = JSON.parse(stdout) as Partial<CargoMetadata> | null;
+    if (typeof metadata?.target_directory !== 'string' || !Array.isArray(metadata.packages)) return undefined;
+    const wellFormed = metadata.packages.every(
+      (p) => typeof p?.manifest_path === 'string' && Array.isArray(p.targets) && p.targets.every((t) => Array.isArray(t?.kind)),
+    );
+    return wellFormed ? (metadata as CargoMetadata) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Where `cargo lambda build` left the crate's binaries: `<target dir>/lambda/<bin>/bootstrap`,
  * the target directory as cargo resolves it (CARGO_TARGET_DIR and .cargo/config.toml included).
@@ -136,7 +150,8 @@ export async function cargoLambdaArtifacts(fn: LambdaFunction, env: NodeJS.Proce
   const run = await runTool('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: fn.codeDir, env });
   const stdout = succeeded(run);
   if (!stdout) throw new UserError(`cargo metadata failed in ${fn.codeDir}, so the built binary cannot be located.`);
-  const metadata = JSON.parse(stdout) as CargoMetadata;
+  const metadata = parseCargoMetadata(stdout);
+  if (!metadata) throw new UserError(`cargo metadata in ${fn.codeDir} printed something other than its JSON, so the built binary cannot be located.`);
   const manifest = join(fn.codeDir, 'Cargo.toml');
   const crate = metadata.packages.find((p) => p.manifest_path === manifest) ?? metadata.packages[0];
   const bins = (crate?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);

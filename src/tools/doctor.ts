@@ -11,7 +11,8 @@ import { basename, join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { Architecture } from '../project/project.js';
 import { arch } from '../scaffold/catalog.js';
-import { readAwsSetup, type AwsSetup } from './aws-setup.js';
+import { quoted, visible } from '../project/visible.js';
+import { isRegionName, readAwsSetup, type AwsSetup } from './aws-setup.js';
 import { runTool, succeeded, type ToolRun } from './run-tool.js';
 import {
   atLeast,
@@ -191,6 +192,12 @@ export function judgeAwsRegion(aws: AwsSetup): Check {
   const base = { id: 'aws-region' as const, tool: 'AWS region', needed: AWS_NEEDED };
   const { sdkRegion: sdk, samRegion: sam } = aws;
   const profileFlag = aws.profileNamed ? ` --profile ${aws.profile}` : '';
+  const invalid = [sdk, sam].find((r) => r && !isRegionName(r.region));
+  if (invalid) {
+    const fix = invalid.source.startsWith('profile') ? `aws configure set region <region>${profileFlag}` : `export ${invalid.source}=<region>, such as eu-west-1`;
+    const found = `${visible(invalid.region, 40)} (${invalid.source})`;
+    return fail({ ...base, found, problem: `${quoted(invalid.region, 40)} from ${invalid.source} is not an AWS region`, fix });
+  }
   if (!sdk && !sam) {
     return fail({ ...base, found: 'not set', problem: `no region in the environment or profile ${aws.profile}`, fix: `aws configure set region <region>${profileFlag}` });
   }
@@ -216,7 +223,8 @@ export function judgeAwsRegion(aws: AwsSetup): Check {
 
 export function judgeAwsCredentials(aws: AwsSetup): Check {
   const base = { id: 'aws-credentials' as const, tool: 'AWS credentials', needed: AWS_NEEDED };
-  if (aws.credentials) return { ...base, found: aws.credentials, status: 'ok' };
+  const ignored = aws.envKeysIgnored ? { note: `AWS_ACCESS_KEY_ID in the environment is not used: profile ${aws.profile} is` } : {};
+  if (aws.credentials) return { ...base, found: aws.credentials, status: 'ok', ...ignored };
   if (aws.profileNamed && !aws.profileExists) {
     return fail({
       ...base,
@@ -229,6 +237,10 @@ export function judgeAwsCredentials(aws: AwsSetup): Check {
   if (aws.onEc2) {
     // The instance role is a likely source, but only a call to the metadata service would tell.
     return { ...base, found: 'none found', status: 'warn', problem: `none in the environment or profile ${aws.profile}; this EC2 instance's role may supply them`, fix };
+  }
+  if (aws.envKeysIgnored) {
+    const problem = `profile ${aws.profile} has no credentials, and the keys in the environment are not used when a profile is named`;
+    return fail({ ...base, found: 'none found', problem, fix });
   }
   return fail({ ...base, found: 'none found', problem: `no credentials in the environment or profile ${aws.profile}`, fix });
 }

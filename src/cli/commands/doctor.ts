@@ -2,13 +2,12 @@
  * lambda-kit doctor [--json]: is everything this project needs installed and set up? One row
  * per tool or setting: what was found, what is needed, and the one line that fixes it.
  */
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT } from '../errors.js';
-import { loadProject, type Architecture, type Project } from '../../project/project.js';
+import { hasTemplate, loadProject, type Architecture, type Project } from '../../project/project.js';
 import { runChecks, type Check, type CheckId, type CheckStatus } from '../../tools/doctor.js';
 
 const PROGRAM = 'lambda-kit doctor';
@@ -41,7 +40,7 @@ export async function main(args: string[]): Promise<number> {
 
   const cwd = process.cwd();
   // Outside a project doctor still has work to do; a broken template.yaml is an error, though.
-  const project = existsSync(join(cwd, 'template.yaml')) ? await loadProject(cwd) : undefined;
+  const project = hasTemplate(cwd) ? await loadProject(cwd) : undefined;
   const architectures = [...new Set(project?.functions.map((fn) => fn.architecture) ?? [])];
   const [first, ...others] = architectures;
   const checks = await runChecks(DOCTOR_CHECKS, { cwd, architecture: first });
