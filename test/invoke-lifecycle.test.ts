@@ -211,7 +211,8 @@ describe('lambda-kit invoke: an environment no process can be given', () => {
     });
     expect(result.timedOut, 'invoke hung').toBe(false);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim()).toBe('lambda-kit: the environment variable "GREETING" of AppFunction in template.yaml holds a NUL byte, which no process can be given');
+    // The template reader refuses it before anything is spawned.
+    expect(result.stderr.trim()).toBe('lambda-kit: template.yaml: AppFunction: environment variable GREETING holds a NUL character, which no environment variable can');
   });
 
   it('LocalFunction.start rejects such an environment and leaves no emulator listening', async () => {

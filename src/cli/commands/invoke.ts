@@ -126,13 +126,6 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
   const taskRoot = dirname(binary.path);
   const { env, unresolved } = lambdaEnvironment({ fn, functionName, taskRoot, caller: process.env, overrides });
 
-  // Only template.yaml can put a NUL byte here (command lines and environments cannot hold one).
-  const withNul = Object.entries(env).find(([name, value]) => `${name}${value}`.includes('\0'));
-  if (withNul) {
-    const name = JSON.stringify(withNul[0]);
-    throw new UserError(`the environment variable ${name} of ${fn.logicalId} in template.yaml holds a NUL byte, which no process can be given`);
-  }
-
   note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${eventName}`);
   if (binary.newerSource) note(`${binary.newerSource} changed after this build: rebuild to run the change`);
   for (const { name, value } of unresolved) {
