@@ -5,6 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { EXIT, UserError } from '../cli/errors.js';
+import { jsonSyntaxError } from '../text/json-text.js';
 import type { Project } from './project.js';
 import { samConfigValue } from './samconfig.js';
 
@@ -28,10 +29,13 @@ export async function readEventFile(path: string): Promise<Buffer> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ENOENT' ? `event file ${shown} does not exist` : `cannot read event file ${shown}: ${code ?? (error as Error).message}`);
   }
+  const text = bytes.toString('utf8');
   try {
-    JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new UserError(`event file ${shown} is not valid JSON: ${(error as Error).message}`);
+    JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the file, which may hold a secret: say only where and why.
+    const where = jsonSyntaxError(text);
+    throw new UserError(`event file ${shown} is not JSON${where ? ` (line ${where.line}, column ${where.column}: ${where.problem})` : ''}`);
   }
   return bytes;
 }

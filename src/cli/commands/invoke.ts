@@ -5,13 +5,17 @@
  * without Docker; with --remote the deployed function is invoked through the Lambda API.
  *
  * The answer goes to stdout, so `lambda-kit invoke > out.json` keeps it; logs, timings and
- * errors go to stderr.
+ * errors go to stderr. What the function wrote or answered is shown with its control characters
+ * escaped (src/text/terminal-text.ts); only a non-JSON answer written to a pipe or a file is
+ * left byte for byte as the function sent it.
  */
 import { dirname, isAbsolute, relative } from 'node:path';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError, usageError } from '../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
+import { MAX_FORMATTED_DEPTH, nestingDepth } from '../../text/json-text.js';
+import { isUtf8, showable, showableBytes, showableLine } from '../../text/terminal-text.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
 import { defaultEventFile, readEventFile } from '../../project/events.js';
@@ -208,20 +212,44 @@ const LEVEL_COLOUR: Record<string, (s: string) => string> = {
   TRACE: kleur.magenta,
 };
 
-/** A function log line, JSON made compact, the level coloured. */
+/** A function log line, JSON made compact, the level coloured, shown safely on one line. */
 function printLogLine(line: string): void {
   if (!line.trim()) return;
   const { level, text } = compactLogLine(line);
-  const painted = level ? `${(LEVEL_COLOUR[level] ?? kleur.white)(level.padEnd(5))} ${text}` : text;
+  const shown = showableLine(text);
+  const painted = level ? `${(LEVEL_COLOUR[showable(level)] ?? kleur.white)(showable(level).padEnd(5))} ${shown}` : shown;
   process.stderr.write(`${kleur.dim('│')} ${painted}\n`);
 }
 
-/** The answer, pretty-printed when it is JSON. */
-function printPayload(payload: Buffer): void {
-  const text = payload.toString('utf8');
-  try {
-    process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
-  } catch {
-    process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+/**
+ * The answer: JSON pretty-printed, with what JSON.stringify leaves raw (C1 controls, bidi
+ * overrides) escaped the JSON way, so it is the same value. Anything else (text, binary, JSON
+ * too deep to re-indent) goes byte for byte to a pipe or file, and to a terminal as showable
+ * lines, bytes that are not UTF-8 as `\xNN`.
+ */
+export function answerText(payload: Buffer, terminal: boolean): Buffer | string {
+  const utf8 = isUtf8(payload);
+  const text = utf8 ? payload.toString('utf8') : '';
+  if (utf8 && nestingDepth(text) <= MAX_FORMATTED_DEPTH) {
+    try {
+      // Line by line: the indentation's newlines are the only raw ones JSON.stringify writes.
+      return `${JSON.stringify(JSON.parse(text), null, 2).split('\n').map(showable).join('\n')}\n`;
+    } catch {
+      // Not JSON: shown as it is, below.
+    }
   }
+  if (!terminal) return payload;
+  if (payload.length === 0) return '';
+  const lines: string[] = [];
+  for (let start = 0; start <= payload.length; ) {
+    const end = payload.indexOf(0x0a, start);
+    const stop = end === -1 ? payload.length : end;
+    if (end !== -1 || stop > start) lines.push(showableBytes(payload.subarray(start, stop)));
+    start = stop + 1;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function printPayload(payload: Buffer): void {
+  process.stdout.write(answerText(payload, Boolean(process.stdout.isTTY)));
 }
