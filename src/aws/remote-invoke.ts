@@ -7,6 +7,7 @@
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { UserError } from '../cli/errors.js';
+import { maskUrlCredentials } from '../text/secret-masking.js';
 import { parseLogTail, type Report } from './report.js';
 
 export interface AwsOptions {
@@ -109,7 +110,8 @@ export function awsError(error: unknown, cases: { stack?: string; notFound: () =
   if (name === 'AccessDeniedException' || name === 'AccessDenied') return new UserError(`not allowed: ${text}`);
   const code = (error as { code?: string })?.code;
   if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code)) {
-    return new UserError(`cannot reach AWS (${code})${process.env.AWS_ENDPOINT_URL ? ` at ${process.env.AWS_ENDPOINT_URL}` : ''}`);
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    return new UserError(`cannot reach AWS (${code})${endpoint ? ` at ${maskUrlCredentials(endpoint)}` : ''}`);
   }
   return error;
 }
