@@ -9,7 +9,8 @@ import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError } from '../errors.js';
 import { formatOutputs, isInteractive, stackView, toneOf } from '../stack-view.js';
 import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
-import { runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
+import { noEchoParameters, runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
+import { showableLine } from '../../text/terminal-text.js';
 import { formatDuration, main as build } from './build.js';
 
 const PROGRAM = 'lambda-kit deploy';
@@ -83,7 +84,15 @@ export async function main(args: string[]): Promise<number> {
 
     if (!values['no-build']) await build([]);
 
-    const plan = samDeployPlan({ projectDir: project.dir, stackName, region, profile, parameterOverrides: values['parameter-overrides'] ?? [], env: process.env });
+    const plan = samDeployPlan({
+      projectDir: project.dir,
+      stackName,
+      region,
+      profile,
+      parameterOverrides: values['parameter-overrides'] ?? [],
+      noEchoParameters: noEchoParameters(await readFile(project.templatePath, 'utf8')),
+      env: process.env,
+    });
     const logPath = join(project.dir, '.aws-sam', 'lambda-kit-deploy.log');
     const shownLog = relative(process.cwd(), logPath).startsWith('..') ? logPath : relative(process.cwd(), logPath);
     const marker = await startMarker(client, stackName).catch(fail);
@@ -108,7 +117,11 @@ export async function main(args: string[]): Promise<number> {
       interrupt.release();
     }
     const took = formatDuration(Date.now() - started);
-    const showLog = async () => process.stderr.write(`--- ${shownLog} ---\n${await readFile(logPath, 'utf8')}--- end of ${shownLog} ---\n`);
+    // sam's log quotes AWS (stack event reasons, resource names): each line is shown safely.
+    const showLog = async () => {
+      const lines = (await readFile(logPath, 'utf8')).replace(/\n$/, '').split('\n').map((line) => showableLine(line));
+      process.stderr.write(`--- ${shownLog} ---\n${lines.join('\n')}\n--- end of ${shownLog} ---\n`);
+    };
 
     if (controller.signal.aborted) {
       view.end('Stopped watching', 'bad');
