@@ -6,6 +6,8 @@
  * sam does in places). The formatter's own property test is at the end.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -139,6 +141,38 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     expect(stdout).toMatch(/ INFO still tailing$/m);
     expect(result.exitCode).toBe(130);
   }, 40_000);
+
+  it('logs --tail: a note that quotes AWS (throttled, with a hostile error name) is one safe line', async () => {
+    // CloudWatch Logs on a real socket that throttles every request; CloudFormation and Lambda stay moto's.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(429, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: `ThrottlingException${INJECTION}`, message: 'slow down' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const child = execa(process.execPath, [KIT_BIN, 'logs', '--stack-name', 'hostile', '--tail', '--poll'], {
+        cwd: dir,
+        env: userEnv({ ...moto.env, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: `http://127.0.0.1:${port}` }),
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const deadline = Date.now() + 30_000;
+      while (!stderr.includes('retrying in') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      child.kill('SIGINT');
+      await child;
+      expect(stderr).toMatch(/^ThrottlingException\\u001b\]0;pwned\\u0007\\u001b\[2J from CloudWatch Logs; retrying in \d+ s$/m);
+      expect(stderr).not.toMatch(RAW_CONTROL);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 45_000);
 
   it('outputs: values with newlines and escapes on one line in the table, and --json the same values', async () => {
     const table = await kit(['outputs', '--stack-name', 'evil-outputs']);
