@@ -41,7 +41,8 @@ Options:
                                   the profile's)
       --profile <name>            the AWS profile (default: samconfig.toml's, else AWS_PROFILE)
       --parameter-overrides K=V   template parameters, passed to sam as given (repeatable), e.g.
-                                  ReservedConcurrency=10
+                                  ReservedConcurrency=10; NoEcho and secret-looking ones
+                                  (DbPassword, ApiToken, …) are shown and logged as ****
   -h, --help                      show this help
 
 Exit codes: 0 deployed (or nothing to change), 1 the deploy failed (the failing resource and

@@ -46,7 +46,9 @@ environment variables are set where they are plain values; give the others (the 
 TABLE_NAME or QUEUE_URL) with --env or in your environment. AWS_ENDPOINT_URL, AWS_REGION,
 AWS_PROFILE and credentials pass through, so the function can use a local stand-in such as moto.
 
-The answer goes to stdout; logs, timings and errors go to stderr.
+The answer goes to stdout; logs, timings and errors go to stderr. A JSON answer is
+re-indented; any other answer is written byte for byte to a pipe or file, and shown with
+control characters escaped at a terminal.
 
 Options:
   -e, --event <file>       the event to send (default: samconfig.toml's local_invoke event,
