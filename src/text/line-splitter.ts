@@ -7,8 +7,11 @@
  */
 import { cutMarker } from './terminal-text.js';
 
-/** What a line keeps at most; the rest is counted, not kept. */
-export const MAX_LINE_BYTES = 64 * 1024;
+/**
+ * What a line keeps at most; the rest is counted, not kept. Below MAX_SHOWN_CHARS, so that a
+ * line kept and its marker are shown whole, and the marker's count is the true one.
+ */
+export const MAX_LINE_BYTES = 60 * 1024;
 
 const NEWLINE = 0x0a;
 

@@ -13,7 +13,7 @@ const UNSAFE_ANY = new RegExp(UNSAFE.source);
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** How much of one line is shown at most, in characters (before escaping). */
-export const MAX_SHOWN_CHARS = 16_384;
+export const MAX_SHOWN_CHARS = 64 * 1024;
 
 /** `text` on one line, every control character made visible. Printable text is unchanged. */
 export function showable(text: string): string {
