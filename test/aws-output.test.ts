@@ -278,7 +278,16 @@ describe('stack views on hostile values', () => {
   });
 
   it('shows a stack event reason on one line', () => {
-    const line = formatEvent({ ResourceStatus: 'CREATE_FAILED', ResourceType: 'AWS::SQS::Queue', LogicalResourceId: 'Q', ResourceStatusReason: `bad\n${INJECTION}`, Timestamp: new Date(0) });
+    const line = formatEvent({
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
+      StackName: 's',
+      EventId: 'e1',
+      ResourceStatus: 'CREATE_FAILED',
+      ResourceType: 'AWS::SQS::Queue',
+      LogicalResourceId: 'Q',
+      ResourceStatusReason: `bad\n${INJECTION}`,
+      Timestamp: new Date(0),
+    });
     expect(line).toMatch(/CREATE_FAILED +AWS::SQS::Queue +Q {2}bad\\n\\u001b\]0;pwned\\u0007\\u001b\[2J$/);
   });
 });

@@ -3,14 +3,20 @@
  * process (a small Node runtime standing in for the built binary, as in invoke-cli.test.ts):
  * escape sequences in its log lines and answer made visible, a 5,000-deep JSON log line, a
  * binary answer kept byte for byte, a multi-line error on one line, and an event file that is
- * not JSON named by line and column without being quoted.
+ * not JSON named by line and column without being quoted. The same function deployed, for
+ * --remote: moto's CloudFormation names it, and a Lambda API on loopback runs it
+ * (test/support/lambda-service.ts), log tail and all.
  */
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
+import { LambdaService } from './support/lambda-service.js';
+import { startMoto, type MotoServer } from './support/moto.js';
 import { spawnInPty } from './support/pty.js';
+import { IN_CI, pythonTools } from './support/tools.js';
 
 /** Every byte value once: what a function answering an image or a gzip might send. */
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -132,5 +138,75 @@ describe('lambda-kit invoke shows a hostile function safely', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).not.toContain('hunter2');
     expect(errorLines(result.stderr)).toEqual(["lambda-kit: event file ../secret-event.txt is not JSON (line 3, column 3: expected a key in double quotes)"]);
+  });
+});
+
+const tools = pythonTools();
+const noMoto = 'problem' in tools;
+if (noMoto && IN_CI) throw new Error(`invoke --remote tests need moto in CI: ${tools.problem}`);
+
+describe.skipIf(noMoto)('lambda-kit invoke --remote shows a hostile function safely', () => {
+  const MODES = ['escape', 'binary', 'multiline-error'];
+  let moto: MotoServer;
+  let service: LambdaService;
+
+  beforeAll(async () => {
+    moto = await startMoto('bin' in tools ? tools.bin : '');
+    const script = join(project, 'target/debug/orders');
+    service = await LambdaService.start(Object.fromEntries(MODES.map((mode) => [`orders-${mode}`, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }])));
+    const cfn = new CloudFormationClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    try {
+      for (const mode of MODES) {
+        const template = {
+          Resources: {
+            Role: {
+              Type: 'AWS::IAM::Role',
+              Properties: {
+                AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+              },
+            },
+            AppFunction: {
+              Type: 'AWS::Lambda::Function',
+              Properties: { FunctionName: `orders-${mode}`, Runtime: 'provided.al2023', Handler: 'bootstrap', Role: { 'Fn::GetAtt': ['Role', 'Arn'] }, Code: { ZipFile: 'unused' } },
+            },
+          },
+        };
+        await cfn.send(new CreateStackCommand({ StackName: `remote-${mode}`, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }));
+      }
+    } finally {
+      cfn.destroy();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await service?.close();
+    await moto?.stop();
+  });
+
+  const remoteEnv = () => ({ ...kitEnv(), ...moto.env, AWS_ENDPOINT_URL_LAMBDA: service.endpoint });
+  const remoteArgs = (mode: string) => [KIT_BIN, 'invoke', '--remote', '--stack-name', `remote-${mode}`];
+  const remote = (mode: string) => execa('node', remoteArgs(mode), { cwd: project, env: remoteEnv(), extendEnv: false, reject: false, stdin: 'ignore' });
+
+  it('escapes the log tail and the answer', async () => {
+    const result = await remote('escape');
+    expect(result.stderr).not.toContain('lambda-kit:');
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(result.stderr).toContain('│ plain \\u001b]0;pwned\\u0007\\u001b[2J line');
+    expect(JSON.parse(result.stdout)).toEqual({ text: `${INJECTION}\u009b31m\u202e` });
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
+  it('writes a binary answer to a pipe byte for byte', async () => {
+    const result = await execa('node', remoteArgs('binary'), { cwd: project, env: remoteEnv(), extendEnv: false, reject: false, stdin: 'ignore', encoding: 'buffer' });
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(result.stdout, ALL_BYTES)).toBe(0);
+  });
+
+  it('prints a multi-line error as one line', async () => {
+    const result = await remote('multiline-error');
+    expect(result.exitCode).toBe(1);
+    expect(errorLines(result.stderr)).toEqual([
+      'lambda-kit: the function failed (Unhandled): &lambda_runtime::Diagnostic: first line\\nsecond line \\u001b]0;pwned\\u0007\\u001b[2J',
+    ]);
   });
 });
