@@ -219,8 +219,17 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     );
     const record = join(dir, 'sam-args.txt');
     // sam echoes its parameter overrides in places; this one echoes all of its arguments.
+    // STUB_FAIL: it fails with an escape sequence in its output, as sam quotes AWS's errors.
     const stub = shimDir(join(dir, 'stub-bin'), {
-      sam: `#!/bin/sh\nif [ "$1" = --version ]; then echo 'SAM CLI, version 1.170.0'; exit 0; fi\nprintf '%s\\n' "$@" > '${record}'\necho "Deploying with: $*"\nexit 0\n`,
+      sam: [
+        '#!/bin/sh',
+        `if [ "$1" = --version ]; then echo 'SAM CLI, version 1.170.0'; exit 0; fi`,
+        `printf '%s\\n' "$@" > '${record}'`,
+        'echo "Deploying with: $*"',
+        `if [ -n "$STUB_FAIL" ]; then printf 'Error: \\033]0;pwned\\007\\033[2J refused\\n'; exit 1; fi`,
+        'exit 0',
+        '',
+      ].join('\n'),
     });
     const result = await kit(
       ['deploy', '--no-build', '--stack-name', 'secretive', '--parameter-overrides', 'DbPassword=hunter2-db Pin=8675309', '--parameter-overrides', 'Stage=prod'],
@@ -239,6 +248,19 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     expect(log).toContain('Deploying with: deploy --stack-name secretive');
     expect(log).toContain('DbPassword=**** Pin=**** Stage=prod');
     expect(result.exitCode).toBe(0);
+
+    // On failure sam's log is shown: masked, and line by line with its escapes made visible.
+    const failed = await kit(
+      ['deploy', '--no-build', '--stack-name', 'secretive', '--parameter-overrides', 'DbPassword=hunter2-db'],
+      { PATH: `${stub}:/usr/bin:/bin`, STUB_FAIL: '1' },
+      project,
+    );
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).not.toContain('hunter2-db');
+    expect(failed.stderr).not.toMatch(RAW_CONTROL);
+    expect(failed.stderr).toContain('Deploying with: deploy --stack-name secretive --region us-east-1 --no-confirm-changeset --no-fail-on-empty-changeset --parameter-overrides DbPassword=****');
+    expect(failed.stderr).toContain('Error: \\u001b]0;pwned\\u0007\\u001b[2J refused');
+    expect(failed.stderr.trim().split('\n').at(-1)).toMatch(/^lambda-kit: sam deploy failed \(exit code 1\) before stack secretive changed/);
   }, 60_000);
 });
 
