@@ -187,6 +187,14 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     expect(JSON.parse(json.stdout)).toEqual({ Evil: `line one\nline two ${INJECTION}`, Plain: 'https://example.com/ok' });
   });
 
+  it("the SDK's warning for a profile beside key variables is one line", async () => {
+    const credentials = join(dir, 'credentials');
+    writeFileSync(credentials, '[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n');
+    const result = await kit(['outputs', '--stack-name', 'evil-outputs', '--profile', 'moto'], { AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(dir, 'no-config') });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr.split('\n')).toEqual([expect.stringMatching(/^warning \(AWS SDK\): .*Multiple credential sources detected: Both AWS_PROFILE and .* are set\./)]);
+  });
+
   it('an endpoint that cannot be reached is named without its password', async () => {
     const closed = await freePort();
     const result = await kit(['outputs', '--stack-name', 'x'], { AWS_ENDPOINT_URL: `http://admin:s3cr3t-pw@127.0.0.1:${closed}`, AWS_MAX_ATTEMPTS: '1' });

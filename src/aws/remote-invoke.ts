@@ -8,6 +8,7 @@ import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/cli
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { UserError } from '../cli/errors.js';
 import { maskUrlCredentials } from '../text/secret-masking.js';
+import { showableLine } from '../text/terminal-text.js';
 import { parseLogTail, type Report } from './report.js';
 
 export interface AwsOptions {
@@ -31,8 +32,25 @@ export interface RemoteInvocation {
 // us, not for the person invoking their function.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/**
+ * The SDK's own warnings, one line each: its default is console.warn with a 9-line text (a
+ * profile beside AWS_ACCESS_KEY_ID, for one), which breaks lambda-kit's one line per message.
+ */
+const oneLineLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: (...content: unknown[]) => process.stderr.write(`warning (AWS SDK): ${sdkMessage(content)}\n`),
+  // Every failed request is logged here as an object; the error itself reaches us, and is ours to show.
+  error: () => {},
+};
+
+function sdkMessage(content: unknown[]): string {
+  const text = content.map((part) => (typeof part === 'string' ? part : part instanceof Error ? part.message : String(part))).join(' ');
+  return showableLine(maskUrlCredentials(text.replace(/\s+/g, ' ').trim()), 1000);
+}
+
 export function clientConfig(options: AwsOptions) {
-  return { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}) };
+  return { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}), logger: oneLineLogger };
 }
 
 /** The function's physical name in the stack. */
