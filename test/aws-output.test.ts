@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -270,6 +271,17 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     expect(failed.stderr).toContain('Error: \\u001b]0;pwned\\u0007\\u001b[2J refused');
     expect(failed.stderr.trim().split('\n').at(-1)).toMatch(/^lambda-kit: sam deploy failed \(exit code 1\) before stack secretive changed/);
   }, 60_000);
+});
+
+describe('a region that is not one', () => {
+  it('is one line naming it, not an unexpected error', async () => {
+    const env = userEnv({ AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    const result = await runBin(KIT_BIN, ['outputs', '--stack-name', 'x', '--region', 'bad region\u001b[2J'], tmpdir(), env);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.split('\n')).toEqual([
+      `lambda-kit: "bad region\\u001b[2J" is not an AWS region. Check --region, samconfig.toml's region, AWS_REGION and your profile's region.`,
+    ]);
+  });
 });
 
 describe('LogFormatter on hostile lines', () => {
