@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonSyntaxError, nestingDepth } from '../src/text/json-text.js';
 import { MASK, maskParameterOverrides, maskSecrets, maskUrlCredentials } from '../src/text/secret-masking.js';
-import { isUtf8, showable, showableBytes, showableLine } from '../src/text/terminal-text.js';
+import { isUtf8, showable, showableBytes, showableJson, showableLine } from '../src/text/terminal-text.js';
 
 /** C0, DEL, C1, bidi overrides and isolates, line/paragraph separators, lone surrogates. */
 const UNSAFE_CHAR = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -59,6 +59,19 @@ describe('showable', () => {
         expect(JSON.parse(showable(JSON.stringify(text)))).toBe(text);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('showableJson', () => {
+  it('is indented JSON with the same value and no control character but its newlines', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), hostileText, (value, text) => {
+        const doc = { value, text };
+        const shown = showableJson(doc);
+        expect(JSON.parse(shown)).toEqual(JSON.parse(JSON.stringify(doc)));
+        for (const line of shown.split('\n')) expect(line).not.toMatch(UNSAFE_CHAR);
+      }),
     );
   });
 });

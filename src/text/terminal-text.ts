@@ -31,6 +31,15 @@ export function showableLine(text: string, maxChars = MAX_SHOWN_CHARS): string {
   return `${showable(text.slice(0, end))}${cutMarker(text.length - end, 'characters')}`;
 }
 
+/**
+ * `value` as indented JSON that is safe to show and means the same: JSON.stringify escapes C0
+ * controls in strings but leaves C1 controls, bidi overrides and separators raw, and its only
+ * raw newlines are the indentation's, so each line is made showable on its own.
+ */
+export function showableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).split('\n').map(showable).join('\n');
+}
+
 /** What replaces the end of a line that was too long to show. */
 export function cutMarker(count: number, unit: 'characters' | 'bytes'): string {
   return `… [${count.toLocaleString('en-US')} more ${unit} not shown]`;

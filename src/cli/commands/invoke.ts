@@ -15,7 +15,7 @@ import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError, usageError } from '../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { MAX_FORMATTED_DEPTH, nestingDepth } from '../../text/json-text.js';
-import { isUtf8, showable, showableBytes, showableLine } from '../../text/terminal-text.js';
+import { isUtf8, showable, showableBytes, showableJson, showableLine } from '../../text/terminal-text.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
 import { defaultEventFile, readEventFile } from '../../project/events.js';
@@ -219,7 +219,8 @@ function printLogLine(line: string): void {
   if (!line.trim()) return;
   const { level, text } = compactLogLine(line);
   const shown = showableLine(text);
-  const painted = level ? `${(LEVEL_COLOUR[showable(level)] ?? kleur.white)(showable(level).padEnd(5))} ${shown}` : shown;
+  const shownLevel = level === undefined ? undefined : showable(level);
+  const painted = shownLevel ? `${(LEVEL_COLOUR[shownLevel] ?? kleur.white)(shownLevel.padEnd(5))} ${shown}` : shown;
   process.stderr.write(`${kleur.dim('│')} ${painted}\n`);
 }
 
@@ -229,13 +230,12 @@ function printLogLine(line: string): void {
  * too deep to re-indent) goes byte for byte to a pipe or file, and to a terminal as showable
  * lines, bytes that are not UTF-8 as `\xNN`.
  */
-export function answerText(payload: Buffer, terminal: boolean): Buffer | string {
+function answerText(payload: Buffer, terminal: boolean): Buffer | string {
   const utf8 = isUtf8(payload);
   const text = utf8 ? payload.toString('utf8') : '';
   if (utf8 && nestingDepth(text) <= MAX_FORMATTED_DEPTH) {
     try {
-      // Line by line: the indentation's newlines are the only raw ones JSON.stringify writes.
-      return `${JSON.stringify(JSON.parse(text), null, 2).split('\n').map(showable).join('\n')}\n`;
+      return `${showableJson(JSON.parse(text))}\n`;
     } catch {
       // Not JSON: shown as it is, below.
     }
