@@ -15,9 +15,9 @@ import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } fro
 import { execa } from 'execa';
 import fc from 'fast-check';
 import kleur from 'kleur';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LogFormatter, formatJsonEvent, type LogEvent } from '../src/aws/log-format.js';
-import { formatEvent, formatOutputs } from '../src/cli/stack-view.js';
+import { formatEvent, formatOutputs, stackView } from '../src/cli/stack-view.js';
 import { KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
 import { freePort, startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools, shimDir } from './support/tools.js';
@@ -317,6 +317,22 @@ describe('stack views on hostile values', () => {
     kleur.enabled = enabled;
     expect(table.replace(/\u001b\[\d+m/g, '')).toBe('key      value              description\nK\\u009b  a\\nb\\u202eexe.txt  d\\u001b[2J\n');
     expect(table).toContain('\u001b[1mK\\u009b');
+  });
+
+  it("ends a view with the stack's last status on one line", () => {
+    const written: string[] = [];
+    const ci = process.env.CI;
+    // The plain view, as in CI, whatever runs the tests.
+    process.env.CI = 'true';
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => written.push(String(chunk)) > 0);
+    try {
+      stackView('Deleting s', 's').end(`Delete of s failed after 3 s: DELETE_FAILED\n${INJECTION}`, 'bad');
+    } finally {
+      write.mockRestore();
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+    }
+    expect(written.join('')).toBe('Deleting s\nDelete of s failed after 3 s: DELETE_FAILED\\n\\u001b]0;pwned\\u0007\\u001b[2J\n');
   });
 
   it('shows a stack event reason on one line', () => {

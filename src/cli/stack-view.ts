@@ -78,7 +78,7 @@ export function stackView(title: string, stackName: string): StackView {
         process.stderr.write(`${formatEvent(event)}\n`);
       },
       end(message) {
-        process.stderr.write(`${message}\n`);
+        process.stderr.write(`${showableLine(message)}\n`);
       },
     };
   }
@@ -92,9 +92,10 @@ export function stackView(title: string, stackName: string): StackView {
       process.stdout.write(`${formatEvent(event, true)}\n`);
       spin.start(`${title} · ${progress.summary()}`);
     },
+    // The end message may quote the stack's last status, as AWS gave it.
     end(message, tone) {
-      if (tone === 'bad') spin.error(message);
-      else spin.stop(message);
+      if (tone === 'bad') spin.error(showableLine(message));
+      else spin.stop(showableLine(message));
     },
   };
 }
