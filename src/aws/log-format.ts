@@ -5,8 +5,11 @@
  * and each REPORT becomes one line with a cold-start badge.
  *
  * Pure: events in, strings out. The only state is which invocation each log stream is in, so
- * that a text line without a request id still shows whose it is.
+ * that a text line without a request id still shows whose it is. Whatever came from the log is
+ * made showable before it is painted: a line cannot drive the terminal, and is always one line.
  */
+import { MAX_FORMATTED_DEPTH, nestingDepth } from '../text/json-text.js';
+import { showable, showableLine } from '../text/terminal-text.js';
 import { compactLogLine } from './log-line.js';
 import { formatReport, parseReportLine, type Report } from './report.js';
 
@@ -93,10 +96,10 @@ export class LogFormatter {
     if (startEnd) {
       const requestId = startEnd[2]!;
       if (startEnd[1] === 'START') this.current.set(event.logStreamName, requestId);
-      return { kind: 'platform', requestId, text: this.options.verbose ? this.line(event, requestId, this.paint('dim', message.trim())) : undefined };
+      return { kind: 'platform', requestId, text: this.options.verbose ? this.line(event, requestId, this.paint('dim', showableLine(message.trim()))) : undefined };
     }
     if (INIT_LINE.test(message)) {
-      return { kind: 'platform', requestId: undefined, text: this.options.verbose ? this.line(event, undefined, this.paint('dim', message.trim())) : undefined };
+      return { kind: 'platform', requestId: undefined, text: this.options.verbose ? this.line(event, undefined, this.paint('dim', showableLine(message.trim()))) : undefined };
     }
     let requestId: string | undefined;
     let body = message;
@@ -114,10 +117,11 @@ export class LogFormatter {
     }
     const fatal = FATAL_TEXT.test(body);
     const kind: LineKind = fatal ? (TIMED_OUT.test(body) ? 'timeout' : 'error') : level === 'ERROR' || level === 'FATAL' ? 'error' : 'log';
-    let text = body;
-    if (fatal) text = this.paint('red', body);
-    else if (level && prefix) text = `${this.level(level)} ${body}`;
-    else if (level === 'ERROR') text = this.paint('red', body);
+    const shown = showableLine(body);
+    let text = shown;
+    if (fatal) text = this.paint('red', shown);
+    else if (level && prefix) text = `${this.level(level)} ${shown}`;
+    else if (level === 'ERROR') text = this.paint('red', shown);
     return { kind, requestId, text: this.line(event, requestId, text) };
   }
 
@@ -128,17 +132,21 @@ export class LogFormatter {
 
   private classifyJson(event: LogEvent, message: string): ClassifiedLine {
     let doc: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(message);
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>;
-    } catch {
-      doc = undefined;
+    // Too deep to format without recursing thousands of levels: shown as the text it is.
+    if (nestingDepth(message) <= MAX_FORMATTED_DEPTH) {
+      try {
+        const parsed: unknown = JSON.parse(message);
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>;
+      } catch {
+        doc = undefined;
+      }
     }
-    if (!doc) return { kind: 'log', requestId: this.current.get(event.logStreamName), text: this.line(event, this.current.get(event.logStreamName), message) };
+    if (!doc) return { kind: 'log', requestId: this.current.get(event.logStreamName), text: this.line(event, this.current.get(event.logStreamName), showableLine(message)) };
     const type = doc.type;
     if (typeof type === 'string' && type.startsWith('platform.')) return this.classifyPlatform(event, message, type, doc);
     const requestId = jsonRequestId(doc) ?? this.current.get(event.logStreamName);
-    const { level, text } = compactLogLine(message);
+    const { level, text: compact } = compactLogLine(message);
+    const text = showableLine(compact);
     const fatal = FATAL_TEXT.test(text) || (typeof doc.errorType === 'string' && doc.errorType.startsWith('Runtime.'));
     const kind: LineKind = fatal ? (TIMED_OUT.test(text) ? 'timeout' : 'error') : level === 'ERROR' || level === 'FATAL' ? 'error' : 'log';
     const body = kind === 'error' || kind === 'timeout' ? this.paint('red', text) : text;
@@ -159,9 +167,9 @@ export class LogFormatter {
     const status = typeof record.status === 'string' ? record.status : undefined;
     const failed = status !== undefined && status !== 'success';
     if (QUIET_PLATFORM.has(type) && !failed) {
-      return { kind: 'platform', requestId, text: this.options.verbose ? this.line(event, requestId, this.paint('dim', `${type} ${compactRecord(record)}`)) : undefined };
+      return { kind: 'platform', requestId, text: this.options.verbose ? this.line(event, requestId, this.paint('dim', showableLine(`${type} ${compactRecord(record)}`))) : undefined };
     }
-    const text = `${type} ${compactRecord(record)}`;
+    const text = showableLine(`${type} ${compactRecord(record)}`);
     const kind: LineKind = status === 'timeout' ? 'timeout' : failed ? 'error' : 'platform';
     return { kind, requestId, text: this.line(event, requestId, failed ? this.paint('red', text) : this.paint('dim', text)) };
   }
@@ -169,7 +177,7 @@ export class LogFormatter {
   private reportText(report: Report): string {
     const badge = report.initDurationMs !== undefined ? `${this.paint('cyan', this.paint('bold', '❄ cold start'))} ` : '';
     const failed = report.status !== undefined && report.status !== 'success';
-    const body = `REPORT ${formatReport(report, { coldStartNote: false })}${report.xrayTraceId ? ` · trace ${report.xrayTraceId}` : ''}`;
+    const body = showableLine(`REPORT ${formatReport(report, { coldStartNote: false })}${report.xrayTraceId ? ` · trace ${report.xrayTraceId}` : ''}`);
     return badge + (failed ? this.paint('red', body) : this.paint('dim', body));
   }
 
@@ -181,8 +189,8 @@ export class LogFormatter {
 
   private line(event: LogEvent, requestId: string | undefined, text: string): string {
     const time = this.paint('dim', clock(event.timestamp, this.options.utc ?? false));
-    const fn = this.options.showFunction ? ` ${this.paint('magenta', event.functionId)}` : '';
-    const id = requestId ? requestId.slice(0, 8).padEnd(8) : '        ';
+    const fn = this.options.showFunction ? ` ${this.paint('magenta', showable(event.functionId))}` : '';
+    const id = requestId ? showable(requestId.slice(0, 8)).padEnd(8) : '        ';
     return `${time}${fn} ${this.paint('dim', id)} ${text}`;
   }
 }
@@ -197,9 +205,12 @@ export function clock(timestamp: number, utc: boolean): string {
   return `${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`;
 }
 
-/** `--json`: one raw event per line, for jq and friends. */
+/**
+ * `--json`: one raw event per line, for jq and friends. JSON.stringify leaves C1 controls and
+ * bidi overrides raw; showable escapes them the JSON way, so the line means the same to jq.
+ */
 export function formatJsonEvent(event: LogEvent): string {
-  return JSON.stringify({
+  return showable(JSON.stringify({
     timestamp: event.timestamp,
     function: event.functionId,
     logGroupName: event.logGroupName,
@@ -207,7 +218,7 @@ export function formatJsonEvent(event: LogEvent): string {
     ...(event.eventId !== undefined ? { eventId: event.eventId } : {}),
     ...(event.ingestionTime !== undefined ? { ingestionTime: event.ingestionTime } : {}),
     message: event.message,
-  });
+  }));
 }
 
 /** The level of a text line from the Rust runtime (`INFO …`, `2026-… ERROR …`), if it says one. */

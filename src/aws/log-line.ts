@@ -3,8 +3,9 @@
  * `tracing`'s `{"level", "fields": {"message", …}, "span", …}` or Lambda's `{"timestamp",
  * "level", "message", …}`) become `LEVEL message key=value …`; any other line stays as it is.
  *
- * Pure: no colours here; the caller paints `level`.
+ * Pure: no colours here; the caller paints `level`, and makes the text safe to show (showable).
  */
+import { MAX_FORMATTED_DEPTH, nestingDepth } from '../text/json-text.js';
 
 export interface LogLine {
   level?: string;
@@ -16,7 +17,8 @@ const NOISE = new Set(['timestamp', 'time', 'span', 'spans', 'target', 'requestI
 
 export function compactLogLine(line: string): LogLine {
   const trimmed = line.trim();
-  if (!trimmed.startsWith('{')) return { text: line };
+  // Too deep to format without recursing thousands of levels: shown as the text it is.
+  if (!trimmed.startsWith('{') || nestingDepth(trimmed) > MAX_FORMATTED_DEPTH) return { text: line };
   let doc: unknown;
   try {
     doc = JSON.parse(trimmed);

@@ -7,6 +7,7 @@
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { UserError } from '../cli/errors.js';
+import { maskUrlCredentials } from '../text/secret-masking.js';
 import { parseLogTail, type Report } from './report.js';
 import { sdkLogger } from '../tools/aws-setup.js';
 
@@ -32,7 +33,7 @@ export interface RemoteInvocation {
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export function clientConfig(options: AwsOptions) {
-  // sdkLogger: the SDK's nine-line warning about a profile beside access keys becomes one line.
+  // The SDK's own warnings are one line each: its nine-line one about a profile beside access keys, for one.
   const logger = sdkLogger(options.profile);
   return { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}), logger };
 }
@@ -105,6 +106,10 @@ export function awsError(error: unknown, cases: { stack?: string; notFound: () =
     });
   }
   if (/Region is missing/i.test(text)) return new UserError('no AWS region set', { hint: 'Pass --region, or set AWS_REGION or your profile\'s region.' });
+  const badRegion = /Region not accepted: region="(.*)" is not a valid hostname component/is.exec(text);
+  if (badRegion) {
+    return new UserError(`"${badRegion[1]}" is not an AWS region`, { hint: "Check --region, samconfig.toml's region, AWS_REGION and your profile's region." });
+  }
   if (name === 'ResourceNotFoundException' || (name === 'ValidationError' && /does not exist/i.test(text))) return cases.notFound();
   if (['ExpiredTokenException', 'ExpiredToken', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException'].includes(name)) {
     return new UserError(`AWS refused the credentials: ${text}`, { hint: 'Refresh them (e.g. `aws sso login`) and try again.' });
@@ -112,7 +117,8 @@ export function awsError(error: unknown, cases: { stack?: string; notFound: () =
   if (name === 'AccessDeniedException' || name === 'AccessDenied') return new UserError(`not allowed: ${text}`);
   const code = (error as { code?: string })?.code;
   if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code)) {
-    return new UserError(`cannot reach AWS (${code})${process.env.AWS_ENDPOINT_URL ? ` at ${process.env.AWS_ENDPOINT_URL}` : ''}`);
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    return new UserError(`cannot reach AWS (${code})${endpoint ? ` at ${maskUrlCredentials(endpoint)}` : ''}`);
   }
   return error;
 }

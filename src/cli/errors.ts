@@ -2,6 +2,8 @@
  * Errors are values with exit codes: anything may throw a UserError, and the entry point prints
  * it once, as one line, and exits with its code. Nothing else calls process.exit.
  */
+import { maskUrlCredentials } from '../text/secret-masking.js';
+import { showableLine } from '../text/terminal-text.js';
 
 /** 129 and 143 are 128 + SIGHUP's and SIGTERM's numbers, as a shell reports a process they ended. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130, hangup: 129, terminated: 143 } as const;
@@ -43,6 +45,18 @@ export async function runMain(program: string, main: () => Promise<number | void
   }
 }
 
+/** How long an error line may get; a function's error message can be megabytes. */
+const MAX_ERROR_CHARS = 2000;
+
+/**
+ * The one line an error prints as: messages often quote what came from outside (a function's
+ * multi-line error, an AWS reason, an endpoint URL), so newlines and control characters are
+ * escaped, URL passwords masked, and the line cut with a marker when it is too long.
+ */
+export function errorLine(program: string, message: string): string {
+  return `${program}: ${showableLine(maskUrlCredentials(message), MAX_ERROR_CHARS)}\n`;
+}
+
 export function reportError(program: string, error: unknown): ExitCode {
   if (error instanceof CancelledError) {
     process.stderr.write('Cancelled.\n');
@@ -52,11 +66,11 @@ export function reportError(program: string, error: unknown): ExitCode {
     // A hint that is a sentence of its own gets a full stop before it; "(…)" asides don't.
     const stop = error.hint && /^[A-Z]/.test(error.hint) && !/[.!?:]$/.test(error.message) ? '.' : '';
     const line = error.hint ? `${error.message}${stop} ${error.hint}` : error.message;
-    process.stderr.write(`${program}: ${line}\n`);
+    process.stderr.write(errorLine(program, line));
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${program}: unexpected error: ${message.split('\n')[0]}\n`);
+  process.stderr.write(errorLine(program, `unexpected error: ${message}`));
   if (process.env.DEBUG && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);
   }

@@ -1,12 +1,14 @@
 /**
  * How stack events look: at a terminal, a live view (a spinner with `n/m resources` under the
  * events, statuses coloured); elsewhere, one plain line per event for logs and CI. The events
- * come from src/aws/stack-events.ts; nothing here calls AWS.
+ * come from src/aws/stack-events.ts; nothing here calls AWS. Every text from AWS (reasons, ids,
+ * output values) is shown with its control characters escaped, before our colours go on.
  */
 import * as p from '@clack/prompts';
 import kleur from 'kleur';
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import type { StackOutput } from '../aws/stack-outputs.js';
+import { showable, showableLine } from '../text/terminal-text.js';
 
 export type Tone = 'good' | 'busy' | 'bad';
 
@@ -26,10 +28,10 @@ function clock(date: Date | undefined): string {
 
 /** `12:03:04  CREATE_COMPLETE  AWS::SQS::Queue  InputQueue  reason`, coloured if asked. */
 export function formatEvent(event: StackEvent, colour = false): string {
-  const status = event.ResourceStatus ?? '?';
+  const status = showable(event.ResourceStatus ?? '?');
   const shown = colour ? PAINT[toneOf(status)](status.padEnd(28)) : status.padEnd(28);
-  const reason = event.ResourceStatusReason && event.ResourceStatusReason !== 'User Initiated' ? `  ${event.ResourceStatusReason}` : '';
-  const parts = [clock(event.Timestamp), shown, (event.ResourceType ?? '').padEnd(34), `${event.LogicalResourceId ?? ''}${colour ? kleur.dim(reason) : reason}`];
+  const reason = event.ResourceStatusReason && event.ResourceStatusReason !== 'User Initiated' ? `  ${showableLine(event.ResourceStatusReason)}` : '';
+  const parts = [clock(event.Timestamp), shown, showable(event.ResourceType ?? '').padEnd(34), `${showable(event.LogicalResourceId ?? '')}${colour ? kleur.dim(reason) : reason}`];
   return parts.join('  ').trimEnd();
 }
 
@@ -76,7 +78,7 @@ export function stackView(title: string, stackName: string): StackView {
         process.stderr.write(`${formatEvent(event)}\n`);
       },
       end(message) {
-        process.stderr.write(`${message}\n`);
+        process.stderr.write(`${showableLine(message)}\n`);
       },
     };
   }
@@ -90,16 +92,22 @@ export function stackView(title: string, stackName: string): StackView {
       process.stdout.write(`${formatEvent(event, true)}\n`);
       spin.start(`${title} · ${progress.summary()}`);
     },
+    // The end message may quote the stack's last status, as AWS gave it.
     end(message, tone) {
-      if (tone === 'bad') spin.error(message);
-      else spin.stop(message);
+      if (tone === 'bad') spin.error(showableLine(message));
+      else spin.stop(showableLine(message));
     },
   };
 }
 
-/** The outputs as a table: key, value, description. */
-export function formatOutputs(outputs: readonly StackOutput[], colour = false): string {
-  if (outputs.length === 0) return 'The stack has no outputs.\n';
+/** The outputs as a table: key, value, description, each on one line whatever it holds. */
+export function formatOutputs(stackOutputs: readonly StackOutput[], colour = false): string {
+  if (stackOutputs.length === 0) return 'The stack has no outputs.\n';
+  const outputs = stackOutputs.map((o) => ({
+    key: showable(o.key),
+    value: showableLine(o.value),
+    description: o.description === undefined ? undefined : showableLine(o.description),
+  }));
   const keyWidth = Math.max(3, ...outputs.map((o) => o.key.length));
   const valueWidth = Math.max(5, ...outputs.map((o) => o.value.length));
   const head = (text: string) => (colour ? kleur.dim(text) : text);

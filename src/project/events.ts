@@ -8,6 +8,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EXIT, UserError } from '../cli/errors.js';
+import { jsonSyntaxError } from '../text/json-text.js';
 import { parseCfnYaml } from './cfn-yaml.js';
 import type { LambdaFunction, Project } from './project.js';
 import { samConfigValue } from './samconfig.js';
@@ -120,18 +121,17 @@ function checkedEvent(bytes: Buffer, what: string, limit: EventLimit): Buffer {
     const size = `${limit.bytes / 1_048_576} MB (${limit.bytes.toLocaleString('en-US')} bytes)`;
     throw new UserError(`${what} is over ${size}: Lambda refuses a larger event ${limit.why}`);
   }
+  const text = bytes.toString('utf8');
   try {
-    JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new UserError(`${what} is not valid JSON (${jsonProblem(error as Error)})`);
+    JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the event, which may hold a secret: say only where and why.
+    const where = jsonSyntaxError(text);
+    throw new UserError(`${what} is not JSON${where ? ` (line ${where.line}, column ${where.column}: ${where.problem})` : ''}`);
   }
   return bytes;
 }
 
-/** V8's reason without the excerpt of the text it quotes: an event may hold secrets. */
-function jsonProblem(error: Error): string {
-  return printable(error.message.replace(/, ".*" is not valid JSON$/s, ''));
-}
 
 /** Why a path cannot be read, in words, for one line. */
 async function cannotRead(what: string, path: string, error: unknown): Promise<string> {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { parseCfnYaml, YamlProblem } from './cfn-yaml.js';
 import { parseSamConfig, samConfigString, type SamConfig } from './samconfig.js';
-import { quoted, visible } from './visible.js';
+import { quoted, visible } from '../text/terminal-text.js';
 
 export type Architecture = 'arm64' | 'x86_64';
 

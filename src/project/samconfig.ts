@@ -8,7 +8,7 @@
  * `stack_name` would make `delete` act on another stack.
  */
 import { UserError } from '../cli/errors.js';
-import { visible } from './visible.js';
+import { visible } from '../text/terminal-text.js';
 
 export type SamConfigScalar = string | number | boolean;
 export type SamConfigValue = SamConfigScalar | SamConfigScalar[];

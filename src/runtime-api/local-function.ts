@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { LineSplitter } from '../text/line-splitter.js';
 import { RuntimeApiEmulator, type InvocationResult, type InvokeOptions } from './emulator.js';
 
 export interface LocalFunctionOptions {
@@ -85,19 +86,13 @@ export class LocalFunction {
       detached: true,
     });
     for (const stream of ['stdout', 'stderr'] as const) {
-      let rest = '';
       const source = this.process[stream]!;
-      source.setEncoding('utf8');
-      const emit = (line: string) => {
+      const lines = new LineSplitter((line) => {
         this.#logs.push(line);
         options.onLog?.(line, stream);
-      };
-      source.on('data', (chunk: string) => {
-        const lines = (rest + chunk).split('\n');
-        rest = lines.pop()!;
-        for (const line of lines) emit(line.replace(/\r$/, ''));
       });
-      source.on('end', () => rest && emit(rest));
+      source.on('data', (chunk: Buffer) => lines.push(chunk));
+      source.on('end', () => lines.end());
     }
     this.#exit = new Promise<Exit>((resolve) => {
       this.process.once('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: null, signal: null, spawnError: error.code ?? error.message }));

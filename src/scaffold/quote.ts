@@ -1,3 +1,5 @@
+import { showable } from '../text/terminal-text.js';
+
 /**
  * Text a user typed, made safe to echo in a one-line message: control characters (a newline, an
  * escape sequence) shown as escapes instead of acting on the terminal, and huge values cut short.
@@ -5,12 +7,8 @@
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
-const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
 /** `a\nb` → `a\\nb`, ESC → `\\u001b`: the value stays recognisable and the message stays one line. */
-export function quoteForMessage(text: string): string {
-  return text.replace(CONTROL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+export const quoteForMessage = showable;
 
 /** Like quoteForMessage, and a value longer than `max` characters shows its start and its length. */
 export function abbreviateForMessage(text: string, max = 80): string {

@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { visible } from '../project/visible.js';
+import { maskUrlCredentials } from '../text/secret-masking.js';
+import { showableLine, visible } from '../text/terminal-text.js';
 
 export interface RegionSource {
   region: string;
@@ -55,8 +56,9 @@ export function credentialsNote(profile: string): string {
 }
 
 /**
- * A logger for the SDK's clients: the SDK logs nothing by default but prints its warning about
- * two credential sources with console.warn, on several lines. This logger says it in one.
+ * A logger for the SDK's clients: the SDK logs nothing by default but prints its warnings with
+ * console.warn, on several lines (two credential sources: nine). This one says each in one line;
+ * failed requests, logged as errors, reach us as errors anyway.
  */
 export function sdkLogger(profile: string | undefined, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
   const quiet = (..._: unknown[]) => undefined;
@@ -65,10 +67,10 @@ export function sdkLogger(profile: string | undefined, write: (line: string) => 
     debug: quiet,
     info: quiet,
     error: quiet,
-    warn: (message: unknown) => {
-      if (typeof message === 'string' && /Multiple credential sources/.test(message)) {
-        write(`lambda-kit: ${credentialsNote(profile ?? process.env.AWS_PROFILE ?? 'default')}`);
-      }
+    warn: (...content: unknown[]) => {
+      const text = content.map((part) => (typeof part === 'string' ? part : part instanceof Error ? part.message : String(part))).join(' ');
+      if (/Multiple credential sources/.test(text)) write(`lambda-kit: ${credentialsNote(profile ?? process.env.AWS_PROFILE ?? 'default')}`);
+      else write(`warning (AWS SDK): ${showableLine(maskUrlCredentials(text.replace(/\s+/g, ' ').trim()), 1000)}`);
     },
   };
 }

@@ -2,10 +2,13 @@
  * `sam deploy`, planned (pure: which flags, from where) apart from being run. It runs with stdin
  * closed and never stops to ask: `--no-confirm-changeset`, and an empty change set is a success.
  * Its output goes to a log file, not the screen: lambda-kit shows the stack's events instead.
+ * The values of secret parameters (NoEcho, or named like DbPassword) never reach either.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { parseCfnYaml } from '../project/cfn-yaml.js';
+import { maskParameterOverrides, maskSecrets } from '../text/secret-masking.js';
 import { runBuild, type BuildPlan } from './build.js';
 
 export interface SamDeployOptions {
@@ -15,10 +18,38 @@ export interface SamDeployOptions {
   profile: string | undefined;
   /** `Key=Value` pairs, passed through as given. */
   parameterOverrides: string[];
+  /** The template's NoEcho parameters, whose values are masked in the title and the log. */
+  noEchoParameters?: ReadonlySet<string>;
   env: NodeJS.ProcessEnv;
 }
 
-export function samDeployPlan(options: SamDeployOptions): BuildPlan {
+export interface SamDeployPlan extends BuildPlan {
+  /** Secret values given on the command line, masked wherever sam's output is kept or shown. */
+  secrets: string[];
+}
+
+/** The names of template.yaml's parameters with `NoEcho: true`; none when it does not parse. */
+export function noEchoParameters(templateText: string): Set<string> {
+  let template: unknown;
+  try {
+    template = parseCfnYaml(templateText);
+  } catch {
+    return new Set();
+  }
+  const parameters = (template as { Parameters?: unknown } | null)?.Parameters;
+  if (typeof parameters !== 'object' || parameters === null) return new Set();
+  return new Set(
+    Object.entries(parameters as Record<string, unknown>)
+      .filter(([, p]) => {
+        const noEcho = (p as { NoEcho?: unknown } | null)?.NoEcho;
+        return noEcho === true || (typeof noEcho === 'string' && noEcho.toLowerCase() === 'true');
+      })
+      .map(([name]) => name),
+  );
+}
+
+export function samDeployPlan(options: SamDeployOptions): SamDeployPlan {
+  const masked = maskParameterOverrides(options.parameterOverrides, options.noEchoParameters ?? new Set());
   const args = [
     'deploy',
     '--stack-name',
@@ -27,15 +58,16 @@ export function samDeployPlan(options: SamDeployOptions): BuildPlan {
     ...(options.profile ? ['--profile', options.profile] : []),
     '--no-confirm-changeset',
     '--no-fail-on-empty-changeset',
-    ...(options.parameterOverrides.length ? ['--parameter-overrides', ...options.parameterOverrides] : []),
   ];
+  const overrides = (values: string[]) => (values.length ? ['--parameter-overrides', ...values] : []);
   return {
     command: 'sam',
-    args,
+    args: [...args, ...overrides(options.parameterOverrides)],
     cwd: options.projectDir,
     // sam asks nothing once telemetry is decided; a person's own choice stands.
     env: { SAM_CLI_TELEMETRY: options.env.SAM_CLI_TELEMETRY ?? '0' },
-    title: `sam ${args.join(' ')}`,
+    title: `sam ${[...args, ...overrides(masked.shown)].join(' ')}`,
+    secrets: masked.secrets,
   };
 }
 
@@ -59,13 +91,14 @@ export interface SamDeployRun {
 }
 
 /** Runs the plan, its output into `logPath`; `signal` stops sam (and what it started). */
-export async function runSamDeploy(plan: BuildPlan, logPath: string, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<SamDeployRun> {
+export async function runSamDeploy(plan: SamDeployPlan, logPath: string, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<SamDeployRun> {
   await mkdir(dirname(logPath), { recursive: true });
   const log = createWriteStream(logPath);
   log.write(`$ ${plan.title}\n`);
   try {
-    const run = await runBuild(plan, (line) => log.write(`${line}\n`), env, { signal });
-    return { exitCode: run.exitCode, output: run.lines.join('\n') };
+    // sam echoes parameter overrides in places (its own masking covers NoEcho only).
+    const run = await runBuild(plan, (line) => log.write(`${maskSecrets(line, plan.secrets)}\n`), env, { signal });
+    return { exitCode: run.exitCode, output: maskSecrets(run.lines.join('\n'), plan.secrets) };
   } finally {
     await new Promise((resolve) => log.end(resolve));
   }

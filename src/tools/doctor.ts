@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { Architecture } from '../project/project.js';
 import { arch } from '../scaffold/catalog.js';
-import { quoted, visible } from '../project/visible.js';
+import { quoted, visible } from '../text/terminal-text.js';
 import { isRegionName, readAwsSetup, type AwsSetup } from './aws-setup.js';
 import { runTool, succeeded, type ToolRun } from './run-tool.js';
 import {

@@ -9,7 +9,8 @@ import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError } from '../errors.js';
 import { formatOutputs, isInteractive, stackView, toneOf } from '../stack-view.js';
 import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
-import { runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
+import { noEchoParameters, runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
+import { showableLine } from '../../text/terminal-text.js';
 import { formatDuration, main as build } from './build.js';
 
 const PROGRAM = 'lambda-kit deploy';
@@ -40,7 +41,8 @@ Options:
                                   the profile's)
       --profile <name>            the AWS profile (default: samconfig.toml's, else AWS_PROFILE)
       --parameter-overrides K=V   template parameters, passed to sam as given (repeatable), e.g.
-                                  ReservedConcurrency=10
+                                  ReservedConcurrency=10; NoEcho and secret-looking ones
+                                  (DbPassword, ApiToken, …) are shown and logged as ****
   -h, --help                      show this help
 
 Exit codes: 0 deployed (or nothing to change), 1 the deploy failed (the failing resource and
@@ -83,7 +85,15 @@ export async function main(args: string[]): Promise<number> {
 
     if (!values['no-build']) await build([]);
 
-    const plan = samDeployPlan({ projectDir: project.dir, stackName, region, profile, parameterOverrides: values['parameter-overrides'] ?? [], env: process.env });
+    const plan = samDeployPlan({
+      projectDir: project.dir,
+      stackName,
+      region,
+      profile,
+      parameterOverrides: values['parameter-overrides'] ?? [],
+      noEchoParameters: noEchoParameters(await readFile(project.templatePath, 'utf8')),
+      env: process.env,
+    });
     const logPath = join(project.dir, '.aws-sam', 'lambda-kit-deploy.log');
     const shownLog = relative(process.cwd(), logPath).startsWith('..') ? logPath : relative(process.cwd(), logPath);
     const marker = await startMarker(client, stackName).catch(fail);
@@ -108,7 +118,11 @@ export async function main(args: string[]): Promise<number> {
       interrupt.release();
     }
     const took = formatDuration(Date.now() - started);
-    const showLog = async () => process.stderr.write(`--- ${shownLog} ---\n${await readFile(logPath, 'utf8')}--- end of ${shownLog} ---\n`);
+    // sam's log quotes AWS (stack event reasons, resource names): each line is shown safely.
+    const showLog = async () => {
+      const lines = (await readFile(logPath, 'utf8')).replace(/\n$/, '').split('\n').map((line) => showableLine(line));
+      process.stderr.write(`--- ${shownLog} ---\n${lines.join('\n')}\n--- end of ${shownLog} ---\n`);
+    };
 
     if (controller.signal.aborted) {
       view.end('Stopped watching', 'bad');

@@ -5,13 +5,17 @@
  * without Docker; with --remote the deployed function is invoked through the Lambda API.
  *
  * The answer goes to stdout, so `lambda-kit invoke > out.json` keeps it; logs, timings and
- * errors go to stderr.
+ * errors go to stderr. What the function wrote or answered is shown with its control characters
+ * escaped (src/text/terminal-text.ts); only a non-JSON answer written to a pipe or a file is
+ * left byte for byte as the function sent it.
  */
 import { dirname, isAbsolute, relative } from 'node:path';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError, usageError, type ExitCode } from '../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
+import { MAX_FORMATTED_DEPTH, nestingDepth } from '../../text/json-text.js';
+import { isUtf8, showable, showableBytes, showableJson, showableLine } from '../../text/terminal-text.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
 import { defaultEventFile, eventLimitOf, readEventFile, readEventStream } from '../../project/events.js';
@@ -66,7 +70,9 @@ environment variables are set where they are plain values; give the others (the 
 TABLE_NAME or QUEUE_URL) with --env or in your environment. AWS_ENDPOINT_URL, AWS_REGION,
 AWS_PROFILE and credentials pass through, so the function can use a local stand-in such as moto.
 
-The answer goes to stdout; logs, timings and errors go to stderr.
+The answer goes to stdout; logs, timings and errors go to stderr. A JSON answer is
+re-indented; any other answer is written byte for byte to a pipe or file, and shown with
+control characters escaped at a terminal.
 
 Options:
   -e, --event <file>       the event to send, - for stdin (default: samconfig.toml's
@@ -250,20 +256,44 @@ const LEVEL_COLOUR: Record<string, (s: string) => string> = {
   TRACE: kleur.magenta,
 };
 
-/** A function log line, JSON made compact, the level coloured. */
+/** A function log line, JSON made compact, the level coloured, shown safely on one line. */
 function printLogLine(line: string): void {
   if (!line.trim()) return;
   const { level, text } = compactLogLine(line);
-  const painted = level ? `${(LEVEL_COLOUR[level] ?? kleur.white)(level.padEnd(5))} ${text}` : text;
+  const shown = showableLine(text);
+  const shownLevel = level === undefined ? undefined : showable(level);
+  const painted = shownLevel ? `${(LEVEL_COLOUR[shownLevel] ?? kleur.white)(shownLevel.padEnd(5))} ${shown}` : shown;
   process.stderr.write(`${kleur.dim('│')} ${painted}\n`);
 }
 
-/** The answer, pretty-printed when it is JSON. */
-function printPayload(payload: Buffer): void {
-  const text = payload.toString('utf8');
-  try {
-    process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
-  } catch {
-    process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+/**
+ * The answer: JSON pretty-printed, with what JSON.stringify leaves raw (C1 controls, bidi
+ * overrides) escaped the JSON way, so it is the same value. Anything else (text, binary, JSON
+ * too deep to re-indent) goes byte for byte to a pipe or file, and to a terminal as showable
+ * lines, bytes that are not UTF-8 as `\xNN`.
+ */
+function answerText(payload: Buffer, terminal: boolean): Buffer | string {
+  const utf8 = isUtf8(payload);
+  const text = utf8 ? payload.toString('utf8') : '';
+  if (utf8 && nestingDepth(text) <= MAX_FORMATTED_DEPTH) {
+    try {
+      return `${showableJson(JSON.parse(text))}\n`;
+    } catch {
+      // Not JSON: shown as it is, below.
+    }
   }
+  if (!terminal) return payload;
+  if (payload.length === 0) return '';
+  const lines: string[] = [];
+  for (let start = 0; start <= payload.length; ) {
+    const end = payload.indexOf(0x0a, start);
+    const stop = end === -1 ? payload.length : end;
+    if (end !== -1 || stop > start) lines.push(showableBytes(payload.subarray(start, stop)));
+    start = stop + 1;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function printPayload(payload: Buffer): void {
+  process.stdout.write(answerText(payload, Boolean(process.stdout.isTTY)));
 }

@@ -11,6 +11,7 @@ import { EXIT, usageError } from '../errors.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 import { formatJsonEvent, LogFormatter, type LogEvent } from '../../aws/log-format.js';
 import { formatSummary, InvocationStats } from '../../aws/log-summary.js';
+import { showableLine } from '../../text/terminal-text.js';
 
 const PROGRAM = 'lambda-kit logs';
 
@@ -138,6 +139,7 @@ function printSummary(stats: Map<string, InvocationStats>, when: string): void {
   process.stderr.write(`${kleur.bold(`Summary ${when}:`)}\n${lines.join('\n')}\n`);
 }
 
+/** Notes quote AWS's error messages (LiveTail unavailable, throttled): shown on one line, safely. */
 function note(text: string): void {
-  process.stderr.write(`${kleur.dim(text)}\n`);
+  process.stderr.write(`${kleur.dim(showableLine(text))}\n`);
 }

@@ -5,6 +5,7 @@
 import { parseCommandFlags } from '../args.js';
 import { EXIT } from '../errors.js';
 import { isInteractive, formatOutputs } from '../stack-view.js';
+import { showableJson } from '../../text/terminal-text.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 
 const PROGRAM = 'lambda-kit outputs';
@@ -38,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
   const client = cloudFormation(aws);
   try {
     const stack = await requireStack(client, target.stackName, aws);
-    if (values.json) process.stdout.write(`${JSON.stringify(outputsObject(stack.outputs), null, 2)}\n`);
+    if (values.json) process.stdout.write(`${showableJson(outputsObject(stack.outputs))}\n`);
     else process.stdout.write(formatOutputs(stack.outputs, isInteractive()));
     return EXIT.ok;
   } finally {
