@@ -79,7 +79,7 @@ describe('sdkLogger', () => {
     This SDK will proceed with the AWS_PROFILE value.
 `;
 
-  it('says the SDK’s warning about two credential sources in one line, naming the profile that wins', () => {
+  it('says the SDK’s warning about two credential sources in one line, naming the profile that wins, and any other in one line', () => {
     const lines: string[] = [];
     const logger = sdkLogger('dev', (line) => {
       lines.push(line);
@@ -87,7 +87,8 @@ describe('sdkLogger', () => {
     logger.warn(SDK_WARNING);
     logger.warn('something else the SDK says');
     logger.info({ clientName: 'CloudFormationClient', input: { secret: 'x' } });
-    expect(lines).toEqual([`lambda-kit: ${credentialsNote('dev')}`]);
+    // Any other warning is the SDK's own, on one line; info and debug say nothing.
+    expect(lines).toEqual([`lambda-kit: ${credentialsNote('dev')}`, 'warning (AWS SDK): something else the SDK says']);
     expect(lines[0]).not.toMatch(/\n/);
   });
 });
