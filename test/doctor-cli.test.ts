@@ -127,9 +127,9 @@ describe('lambda-kit doctor', () => {
     expect(x86.exitCode, x86.stdout).toBe(0);
   });
 
-  it('fails without AWS credentials or region, and says how to set them', async (ctx) => {
+  it('with --deploy, fails without AWS credentials or region, and says how to set them', async (ctx) => {
     const tools = realTools(requirePythonTools(ctx));
-    const result = await doctor([], x86Project, testEnv(pathWith(tools)));
+    const result = await doctor(['--deploy'], x86Project, testEnv(pathWith(tools)));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/^fail AWS region: not set — .* fix: aws configure set region <region>$/m);
     // On an EC2 machine the instance role may hold credentials: doctor warns there instead.

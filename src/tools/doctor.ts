@@ -188,6 +188,11 @@ export function judgeSam(run: ToolRun): Check {
 
 const AWS_NEEDED = 'for deploy and remote commands';
 
+/** The commands that call AWS, and so need a region and credentials; the others work without. */
+export const AWS_COMMANDS = ['deploy', 'outputs', 'delete', 'logs', 'invoke --remote', 'bench --remote'] as const;
+
+export const AWS_CHECKS: readonly CheckId[] = ['aws-region', 'aws-credentials'];
+
 export function judgeAwsRegion(aws: AwsSetup): Check {
   const base = { id: 'aws-region' as const, tool: 'AWS region', needed: AWS_NEEDED };
   const { sdkRegion: sdk, samRegion: sam } = aws;
