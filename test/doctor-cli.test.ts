@@ -120,8 +120,10 @@ describe('lambda-kit doctor', () => {
 
     const arm = await doctor([], arm64Project, testEnv(path, AWS_READY));
     expect(arm.exitCode).toBe(1);
+    // No rustup on this PATH: lambda-kit build could not add the target either.
     expect(arm.stdout).toContain(
-      'fail rust target: not installed — needed: aarch64-unknown-linux-gnu (arm64) — fix: rustup target add aarch64-unknown-linux-gnu',
+      'fail rust target: not installed — needed: aarch64-unknown-linux-gnu (arm64) — aarch64-unknown-linux-gnu is not installed, ' +
+        'and there is no rustup to add it; fix: add the aarch64-unknown-linux-gnu standard library to this Rust toolchain',
     );
     const x86 = await doctor([], x86Project, testEnv(path, AWS_READY));
     expect(x86.exitCode, x86.stdout).toBe(0);
