@@ -53,7 +53,12 @@ function machine(name: string, venvBin: string, rustup: 'working' | 'broken' | '
         : `echo "info: downloading component 'rust-std' for '$3'"; /bin/mkdir -p '${sysroot}/lib/rustlib/'"$3"'/lib'; exit 0`;
   const shims: Record<string, string> = {
     rustc: `#!/bin/sh\nif [ "$1" = "--print" ] && [ "$2" = "sysroot" ]; then echo '${sysroot}'; exit 0; fi\nexec '${which('rustc')}' "$@"\n`,
-    cargo: `#!/bin/sh\nif [ "$1" = "lambda" ] && [ "$2" = "build" ]; then echo "$*" >> '${cargoLog}'; echo 'stopped by the test'; exit 3; fi\nexec '${which('cargo')}' "$@"\n`,
+    cargo: [
+      '#!/bin/sh',
+      `if [ "$1" = "lambda" ] && [ "$2" = "build" ]; then echo "$*" >> '${cargoLog}'; echo 'stopped by the test'; exit 3; fi`,
+      `exec '${which('cargo')}' "$@"`,
+      '',
+    ].join('\n'),
     'cargo-lambda': join(venvBin, 'cargo-lambda'),
     python3: join(venvBin, 'python3'),
   };

@@ -112,7 +112,8 @@ async function installRustTarget(target: string, projectDir: string, architectur
   if (run.exitCode !== 0) throw new UserError(`${plan.title} failed (exit code ${run.exitCode ?? 'none'}); its output is above.`);
   const [check] = await requireChecks(['rust-target'], { cwd: projectDir, architecture });
   if (check && check.status !== 'ok') {
-    throw new UserError(`${plan.title} succeeded, but the toolchain used in ${projectDir} still lacks ${target}.`, { hint: 'Run lambda-kit doctor.' });
+    const lacking = `${plan.title} succeeded, but the toolchain used in ${projectDir} still lacks ${target}.`;
+    throw new UserError(lacking, { hint: 'Run lambda-kit doctor.' });
   }
 }
 

@@ -54,7 +54,9 @@ export async function main(args: string[]): Promise<number> {
   if (!values) return EXIT.ok;
   // A usage error is known before AWS is asked anything, so it comes first (exit 2).
   const confirmAtTerminal = !values.yes;
-  if (confirmAtTerminal && !canAsk()) throw usageError(`deleting ${await stackNameForPrompt(values)} needs --yes when there is no terminal to confirm at.`);
+  if (confirmAtTerminal && !canAsk()) {
+    throw usageError(`deleting ${await stackNameForPrompt(values)} needs --yes when there is no terminal to confirm at.`);
+  }
   const target = await stackTarget(values, ['aws-region', 'aws-credentials'], false);
   const { stackName, region, profile } = target;
   const aws = { region, profile };

@@ -133,7 +133,8 @@ export function formatTable(checks: Check[], project: Project | undefined, archi
   const heading = project
     ? `${kleur.bold(basename(project.dir))} ${kleur.dim(`(${architectures.join(', ')}, template.yaml)`)}`
     : kleur.bold('not in a project');
-  const paint = (c: Check) => (c.status === 'fail' ? kleur.red : c.status === 'warn' ? kleur.yellow : c.status === 'skip' ? kleur.dim : (s: string) => s);
+  const paint = (c: Check) =>
+    c.status === 'fail' ? kleur.red : c.status === 'warn' ? kleur.yellow : c.status === 'skip' ? kleur.dim : (s: string) => s;
   const paintAdvice = (c: Check) => (c.status === 'ok' || c.status === 'skip' ? (s: string) => kleur.dim(s) : (s: string) => s);
   const dim = (s: string) => kleur.dim(s);
   const header = ['', 'tool', 'found', 'needed'];
