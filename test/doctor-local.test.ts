@@ -49,7 +49,7 @@ function doctor(args: string[], env: NodeJS.ProcessEnv) {
   return execa(process.execPath, [KIT_BIN, 'doctor', ...args], { cwd: project, env, extendEnv: false, stdin: 'ignore', reject: false });
 }
 
-const AWS_COMMANDS_LINE = 'deploy, outputs, delete, logs, invoke --remote, bench --remote will need the AWS settings warned about above';
+const AWS_COMMANDS_LINE = 'The AWS settings warned about above are needed by deploy, outputs, delete, logs, invoke --remote and bench --remote';
 
 describe('lambda-kit doctor without AWS settings', () => {
   it('exits 0 for local work, with the AWS settings as warnings and the commands that need them', async (ctx) => {
@@ -69,7 +69,7 @@ describe('lambda-kit doctor without AWS settings', () => {
     expect(result.stdout).toMatch(/^fail AWS region: not set — /m);
     expect(result.stdout).toMatch(/^(fail|warn) AWS credentials: none found — /m);
     expect(result.stdout).toMatch(/^\d problems?: fix (it|them) and run lambda-kit doctor --deploy again\.$/m);
-    expect(result.stdout).not.toContain('will need the AWS settings');
+    expect(result.stdout).not.toContain('are needed by');
   });
 
   it('--deploy passes once they are set', async (ctx) => {

@@ -206,7 +206,8 @@ function summary(checks: Check[], project: Project | undefined, deploy: boolean,
     : " Not in a project (no template.yaml here), so no Rust target was checked: run doctor in a project to check its architecture's.";
   const again = deploy ? 'lambda-kit doctor --deploy' : 'lambda-kit doctor';
   const forAws = awsOnlyWarned
-    ? ` ${AWS_COMMANDS.join(', ')} will need the AWS settings warned about above; lambda-kit doctor --deploy requires them.`
+    ? ` The AWS settings warned about above are needed by ${AWS_COMMANDS.slice(0, -1).join(', ')} and ${AWS_COMMANDS.at(-1)};` +
+      ' lambda-kit doctor --deploy requires them.'
     : '';
   if (failed === 0) return `${awsOnlyWarned ? 'All set for local work (build, invoke, bench --local).' : 'All set.'}${forAws}${outside}`;
   return `${failed} ${failed === 1 ? 'problem' : 'problems'}: fix ${failed === 1 ? 'it' : 'them'} and run ${again} again.${forAws}${outside}`;
