@@ -157,7 +157,7 @@ export function formatTable(checks: Check[], project: Project | undefined, archi
     const adviceStart = tableWidth() + 2;
     const beside = columns - adviceStart >= MIN_ADVICE_COLUMNS;
     const pad = (cells: string[], colours: ((s: string) => string)[]) =>
-      `  ${cells.map((cell, i) => colours[i]!(cell) + ' '.repeat(widths[i]! - width(cell))).join('  ')}`;
+      `  ${cells.map((cell, i) => (cell ? colours[i]!(cell) : '') + ' '.repeat(widths[i]! - width(cell))).join('  ')}`;
     lines.push(pad(header, header.map(() => dim)).trimEnd());
     checks.forEach((check, r) => {
       const cells = wrapped[r]!;
