@@ -119,7 +119,11 @@ describe('lambda-kit build refuses to start', () => {
 
     const result = await kit(['--no-sam'], arm, { ...buildEnv(venv), PATH: path });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe('lambda-kit: rust target: aarch64-unknown-linux-gnu is not installed. Fix: rustup target add aarch64-unknown-linux-gnu');
+    // No rustup on this PATH to add it (test/build-rust-target.test.ts has one).
+    expect(result.stderr).toBe(
+      'lambda-kit: rust target: aarch64-unknown-linux-gnu is not installed, and there is no rustup to add it. ' +
+        'Fix: add the aarch64-unknown-linux-gnu standard library to this Rust toolchain, or install Rust with rustup: https://rustup.rs',
+    );
   });
 });
 

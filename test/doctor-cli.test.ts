@@ -120,16 +120,18 @@ describe('lambda-kit doctor', () => {
 
     const arm = await doctor([], arm64Project, testEnv(path, AWS_READY));
     expect(arm.exitCode).toBe(1);
+    // No rustup on this PATH: lambda-kit build could not add the target either.
     expect(arm.stdout).toContain(
-      'fail rust target: not installed — needed: aarch64-unknown-linux-gnu (arm64) — fix: rustup target add aarch64-unknown-linux-gnu',
+      'fail rust target: not installed — needed: aarch64-unknown-linux-gnu (arm64) — aarch64-unknown-linux-gnu is not installed, ' +
+        'and there is no rustup to add it; fix: add the aarch64-unknown-linux-gnu standard library to this Rust toolchain',
     );
     const x86 = await doctor([], x86Project, testEnv(path, AWS_READY));
     expect(x86.exitCode, x86.stdout).toBe(0);
   });
 
-  it('fails without AWS credentials or region, and says how to set them', async (ctx) => {
+  it('with --deploy, fails without AWS credentials or region, and says how to set them', async (ctx) => {
     const tools = realTools(requirePythonTools(ctx));
-    const result = await doctor([], x86Project, testEnv(pathWith(tools)));
+    const result = await doctor(['--deploy'], x86Project, testEnv(pathWith(tools)));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/^fail AWS region: not set — .* fix: aws configure set region <region>$/m);
     // On an EC2 machine the instance role may hold credentials: doctor warns there instead.

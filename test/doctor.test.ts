@@ -105,13 +105,19 @@ describe('judging each tool', () => {
 
   it('rust target: the one for the architecture in template.yaml', () => {
     const installed = ['x86_64-unknown-linux-gnu'];
-    expect(judgeRustTarget(installed, 'x86_64')).toMatchObject({ status: 'ok', needed: 'x86_64-unknown-linux-gnu (x86_64)' });
-    expect(judgeRustTarget(installed, 'arm64')).toMatchObject({
-      status: 'fail',
+    expect(judgeRustTarget(installed, 'x86_64', true)).toMatchObject({ status: 'ok', needed: 'x86_64-unknown-linux-gnu (x86_64)' });
+    // With rustup, lambda-kit build adds the target itself; without, it is a failure with a fix.
+    expect(judgeRustTarget(installed, 'arm64', true)).toMatchObject({
+      status: 'warn',
       problem: 'aarch64-unknown-linux-gnu is not installed',
-      fix: 'rustup target add aarch64-unknown-linux-gnu',
+      fix: 'lambda-kit build installs it (rustup target add aarch64-unknown-linux-gnu)',
     });
-    expect(judgeRustTarget(undefined, 'arm64')).toMatchObject({ status: 'fail', problem: 'rustc not found' });
+    expect(judgeRustTarget(installed, 'arm64', false)).toMatchObject({
+      status: 'fail',
+      problem: 'aarch64-unknown-linux-gnu is not installed, and there is no rustup to add it',
+      fix: expect.stringContaining('install Rust with rustup'),
+    });
+    expect(judgeRustTarget(undefined, 'arm64', true)).toMatchObject({ status: 'fail', problem: 'rustc not found' });
   });
 });
 

@@ -31,8 +31,13 @@ export interface TargetFlags {
   profile?: string;
 }
 
+export interface TargetOptions {
+  /** `sam deploy --guided` asks for the region itself: none found is no error then (a bad one still is). */
+  regionAskedBySam?: boolean;
+}
+
 /** Resolves the stack and runs the checks named; `needProject` false lets --stack-name do without one. */
-export async function stackTarget(flags: TargetFlags, checks: CheckId[], needProject = true): Promise<StackTarget> {
+export async function stackTarget(flags: TargetFlags, checks: CheckId[], needProject = true, options: TargetOptions = {}): Promise<StackTarget> {
   if (flags.region !== undefined && !isRegionName(flags.region)) {
     throw usageError(`--region ${quoted(flags.region, 40)} is not an AWS region (such as eu-west-1).`);
   }
@@ -56,7 +61,8 @@ export async function stackTarget(flags: TargetFlags, checks: CheckId[], needPro
   const env = { ...process.env, ...(profile && { AWS_PROFILE: profile }) };
   const setup = await readAwsSetup(env);
   const region = flags.region ?? configuredRegion ?? setup.sdkRegion?.region ?? setup.samRegion?.region;
-  await requireChecks(checks, {
+  const regionCheckNeeded = region !== undefined || !options.regionAskedBySam;
+  await requireChecks(regionCheckNeeded ? checks : checks.filter((id) => id !== 'aws-region'), {
     cwd: project?.dir,
     env: { ...env, ...(region && { AWS_REGION: region, AWS_DEFAULT_REGION: region }) },
     architecture: undefined,

@@ -52,6 +52,12 @@ export function cargoLambdaPlan(fn: LambdaFunction, options: { debug: boolean })
   return { command: 'cargo', args, cwd: fn.codeDir, env: {}, title: `cargo ${args.join(' ')}` };
 }
 
+/** `rustup target add`, in the project so that its rust-toolchain.toml picks the toolchain. */
+export function rustTargetPlan(target: string, projectDir: string): BuildPlan {
+  const args = ['target', 'add', target];
+  return { command: 'rustup', args, cwd: projectDir, env: {}, title: `rustup ${args.join(' ')}` };
+}
+
 export interface BuildRun {
   exitCode: number | undefined;
   /** Every line the build printed, stdout and stderr interleaved as they came. */

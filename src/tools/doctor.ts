@@ -68,6 +68,9 @@ export const FIX = {
   cargoLambdaUpdate: 'pip3 install --upgrade cargo-lambda',
   zig: 'pip3 install ziglang (cargo-lambda runs `python3 -m ziglang`), or put zig on PATH: https://ziglang.org/download/',
   rustTarget: (target: string) => `rustup target add ${target}`,
+  /** lambda-kit build runs `rustup target add` itself, as cargo-lambda does. */
+  rustTargetByBuild: (target: string) => `lambda-kit build installs it (rustup target add ${target})`,
+  rustTargetWithoutRustup: (target: string) => `add the ${target} standard library to this Rust toolchain, or install Rust with rustup: https://rustup.rs`,
   samInstall: 'pip3 install aws-sam-cli (or see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)',
   samUpdate: 'pip3 install --upgrade aws-sam-cli',
 } as const;
@@ -160,13 +163,22 @@ export function judgeZig(zig: ZigProbe, context: ZigContext): Check {
   return { ...base, found, status: need.needed ? 'ok' : 'skip', note };
 }
 
-/** `installed` lists the targets whose standard library rustc's sysroot holds; undefined without rustc. */
-export function judgeRustTarget(installed: string[] | undefined, architecture: Architecture): Check {
+/**
+ * `installed` lists the targets whose standard library rustc's sysroot holds; undefined without
+ * rustc. A missing target is only a warning where rustup is there: lambda-kit build adds it.
+ */
+export function judgeRustTarget(installed: string[] | undefined, architecture: Architecture, rustup: boolean): Check {
   const target = arch(architecture).rustTarget;
   const base = { id: 'rust-target' as const, tool: 'rust target', needed: `${target} (${architecture})` };
   if (!installed) return fail({ ...base, found: 'unknown', problem: 'rustc not found', fix: FIX.rustInstall });
-  if (!installed.includes(target)) return fail({ ...base, found: 'not installed', problem: `${target} is not installed`, fix: FIX.rustTarget(target) });
-  return { ...base, found: 'installed', status: 'ok' };
+  if (installed.includes(target)) return { ...base, found: 'installed', status: 'ok' };
+  if (rustup) return { ...base, found: 'not installed', status: 'warn', problem: `${target} is not installed`, fix: FIX.rustTargetByBuild(target) };
+  return fail({ ...base, found: 'not installed', problem: `${target} is not installed, and there is no rustup to add it`, fix: FIX.rustTargetWithoutRustup(target) });
+}
+
+/** The Rust target a rust-target check found missing and lambda-kit build may install, if any. */
+export function rustTargetToInstall(check: Check, architecture: Architecture): string | undefined {
+  return check.id === 'rust-target' && check.status === 'warn' ? arch(architecture).rustTarget : undefined;
 }
 
 /** Whether `sam build` needs `--beta-features` to build a rust-cargolambda function. */
@@ -187,6 +199,11 @@ export function judgeSam(run: ToolRun): Check {
 }
 
 const AWS_NEEDED = 'for deploy and remote commands';
+
+/** The commands that call AWS, and so need a region and credentials; the others work without. */
+export const AWS_COMMANDS = ['deploy', 'outputs', 'delete', 'logs', 'invoke --remote', 'bench --remote'] as const;
+
+export const AWS_CHECKS: readonly CheckId[] = ['aws-region', 'aws-credentials'];
 
 export function judgeAwsRegion(aws: AwsSetup): Check {
   const base = { id: 'aws-region' as const, tool: 'AWS region', needed: AWS_NEEDED };
@@ -312,6 +329,7 @@ export async function runChecks(ids: readonly CheckId[], options: CheckOptions):
   const cargo = once(wants('rust'), () => runTool('cargo', ['--version'], probe));
   const rustc = once(wants('rust', 'zig'), () => runTool('rustc', ['-vV'], probe));
   const targets = once(wants('rust-target'), () => installedRustTargets(probe));
+  const rustup = once(wants('rust-target'), () => runTool('rustup', ['--version'], probe));
   const cargoLambda = once(wants('cargo-lambda', 'zig'), () => runTool('cargo-lambda', ['lambda', '--version'], probe));
   const zig = once(wants('zig'), async () => probeZig((await cargoLambda)!, probe));
   const sam = once(wants('sam'), () => runTool('sam', ['--version'], probe));
@@ -326,7 +344,10 @@ export async function runChecks(ids: readonly CheckId[], options: CheckOptions):
       const host = rustcRun.found ? rustcHost(rustcRun.stdout) : undefined;
       return judgeZig((await zig)!, { architecture: options.architecture, host, compiler: probe.env.CARGO_LAMBDA_COMPILER });
     },
-    'rust-target': async () => (options.architecture ? judgeRustTarget(await targets, options.architecture) : undefined),
+    'rust-target': async () => {
+      if (!options.architecture) return undefined;
+      return judgeRustTarget(await targets, options.architecture, succeeded((await rustup)!) !== undefined);
+    },
     sam: async () => judgeSam((await sam)!),
     'aws-region': async () => judgeAwsRegion((await aws)!),
     'aws-credentials': async () => judgeAwsCredentials((await aws)!),

@@ -12,7 +12,8 @@ import { join, relative } from 'node:path';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, CancelledError, UserError, usageError } from '../errors.js';
-import { interruptible, STACK_FLAGS, stackTarget } from '../stack-target.js';
+import { STACK_FLAGS, stackTarget } from '../stack-target.js';
+import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf, type TerminationSignal } from '../termination-signals.js';
 import { loadProject, type Project } from '../../project/project.js';
 import { validateModel, type Model } from '../../examples/churn/model.js';
 import { benchBatch, FUNCTION_IDS, RUNTIMES, type BenchResults, type Runtime, type RuntimeFigures } from '../../bench/churn/figures.js';
@@ -62,7 +63,8 @@ Options:
   -h, --help               show this help
 
 Exit codes: 0 measured (goals met or not: the table says), 1 a function failed or a tool is
-missing, 2 bad options, 130 interrupted.
+missing, 2 bad options, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (every process the bench
+started is stopped first).
 `;
 
 export async function main(args: string[]): Promise<number> {
@@ -80,18 +82,20 @@ export async function main(args: string[]): Promise<number> {
   const model = await readModel(project);
   const { customers, event } = benchBatch(records);
 
+  // Until the figures are in, a signal stops the functions, builds and moto this run started
+  // (each in a process group of its own) before lambda-kit exits with the signal's code.
   const controller = new AbortController();
-  const signal = interruptible(controller);
+  const signals = abortOnTerminationSignals(controller);
   let results: BenchResults;
   try {
     results = remote
       ? await benchRemote(project, values, event, runs, controller.signal)
       : await benchLocal(project, model, customers, event, runs, controller.signal);
   } catch (error) {
-    if (controller.signal.aborted) throw new CancelledError();
+    if (controller.signal.aborted) throw interruptedBy(terminationSignalOf(controller.signal) ?? 'SIGINT');
     throw error;
   } finally {
-    signal.release();
+    signals.release();
   }
 
   const out = join(project.dir, values.out ?? 'bench');
@@ -105,6 +109,12 @@ export async function main(args: string[]): Promise<number> {
   }
   progress(`wrote ${relative(process.cwd(), join(out, 'results.json')) || 'results.json'} and chart.svg`);
   return EXIT.ok;
+}
+
+function interruptedBy(signal: TerminationSignal): UserError {
+  // Ctrl-C is a person cancelling; the others are worth naming.
+  if (signal === 'SIGINT') return new CancelledError();
+  return new UserError(`interrupted by ${signal}; every process the bench started is stopped`, { exitCode: SIGNAL_EXIT[signal] });
 }
 
 function count(raw: string | undefined, flag: string, fallback: number, max: number): number {

@@ -10,9 +10,9 @@ import * as p from '@clack/prompts';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
 import { EXIT, UserError } from '../errors.js';
-import { isRustFunction, loadProject, pickFunction, type LambdaFunction } from '../../project/project.js';
-import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
-import { requireChecks, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
+import { isRustFunction, loadProject, pickFunction, type Architecture, type LambdaFunction } from '../../project/project.js';
+import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, rustTargetPlan, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
+import { requireChecks, rustTargetToInstall, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
 import { parseVersion } from '../../tools/versions.js';
 import { zipOneFile } from '../../tools/zip.js';
 
@@ -62,6 +62,8 @@ export async function main(args: string[]): Promise<number> {
   for (const architecture of new Set(functions.map((fn) => fn.architecture))) {
     const checks = await requireChecks(checkIds, { cwd: project.dir, architecture });
     samVersion = checks.find((check) => check.id === 'sam')?.found;
+    const target = checks.map((check) => rustTargetToInstall(check, architecture)).find(Boolean);
+    if (target) await installRustTarget(target, project.dir, architecture);
   }
 
   const plan: BuildPlan = useSam
@@ -97,6 +99,22 @@ export async function main(args: string[]): Promise<number> {
     for (const path of paths) process.stdout.write(await describeArtifact(fn, path, debug));
   }
   return EXIT.ok;
+}
+
+/**
+ * A first build for another architecture needs that target's standard library: rustup adds it,
+ * as cargo-lambda would, after saying so; its output streams to stderr.
+ */
+async function installRustTarget(target: string, projectDir: string, architecture: Architecture): Promise<void> {
+  const plan = rustTargetPlan(target, projectDir);
+  process.stderr.write(`installing the rustup target ${target} (${plan.title})\n`);
+  const run = await runBuild(plan, (line) => process.stderr.write(`${stripVTControlCharacters(line)}\n`));
+  if (run.exitCode !== 0) throw new UserError(`${plan.title} failed (exit code ${run.exitCode ?? 'none'}); its output is above.`);
+  const [check] = await requireChecks(['rust-target'], { cwd: projectDir, architecture });
+  if (check && check.status !== 'ok') {
+    const lacking = `${plan.title} succeeded, but the toolchain used in ${projectDir} still lacks ${target}.`;
+    throw new UserError(lacking, { hint: 'Run lambda-kit doctor.' });
+  }
 }
 
 /** The artifact's path, its size and its zipped size, as lines. */

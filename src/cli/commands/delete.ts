@@ -7,6 +7,8 @@ import * as p from '@clack/prompts';
 import { parseCommandFlags } from '../args.js';
 import { CancelledError, EXIT, UserError, usageError } from '../errors.js';
 import { formatDuration } from './build.js';
+import { loadProject, stackNameOf } from '../../project/project.js';
+import { visible } from '../../project/visible.js';
 import { stackView } from '../stack-view.js';
 import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
 
@@ -35,11 +37,26 @@ Exit codes: 0 deleted, 1 no such stack or the delete failed (the resource and wh
 2 bad options (or no --yes without a terminal), 130 cancelled.
 `;
 
+/** The stack as the question would name it; a project that does not load says so later, in its own words. */
+async function stackNameForPrompt(flags: { 'stack-name'?: string }): Promise<string> {
+  if (flags['stack-name'] !== undefined) return `stack ${visible(flags['stack-name'], 40)}`;
+  try {
+    return `stack ${stackNameOf(await loadProject(), undefined)}`;
+  } catch {
+    return 'the stack';
+  }
+}
+
 const canAsk = () => Boolean(process.stdin.isTTY && process.stdout.isTTY) && process.env.CI !== 'true';
 
 export async function main(args: string[]): Promise<number> {
   const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
   if (!values) return EXIT.ok;
+  // A usage error is known before AWS is asked anything, so it comes first (exit 2).
+  const confirmAtTerminal = !values.yes;
+  if (confirmAtTerminal && !canAsk()) {
+    throw usageError(`deleting ${await stackNameForPrompt(values)} needs --yes when there is no terminal to confirm at.`);
+  }
   const target = await stackTarget(values, ['aws-region', 'aws-credentials'], false);
   const { stackName, region, profile } = target;
   const aws = { region, profile };
@@ -52,8 +69,7 @@ export async function main(args: string[]): Promise<number> {
   };
   try {
     const stack = await requireStack(client, stackName, aws);
-    if (!values.yes) {
-      if (!canAsk()) throw usageError(`deleting stack ${stackName} needs --yes when there is no terminal to confirm at.`);
+    if (confirmAtTerminal) {
       const answer = await p.confirm({ message: `Delete stack ${stackName}${region ? ` in ${region}` : ''} and everything in it?`, initialValue: false });
       if (p.isCancel(answer) || !answer) throw new CancelledError();
     }

@@ -52,7 +52,7 @@ why are printed) or could not start, 2 bad options, 130 interrupted (CloudFormat
 export async function main(args: string[]): Promise<number> {
   const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
   if (!values) return EXIT.ok;
-  const target = await stackTarget(values, ['sam', 'aws-region', 'aws-credentials']);
+  const target = await stackTarget(values, ['sam', 'aws-region', 'aws-credentials'], true, { regionAskedBySam: values.guided });
   const project = target.project!;
   const { stackName, region, profile } = target;
   const aws = { region, profile };

@@ -24,6 +24,9 @@ import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
 
 import { STACK_FLAGS } from '../stack-target.js';
+import { quoted } from '../../project/visible.js';
+import { isRegionName, readAwsSetup } from '../../tools/aws-setup.js';
+import { checkFailure, judgeAwsRegion } from '../../tools/doctor.js';
 
 const PROGRAM = 'lambda-kit invoke';
 
@@ -207,6 +210,14 @@ interface RemoteFlags {
 }
 
 async function invokeDeployed(project: Project, fn: LambdaFunction, event: Buffer, eventName: string, flags: RemoteFlags): Promise<number> {
+  // The SDK would refuse a region that is no region name with an error of its own, mid-call.
+  if (flags.region !== undefined && !isRegionName(flags.region)) {
+    throw usageError(`--region ${quoted(flags.region, 40)} is not an AWS region (such as eu-west-1).`);
+  }
+  if (flags.region === undefined) {
+    const setup = await readAwsSetup(flags.profile === undefined ? process.env : { ...process.env, AWS_PROFILE: flags.profile });
+    if (setup.sdkRegion && !isRegionName(setup.sdkRegion.region)) throw checkFailure(judgeAwsRegion({ ...setup, samRegion: undefined }));
+  }
   const stackName = stackNameOf(project, flags.stackName);
   const { invokeRemote, resolveFunctionName } = await import('../../aws/remote-invoke.js');
   const options = { region: flags.region, profile: flags.profile };
