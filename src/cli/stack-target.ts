@@ -6,7 +6,7 @@
  */
 import { hasTemplate, loadProject, stackNameOf, type Project } from '../project/project.js';
 import { samConfigString } from '../project/samconfig.js';
-import { quoted, visible } from '../text/terminal-text.js';
+import { quoted } from '../text/terminal-text.js';
 import { isRegionName, readAwsSetup } from '../tools/aws-setup.js';
 import { requireChecks, type CheckId } from '../tools/doctor.js';
 import { UserError, usageError } from './errors.js';

@@ -8,7 +8,7 @@ import { parseCommandFlags } from '../args.js';
 import { CancelledError, EXIT, UserError, usageError } from '../errors.js';
 import { formatDuration } from './build.js';
 import { loadProject, stackNameOf } from '../../project/project.js';
-import { visible } from '../../project/visible.js';
+import { visible } from '../../text/terminal-text.js';
 import { stackView } from '../stack-view.js';
 import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
 

@@ -12,10 +12,10 @@
 import { dirname, isAbsolute, relative } from 'node:path';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
-import { EXIT, UserError, usageError, type ExitCode } from '../errors.js';
+import { EXIT, UserError, usageError } from '../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { MAX_FORMATTED_DEPTH, nestingDepth } from '../../text/json-text.js';
-import { isUtf8, showable, showableBytes, showableJson, showableLine } from '../../text/terminal-text.js';
+import { isUtf8, quoted, showable, showableBytes, showableJson, showableLine } from '../../text/terminal-text.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
 import { defaultEventFile, eventLimitOf, readEventFile, readEventStream } from '../../project/events.js';
@@ -24,7 +24,7 @@ import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
 
 import { STACK_FLAGS } from '../stack-target.js';
-import { quoted } from '../../project/visible.js';
+import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf, type TerminationSignal } from '../termination-signals.js';
 import { isRegionName, readAwsSetup } from '../../tools/aws-setup.js';
 import { checkFailure, judgeAwsRegion } from '../../tools/doctor.js';
 
@@ -32,23 +32,6 @@ const PROGRAM = 'lambda-kit invoke';
 
 /** Lambda stops an init that takes longer than this. */
 const LAMBDA_INIT_LIMIT_MS = 10_000;
-
-type TerminationSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
-const SIGNAL_EXIT: Record<TerminationSignal, ExitCode> = { SIGINT: EXIT.cancelled, SIGTERM: EXIT.terminated, SIGHUP: EXIT.hangup };
-
-/**
- * SIGINT (Ctrl-C, which no longer reaches the function's own process group), SIGTERM (an IDE, a
- * supervisor) and SIGHUP (a closed terminal) abort `controller` with the signal's name instead of
- * ending lambda-kit at once, until release(): the function is stopped first.
- */
-function abortOnTerminationSignals(controller: AbortController): { release(): void } {
-  const handlers = (Object.keys(SIGNAL_EXIT) as TerminationSignal[]).map((name) => {
-    const handler = () => controller.abort(name);
-    process.on(name, handler);
-    return () => process.removeListener(name, handler);
-  });
-  return { release: () => handlers.forEach((remove) => remove()) };
-}
 
 function interruptedBy(signal: TerminationSignal): UserError {
   return new UserError(`interrupted by ${signal}; the function and every process it started are stopped`, { exitCode: SIGNAL_EXIT[signal] });
@@ -164,7 +147,7 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
     await local?.stop();
     signals.release();
   }
-  if (interrupt.signal.aborted || result === undefined) throw interruptedBy(interrupt.signal.reason as TerminationSignal);
+  if (interrupt.signal.aborted || result === undefined) throw interruptedBy(terminationSignalOf(interrupt.signal) ?? 'SIGINT');
 
   switch (result.outcome) {
     case 'response':
