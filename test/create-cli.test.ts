@@ -109,7 +109,7 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
     ['a name ending in a dash', ['--name', 'ab-', '--yes'], 2, /must not end with a dash/],
     ['a long name with the S3 trigger', ['--name', 'a'.repeat(36), '--trigger', 's3', '--yes'], 2, /at most 35 characters with the S3 trigger/],
     ['a name that shadows a dependency', ['--name', 'serde', '--yes'], 2, /Invalid --name "serde": is taken/],
-    ['a directory name that is no project name', ['My_Dir', '--yes'], 2, /Invalid --name "My_Dir"/],
+    ['a directory name that gives no project name', ['2024', '--yes'], 2, /no project name can be made from the directory "2024"/],
     ['memory 127', ['x', '--memory', '127', '--yes'], 2, /Invalid --memory "127": must be a whole number of MB from 128 to 10240/],
     ['memory 10241', ['x', '--memory', '10241', '--yes'], 2, /Invalid --memory "10241"/],
     ['memory abc', ['x', '--memory', 'abc', '--yes'], 2, /Invalid --memory "abc"/],

@@ -63,7 +63,8 @@ Options:
                          in; churn is Kinesis → Rust → SQS with a trained model (sets --trigger
                          and --sink)
   --no-twins             with --example: leave out the Node.js and Python twins (default: with)
-  --name <name>          project, crate and stack name (default: the directory's name)
+  --name <name>          project, crate and stack name (default: made from the directory's name,
+                         My_Service → my-service)
                          lowercase letters, digits and dashes, starting with a letter, ≤ 64
   --trigger <trigger>    ${list(TRIGGERS)} (default: api)
   --api <api>            ${list(APIS)}: the API flavour, with --trigger api (default: http)
@@ -139,9 +140,10 @@ export async function main(argv: string[]): Promise<number> {
 async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes: boolean): Promise<number> {
   const { missingFlags, resolveSpec } = await import('../scaffold/spec.js');
   const { DEFAULT_NAME } = await import('../scaffold/catalog.js');
-  const answers = { ...raw, name: raw.name ?? (dirArg === undefined ? undefined : basename(resolve(dirArg))) };
+  const { projectNameFromDirectory } = await import('../scaffold/project-name.js');
   if (!yes) {
-    const missing = missingFlags(answers);
+    // A directory answers the name question: the name is made from it.
+    const missing = missingFlags({ ...raw, name: raw.name ?? dirArg });
     if (missing.length > 0) {
       throw usageError(
         `no terminal to ask on, and no answer for ${missing.join(', ')}.`,
@@ -149,8 +151,19 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
       );
     }
   }
-  answers.name ??= DEFAULT_NAME;
-  const spec = resolveSpec(answers);
+  // The other answers first: a typo there is the error to show, and the trigger limits the name's length.
+  const { trigger } = resolveSpec({ ...raw, name: raw.name ?? DEFAULT_NAME }, { partial: true });
+  let name = raw.name;
+  if (name === undefined && dirArg !== undefined) {
+    const directoryName = basename(resolve(dirArg));
+    const derived = projectNameFromDirectory(directoryName, trigger);
+    if (derived.problem !== undefined) {
+      throw usageError(`no project name can be made from the directory "${abbreviateForMessage(directoryName)}": ${derived.problem}.`, 'Pass --name <name>.');
+    }
+    name = derived.name;
+    if (name !== directoryName) process.stdout.write(`${describeDerivedName(name, directoryName)}\n`);
+  }
+  const spec = resolveSpec({ ...raw, name: name ?? DEFAULT_NAME });
   const dir = dirArg ?? spec.name;
 
   const { inspectTarget, targetProblem, writeProject } = await import('../scaffold/write.js');
@@ -163,6 +176,11 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
   process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${describeSpec(spec)}.\n\n${nextSteps(spec, dir)}`);
   if (spec.auth === 'public') process.stderr.write(`warning: ${PUBLIC_API_WARNING}\n`);
   return EXIT.ok;
+}
+
+/** `Using project name "my-service" (from the directory My_Service).` */
+export function describeDerivedName(name: string, directoryName: string): string {
+  return `Using project name "${name}" (from the directory ${abbreviateForMessage(directoryName)}).`;
 }
 
 /** "Removed 3 files left by an interrupted run (pid 4242)." */
