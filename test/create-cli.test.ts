@@ -174,7 +174,7 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
 
   it('treats CI=true as no terminal', async () => {
     const cwd = await tempDir();
-    const result = await runBin(CREATE_BIN, ['x'], cwd, userEnv({ CI: 'true' }));
+    const result = await runBin(CREATE_BIN, ['x'], cwd, { ...userEnv(), CI: 'true' });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/no terminal to ask on/);
   });

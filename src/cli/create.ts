@@ -145,10 +145,10 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
     // A directory answers the name question: the name is made from it.
     const missing = missingFlags({ ...raw, name: raw.name ?? dirArg });
     if (missing.length > 0) {
-      throw usageError(
-        `no terminal to ask on, and no answer for ${missing.join(', ')}.`,
-        'Pass them, or --yes to take the defaults.',
-      );
+      // At a terminal the only reason not to ask is CI=true: name it, not a terminal that is there.
+      const atTerminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+      const why = atTerminal && process.env.CI === 'true' ? 'CI=true: nothing is asked' : 'no terminal to ask on';
+      throw usageError(`${why}, and no answer for ${missing.join(', ')}.`, 'Pass them, or --yes to take the defaults.');
     }
   }
   // The other answers first: a typo there is the error to show, and the trigger limits the name's length.
