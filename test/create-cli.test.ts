@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { CREATE_BIN, listTree, runBin, tempDir, userEnv } from './support/cli.js';
 import { KEY, spawnInPty } from './support/pty.js';
 
+/** What --yes and the prompt default to: this machine's architecture. */
+const HOST_ARCH = process.arch === 'x64' ? 'x86_64' : 'arm64';
+
 const ALL = ['--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--memory', '256', '--timeout', '20'];
 
 describe('create-fast-lambda with flags', () => {
@@ -39,7 +42,7 @@ describe('create-fast-lambda with flags', () => {
     const cwd = await tempDir();
     const result = await runBin(CREATE_BIN, ['my-fn', '--yes'], cwd);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('Created my-fn in ./my-fn: HTTP API (IAM) → DynamoDB, arm64, 512 MB, 10 s.');
+    expect(result.stdout).toContain(`Created my-fn in ./my-fn: HTTP API (IAM) → DynamoDB, ${HOST_ARCH} (this machine's), 512 MB, 10 s.`);
   });
 
   it('warns on stderr when the API is public, and says so in the generated README', async () => {
@@ -68,7 +71,7 @@ describe('create-fast-lambda with flags', () => {
     // `npm create fast-lambda@latest my-fn -- --trigger sqs --yes` runs the bin with these args.
     const result = await runBin(CREATE_BIN, ['my-fn', '--trigger', 'sqs', '--yes'], cwd);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('SQS → DynamoDB, arm64, 512 MB, 30 s');
+    expect(result.stdout).toContain(`SQS → DynamoDB, ${HOST_ARCH} (this machine's), 512 MB, 30 s`);
   });
 
   it('writes into an existing directory that holds only .git, and keeps .git', async () => {
@@ -194,7 +197,7 @@ describe('create-fast-lambda at a terminal', () => {
     await t.waitFor('Where do results go?');
     t.type(KEY.enter); // default for Kinesis: SQS queue
     await t.waitFor('Architecture');
-    t.type(KEY.down + KEY.enter); // x86_64
+    t.type((HOST_ARCH === 'x86_64' ? '' : KEY.down) + KEY.enter); // x86_64: the default on an x86_64 machine, second in the list
     await t.waitFor('Memory (MB)');
     t.type(KEY.down + KEY.down); // 1769 MB: one full vCPU, priced for arm64 or x86_64
     await t.waitFor('1769 MB (1.00 vCPU · $0.49 per 1M × 10 ms)');

@@ -17,6 +17,7 @@ import {
   SINKS,
   TRIGGERS,
   example as exampleRow,
+  hostArch,
   memoryHint,
   type ApiId,
   type ArchId,
@@ -159,7 +160,10 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
 
   const sink = example ? exampleRow(example).sink : await choose<SinkId>(raw.sink, 'Where do results go?', SINKS, defaultSink(trigger));
 
-  const arch = await choose<ArchId>(raw.arch, 'Architecture', ARCHS);
+  // This machine's architecture first in line: its first build needs no extra rustup target, and it runs here.
+  const host = hostArch();
+  const archRows = ARCHS.map((row) => (row.id === host ? { ...row, hint: `this machine's: builds and runs here as is; ${row.hint}` } : row));
+  const arch = await choose<ArchId>(raw.arch, 'Architecture', archRows, host);
 
   const memory = raw.memory ?? (await askMemory(arch));
 

@@ -19,6 +19,7 @@ import {
   TRIGGERS,
   api as apiRow,
   example as exampleRow,
+  hostArch,
   sink as sinkRow,
   trigger as triggerRow,
 } from '../scaffold/catalog.js';
@@ -74,7 +75,8 @@ Options:
   --jwt-audience <aud>   with --auth jwt: the audience (client id) tokens must carry
   --sink <sink>          ${list(SINKS)}: where results go
                          (default: dynamodb; sqs for kinesis)
-  --arch <arch>          ${list(ARCHS)} (default: arm64)
+  --arch <arch>          ${list(ARCHS)} (default: this machine's, ${hostArch()}, so the first
+                         build needs no extra rustup target and lambda-kit invoke runs it here)
   --memory <MB>          ${MEMORY_RANGE.min}-${MEMORY_RANGE.max} (default: ${DEFAULT_MEMORY})
   --timeout <seconds>    ${TIMEOUT_RANGE.min}-${TIMEOUT_RANGE.max}; at most 30 for an HTTP API, 29 for a REST API
                          (default: 10 for api, 30 for the others)
@@ -163,7 +165,7 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
     name = derived.name;
     if (name !== directoryName) process.stdout.write(`${describeDerivedName(name, directoryName)}\n`);
   }
-  const spec = resolveSpec({ ...raw, name: name ?? DEFAULT_NAME });
+  const spec = resolveSpec({ ...raw, name: name ?? DEFAULT_NAME, arch: raw.arch ?? hostArch() });
   const dir = dirArg ?? spec.name;
 
   const { inspectTarget, targetProblem, writeProject } = await import('../scaffold/write.js');
@@ -173,7 +175,8 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
   const { renderProject } = await import('../scaffold/render.js');
   const { leftovers } = await writeProject(dir, renderProject(spec));
   if (leftovers) process.stdout.write(`${describeLeftovers(leftovers)}\n`);
-  process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${describeSpec(spec)}.\n\n${nextSteps(spec, dir)}`);
+  const described = describeSpec(spec, { archFromMachine: raw.arch === undefined });
+  process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${described}.\n\n${nextSteps(spec, dir)}`);
   if (spec.auth === 'public') process.stderr.write(`warning: ${PUBLIC_API_WARNING}\n`);
   return EXIT.ok;
 }
@@ -198,13 +201,14 @@ export const PUBLIC_API_WARNING =
   'the API is public: anyone on the internet can call POST /items and write to your stack. Throttling limits the damage, not the access; choose --auth iam or jwt before real data flows.';
 
 /** "HTTP API → DynamoDB, arm64, 512 MB, 10 s", or for an example "churn prediction (Kinesis → SQS, with Node.js and Python twins), …" */
-export function describeSpec(spec: ProjectSpec): string {
+export function describeSpec(spec: ProjectSpec, options: { archFromMachine?: boolean } = {}): string {
   const trigger = spec.api === 'none' ? triggerRow(spec.trigger).short : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
   const pipeline = `${trigger} → ${sinkRow(spec.sink).short}`;
   const what = spec.example === 'none'
     ? pipeline
     : `${exampleRow(spec.example).label.toLowerCase()} (${pipeline}${spec.twins ? ', with Node.js and Python twins' : ''})`;
-  return `${what}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
+  const arch = options.archFromMachine ? `${spec.arch} (this machine's)` : spec.arch;
+  return `${what}, ${arch}, ${spec.memory} MB, ${spec.timeout} s`;
 }
 
 export function nextSteps(spec: ProjectSpec, dir: string): string {
