@@ -24,7 +24,7 @@ import {
   trigger as triggerRow,
 } from '../scaffold/catalog.js';
 import type { ProjectSpec, RawAnswers } from '../scaffold/spec.js';
-import { abbreviateForMessage, quoteForMessage } from '../scaffold/quote.js';
+import { abbreviateForMessage, quoteForMessage, quoteForShell } from '../scaffold/quote.js';
 import { packageVersion } from '../version.js';
 
 const PROGRAM = 'create-fast-lambda';
@@ -211,15 +211,24 @@ export function describeSpec(spec: ProjectSpec, options: { archFromMachine?: boo
   return `${what}, ${arch}, ${spec.memory} MB, ${spec.timeout} s`;
 }
 
+/**
+ * The commands to type next, lambda-kit's first: each checks or shows more than the sam or cargo
+ * command it wraps. Every line runs as printed, whatever characters the directory's name holds.
+ */
 export function nextSteps(spec: ProjectSpec, dir: string): string {
   const cd = relative(process.cwd(), resolve(dir));
+  // `cd -x` would be an option; `cd ./-x` is the directory.
+  const cdTarget = cd.startsWith('-') ? `./${cd}` : cd;
+  const event = spec.example === 'none' ? `events/${spec.trigger}.json` : `events/${exampleRow(spec.example).trigger}.json`;
   const steps: [string, string][] = [
-    ...(cd === '' ? [] : [[`cd ${cd.includes(' ') ? JSON.stringify(cd) : cd}`, ''] as [string, string]]),
-    ['cargo test', spec.example === 'none' ? 'unit tests, with an in-memory sink' : 'unit tests, with an in-memory queue'],
-    ...(spec.twins ? [['lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
-    ['sam build', spec.twins ? `all three functions, the Rust one for ${spec.arch}` : `cargo lambda build for ${spec.arch}`],
-    ['sam deploy', 'stack settings are in samconfig.toml'],
-    [`sam logs --stack-name ${spec.name} --tail`, ''],
+    ...(cd === '' ? [] : [[`cd ${quoteForShell(cdTarget)}`, ''] as [string, string]]),
+    ['npm install', 'brings lambda-kit'],
+    ['npx lambda-kit doctor', 'are Rust, cargo-lambda, zig and sam ready?'],
+    ['npx lambda-kit build', spec.twins ? `sam build: the three functions, Rust for ${spec.arch}` : `sam build: cargo lambda, for ${spec.arch}`],
+    [`npx lambda-kit invoke${spec.twins ? ' --function AppFunction' : ''} --event ${event}`, 'runs it here, no Docker'],
+    ...(spec.twins ? [['npx lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
+    ['npx lambda-kit deploy', 'sam deploy, its events live, a failure\'s root cause'],
+    ['npx lambda-kit logs --tail', 'cold starts and latency at a glance'],
   ];
   const width = Math.max(...steps.filter(([, why]) => why).map(([command]) => command.length)) + 2;
   const lines = steps.map(([command, why]) => (why ? `${command.padEnd(width)}# ${why}` : command));
