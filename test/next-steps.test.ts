@@ -27,7 +27,7 @@ describe('quoteForShell', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
       fc.string({ unit: fc.constantFrom("'", '"', '$', '`', '\\', ' ', '\n', '\t', '*', '?', '~', '!', '#', ';', '&', '|', '(', '-', 'a', 'é'), maxLength: 30 }),
-    ).filter((s) => !s.includes('\u0000') && s.isWellFormed());
+    ).filter((s) => !s.includes('\u0000') && !/\p{Surrogate}/u.test(s));
     fc.assert(
       fc.property(text, (s) => {
         expect(sh(`printf %s ${quoteForShell(s)}`)).toBe(s);
