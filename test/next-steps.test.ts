@@ -81,12 +81,14 @@ describe('create-fast-lambda next steps', () => {
   });
 
   it.each([
-    ['api', 'dynamodb'],
-    ['kinesis', 'sqs'],
-    ['s3', 'none'],
-  ])('match the generated README\'s first steps, in the same order (%s → %s)', async (trigger, sink) => {
+    ['api → dynamodb', ['--trigger', 'api', '--sink', 'dynamodb']],
+    ['kinesis → sqs', ['--trigger', 'kinesis', '--sink', 'sqs']],
+    ['s3 → none', ['--trigger', 's3', '--sink', 'none']],
+    ['the churn example', ['--example', 'churn']],
+    ['the churn example without twins', ['--example', 'churn', '--no-twins']],
+  ])('match the generated README\'s first steps, in the same order (%s)', async (_label, flags) => {
     const cwd = await tempDir();
-    const result = await runBin(CREATE_BIN, ['svc', '--trigger', trigger, '--sink', sink, '--yes'], cwd);
+    const result = await runBin(CREATE_BIN, ['svc', ...flags, '--yes'], cwd);
     expect(result.exitCode).toBe(0);
     const readme = await readFile(join(cwd, 'svc/README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## First steps'));
