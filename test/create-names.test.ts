@@ -2,7 +2,7 @@
  * The project name made from the directory when no --name is given, with flags and at the
  * prompt; an explicit --name is taken as typed or refused.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CREATE_BIN, listTree, runBin, tempDir, userEnv } from './support/cli.js';
@@ -46,6 +46,16 @@ describe('create-fast-lambda names the project after its directory', () => {
     expect(invalid.exitCode).toBe(2);
     expect(invalid.stderr.trim()).toMatch(/^create-fast-lambda: Invalid --name "My_Service": may only hold lowercase letters/);
     expect(await readdir(other)).toEqual([]);
+  });
+
+  it('says nothing on stdout when the target then refuses: the error is the one line', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'My_Service'));
+    await writeFile(join(cwd, 'My_Service/notes.txt'), 'mine\n');
+    const result = await runBin(CREATE_BIN, ['My_Service', '--yes'], cwd);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('create-fast-lambda: My_Service is not empty (notes.txt); choose a new or empty directory');
   });
 
   it.each([

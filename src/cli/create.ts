@@ -156,6 +156,7 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
   // The other answers first: a typo there is the error to show, and the trigger limits the name's length.
   const { trigger } = resolveSpec({ ...raw, name: raw.name ?? DEFAULT_NAME }, { partial: true });
   let name = raw.name;
+  let nameNote = '';
   if (name === undefined && dirArg !== undefined) {
     const directoryName = basename(resolve(dirArg));
     const derived = projectNameFromDirectory(directoryName, trigger);
@@ -163,7 +164,8 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
       throw usageError(`no project name can be made from the directory "${abbreviateForMessage(directoryName)}": ${derived.problem}.`, 'Pass --name <name>.');
     }
     name = derived.name;
-    if (name !== directoryName) process.stdout.write(`${describeDerivedName(name, directoryName)}\n`);
+    // Said once the project is written, so that a refusal stays the one line on stderr.
+    if (name !== directoryName) nameNote = `${describeDerivedName(name, directoryName)}\n`;
   }
   const spec = resolveSpec({ ...raw, name: name ?? DEFAULT_NAME, arch: raw.arch ?? hostArch() });
   const dir = dirArg ?? spec.name;
@@ -174,6 +176,7 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
 
   const { renderProject } = await import('../scaffold/render.js');
   const { leftovers } = await writeProject(dir, renderProject(spec));
+  process.stdout.write(nameNote);
   if (leftovers) process.stdout.write(`${describeLeftovers(leftovers)}\n`);
   const described = describeSpec(spec, { archFromMachine: raw.arch === undefined });
   process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${described}.\n\n${nextSteps(spec, dir)}`);
