@@ -1,9 +1,8 @@
 /**
- * create-fast-lambda as people try it before it is published: run from this clone (the built
- * bin, as `npx create-fast-lambda` inside the clone runs it), then `npm install` and
- * `npx lambda-kit` in the generated project, as a user with a fresh npm cache and config whose
- * registry refuses every connection: the project installs from the clone alone, with no 404 and
- * no global install.
+ * create-fast-lambda as people try it before it is published: `npx create-fast-lambda` typed in
+ * this clone, then `npm install` and `npx lambda-kit` in the generated project, as a user with a
+ * fresh npm cache and config whose registry refuses every connection: the project installs from
+ * the clone alone, with no 404 and no global install.
  */
 import { realpathSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, realpath, writeFile } from 'node:fs/promises';
@@ -11,7 +10,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../src/tools/moto.js';
-import { CREATE_BIN, ROOT, tempDir } from './support/cli.js';
+import { ROOT, tempDir } from './support/cli.js';
 
 const INSTALL_TIMEOUT = 120_000;
 
@@ -45,9 +44,10 @@ describe('from a clone', () => {
   it('the project links to the clone, and npm install then npx lambda-kit work with no registry', { timeout: INSTALL_TIMEOUT }, async () => {
     const user = await offlineUser();
     const options = { env: user.env, extendEnv: false, stdin: 'ignore' } as const;
-    const create = await execa(process.execPath, [CREATE_BIN, 'my-fn', '--trigger', 'sqs', '--yes'], { cwd: user.home, ...options });
-    expect(create.stdout).toContain('Created my-fn in ./my-fn');
     const project = join(user.home, 'my-fn');
+    // The README's first command, typed in the clone: npx finds the clone's own bin, no registry.
+    const create = await execa('npx', ['create-fast-lambda', project, '--trigger', 'sqs', '--yes'], { cwd: ROOT, ...options });
+    expect(create.stdout).toContain(`Created my-fn in ${project}`);
     const clone = realpathSync(ROOT);
     const manifest = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     expect(manifest.devDependencies['create-fast-lambda']).toBe(`file:${clone}`);
