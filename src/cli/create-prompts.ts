@@ -17,6 +17,7 @@ import {
   SINKS,
   TRIGGERS,
   example as exampleRow,
+  hostArch,
   memoryHint,
   type ApiId,
   type ArchId,
@@ -37,6 +38,7 @@ import {
   type ProjectSpec,
   type RawAnswers,
 } from '../scaffold/spec.js';
+import { projectNameFromDirectory } from '../scaffold/project-name.js';
 import { inspectTarget, targetProblem, writeProject } from '../scaffold/write.js';
 import { renderProject } from '../scaffold/render.js';
 import { PUBLIC_API_WARNING, describeLeftovers, describeSpec, displayDir, nextSteps } from './create.js';
@@ -59,17 +61,9 @@ async function choose<T extends string>(
   return answered(await p.select<T>({ message, options: options as never, ...(initialValue ? { initialValue } : {}) })) as T;
 }
 
-/** A directory name made into a valid project name, as create-vite does for package names. */
-export function nameFromDirectory(dir: string): string {
-  const slug = basename(resolve(dir))
-    .toLowerCase()
-    .replace(/[\s_.]+/g, '-')
-    .replace(/[^a-z0-9-]/g, '')
-    .replace(/^[^a-z]+/, '')
-    .replace(/-+$/, '')
-    .slice(0, 64)
-    .replace(/-+$/, '');
-  return nameProblem(slug) ? DEFAULT_NAME : slug;
+/** The name a directory suggests, as the flags path derives it; the prompt re-asks if the trigger refuses it. */
+function nameFromDirectory(dir: string): string {
+  return projectNameFromDirectory(basename(resolve(dir))).name ?? DEFAULT_NAME;
 }
 
 async function askName(initial: string, trigger?: TriggerId): Promise<string> {
@@ -166,7 +160,10 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
 
   const sink = example ? exampleRow(example).sink : await choose<SinkId>(raw.sink, 'Where do results go?', SINKS, defaultSink(trigger));
 
-  const arch = await choose<ArchId>(raw.arch, 'Architecture', ARCHS);
+  // This machine's architecture first in line: its first build needs no extra rustup target, and it runs here.
+  const host = hostArch();
+  const archRows = ARCHS.map((row) => (row.id === host ? { ...row, hint: `this machine's: builds and runs here as is; ${row.hint}` } : row));
+  const arch = await choose<ArchId>(raw.arch, 'Architecture', archRows, host);
 
   const memory = raw.memory ?? (await askMemory(arch));
 

@@ -19,11 +19,12 @@ import {
   TRIGGERS,
   api as apiRow,
   example as exampleRow,
+  hostArch,
   sink as sinkRow,
   trigger as triggerRow,
 } from '../scaffold/catalog.js';
 import type { ProjectSpec, RawAnswers } from '../scaffold/spec.js';
-import { abbreviateForMessage, quoteForMessage } from '../scaffold/quote.js';
+import { abbreviateForMessage, quoteForMessage, quoteForShell } from '../scaffold/quote.js';
 import { packageVersion } from '../version.js';
 
 const PROGRAM = 'create-fast-lambda';
@@ -63,7 +64,8 @@ Options:
                          in; churn is Kinesis → Rust → SQS with a trained model (sets --trigger
                          and --sink)
   --no-twins             with --example: leave out the Node.js and Python twins (default: with)
-  --name <name>          project, crate and stack name (default: the directory's name)
+  --name <name>          project, crate and stack name (default: made from the directory's name,
+                         My_Service → my-service)
                          lowercase letters, digits and dashes, starting with a letter, ≤ 64
   --trigger <trigger>    ${list(TRIGGERS)} (default: api)
   --api <api>            ${list(APIS)}: the API flavour, with --trigger api (default: http)
@@ -73,7 +75,8 @@ Options:
   --jwt-audience <aud>   with --auth jwt: the audience (client id) tokens must carry
   --sink <sink>          ${list(SINKS)}: where results go
                          (default: dynamodb; sqs for kinesis)
-  --arch <arch>          ${list(ARCHS)} (default: arm64)
+  --arch <arch>          ${list(ARCHS)} (default: this machine's, ${hostArch()}, so the first
+                         build needs no extra rustup target and lambda-kit invoke runs it here)
   --memory <MB>          ${MEMORY_RANGE.min}-${MEMORY_RANGE.max} (default: ${DEFAULT_MEMORY})
   --timeout <seconds>    ${TIMEOUT_RANGE.min}-${TIMEOUT_RANGE.max}; at most 30 for an HTTP API, 29 for a REST API
                          (default: 10 for api, 30 for the others)
@@ -139,18 +142,32 @@ export async function main(argv: string[]): Promise<number> {
 async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes: boolean): Promise<number> {
   const { missingFlags, resolveSpec } = await import('../scaffold/spec.js');
   const { DEFAULT_NAME } = await import('../scaffold/catalog.js');
-  const answers = { ...raw, name: raw.name ?? (dirArg === undefined ? undefined : basename(resolve(dirArg))) };
+  const { projectNameFromDirectory } = await import('../scaffold/project-name.js');
   if (!yes) {
-    const missing = missingFlags(answers);
+    // A directory answers the name question: the name is made from it.
+    const missing = missingFlags({ ...raw, name: raw.name ?? dirArg });
     if (missing.length > 0) {
-      throw usageError(
-        `no terminal to ask on, and no answer for ${missing.join(', ')}.`,
-        'Pass them, or --yes to take the defaults.',
-      );
+      // At a terminal the only reason not to ask is CI=true: name it, not a terminal that is there.
+      const atTerminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+      const why = atTerminal && process.env.CI === 'true' ? 'CI=true: nothing is asked' : 'no terminal to ask on';
+      throw usageError(`${why}, and no answer for ${missing.join(', ')}.`, 'Pass them, or --yes to take the defaults.');
     }
   }
-  answers.name ??= DEFAULT_NAME;
-  const spec = resolveSpec(answers);
+  // The other answers first: a typo there is the error to show, and the trigger limits the name's length.
+  const { trigger } = resolveSpec({ ...raw, name: raw.name ?? DEFAULT_NAME }, { partial: true });
+  let name = raw.name;
+  let nameNote = '';
+  if (name === undefined && dirArg !== undefined) {
+    const directoryName = basename(resolve(dirArg));
+    const derived = projectNameFromDirectory(directoryName, trigger);
+    if (derived.problem !== undefined) {
+      throw usageError(`no project name can be made from the directory "${abbreviateForMessage(directoryName)}": ${derived.problem}.`, 'Pass --name <name>.');
+    }
+    name = derived.name;
+    // Said once the project is written, so that a refusal stays the one line on stderr.
+    if (name !== directoryName) nameNote = `${describeDerivedName(name, directoryName)}\n`;
+  }
+  const spec = resolveSpec({ ...raw, name: name ?? DEFAULT_NAME, arch: raw.arch ?? hostArch() });
   const dir = dirArg ?? spec.name;
 
   const { inspectTarget, targetProblem, writeProject } = await import('../scaffold/write.js');
@@ -159,10 +176,17 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
 
   const { renderProject } = await import('../scaffold/render.js');
   const { leftovers } = await writeProject(dir, renderProject(spec));
+  process.stdout.write(nameNote);
   if (leftovers) process.stdout.write(`${describeLeftovers(leftovers)}\n`);
-  process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${describeSpec(spec)}.\n\n${nextSteps(spec, dir)}`);
+  const described = describeSpec(spec, { archFromMachine: raw.arch === undefined });
+  process.stdout.write(`Created ${spec.name} in ${displayDir(dir)}: ${described}.\n\n${nextSteps(spec, dir)}`);
   if (spec.auth === 'public') process.stderr.write(`warning: ${PUBLIC_API_WARNING}\n`);
   return EXIT.ok;
+}
+
+/** `Using project name "my-service" (from the directory My_Service).` */
+export function describeDerivedName(name: string, directoryName: string): string {
+  return `Using project name "${name}" (from the directory ${abbreviateForMessage(directoryName)}).`;
 }
 
 /** "Removed 3 files left by an interrupted run (pid 4242)." */
@@ -180,24 +204,34 @@ export const PUBLIC_API_WARNING =
   'the API is public: anyone on the internet can call POST /items and write to your stack. Throttling limits the damage, not the access; choose --auth iam or jwt before real data flows.';
 
 /** "HTTP API → DynamoDB, arm64, 512 MB, 10 s", or for an example "churn prediction (Kinesis → SQS, with Node.js and Python twins), …" */
-export function describeSpec(spec: ProjectSpec): string {
+export function describeSpec(spec: ProjectSpec, options: { archFromMachine?: boolean } = {}): string {
   const trigger = spec.api === 'none' ? triggerRow(spec.trigger).short : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
   const pipeline = `${trigger} → ${sinkRow(spec.sink).short}`;
   const what = spec.example === 'none'
     ? pipeline
     : `${exampleRow(spec.example).label.toLowerCase()} (${pipeline}${spec.twins ? ', with Node.js and Python twins' : ''})`;
-  return `${what}, ${spec.arch}, ${spec.memory} MB, ${spec.timeout} s`;
+  const arch = options.archFromMachine ? `${spec.arch} (this machine's)` : spec.arch;
+  return `${what}, ${arch}, ${spec.memory} MB, ${spec.timeout} s`;
 }
 
+/**
+ * The commands to type next, lambda-kit's first: each checks or shows more than the sam or cargo
+ * command it wraps. Every line runs as printed, whatever characters the directory's name holds.
+ */
 export function nextSteps(spec: ProjectSpec, dir: string): string {
   const cd = relative(process.cwd(), resolve(dir));
+  // `cd -x` would be an option; `cd ./-x` is the directory.
+  const cdTarget = cd.startsWith('-') ? `./${cd}` : cd;
+  const event = spec.example === 'none' ? `events/${spec.trigger}.json` : `events/${exampleRow(spec.example).trigger}.json`;
   const steps: [string, string][] = [
-    ...(cd === '' ? [] : [[`cd ${cd.includes(' ') ? JSON.stringify(cd) : cd}`, ''] as [string, string]]),
-    ['cargo test', spec.example === 'none' ? 'unit tests, with an in-memory sink' : 'unit tests, with an in-memory queue'],
-    ...(spec.twins ? [['lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
-    ['sam build', spec.twins ? `all three functions, the Rust one for ${spec.arch}` : `cargo lambda build for ${spec.arch}`],
-    ['sam deploy', 'stack settings are in samconfig.toml'],
-    [`sam logs --stack-name ${spec.name} --tail`, ''],
+    ...(cd === '' ? [] : [[`cd ${quoteForShell(cdTarget)}`, ''] as [string, string]]),
+    ['npm install', 'brings lambda-kit'],
+    ['npx lambda-kit doctor', 'are Rust, cargo-lambda, zig and sam ready?'],
+    ['npx lambda-kit build', spec.twins ? `sam build: the three functions, Rust for ${spec.arch}` : `sam build: cargo lambda, for ${spec.arch}`],
+    [`npx lambda-kit invoke${spec.twins ? ' --function AppFunction' : ''} --event ${event}`, 'runs it here, no Docker'],
+    ...(spec.twins ? [['npx lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
+    ['npx lambda-kit deploy', 'sam deploy, its events live, a failure\'s root cause'],
+    ['npx lambda-kit logs --tail', 'cold starts and latency at a glance'],
   ];
   const width = Math.max(...steps.filter(([, why]) => why).map(([command]) => command.length)) + 2;
   const lines = steps.map(([command, why]) => (why ? `${command.padEnd(width)}# ${why}` : command));

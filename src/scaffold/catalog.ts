@@ -105,6 +105,15 @@ export const ARCHS = [
   },
 ] as const;
 
+/**
+ * The architecture a project gets when none is chosen: this machine's, so its first build needs
+ * no extra rustup target and `lambda-kit invoke` can run the binary here (it never runs one
+ * built for another CPU). A machine that is neither takes arm64, the cheaper on Lambda.
+ */
+export function hostArch(nodeArch: string = process.arch): 'arm64' | 'x86_64' {
+  return nodeArch === 'x64' ? 'x86_64' : 'arm64';
+}
+
 export const MEMORY_CHOICES = [128, 256, 512, 1024, 1769, 3008] as const;
 export const MEMORY_RANGE = { min: 128, max: 10240 } as const;
 export const DEFAULT_MEMORY = 512;

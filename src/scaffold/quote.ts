@@ -18,3 +18,15 @@ export function abbreviateForMessage(text: string, max = 80): string {
 }
 
 export const hasControlCharacters = (text: string): boolean => new RegExp(CONTROL.source).test(text);
+
+/** Characters a POSIX shell takes literally in a word, so a plain path prints as it is. */
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/**
+ * `my dir` → `'my dir'`, `it's` → `'it'\''s'`: a word any POSIX shell reads back as exactly
+ * `text`. Inside single quotes nothing is special, and a quote itself is closed, escaped, reopened.
+ */
+export function quoteForShell(text: string): string {
+  if (SHELL_SAFE.test(text)) return text;
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}

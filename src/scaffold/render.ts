@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { COGNITO_ISSUER, arch as archRow, costPerMillion, formatDollars, sink as sinkRow } from './catalog.js';
 import type { ProjectSpec } from './spec.js';
 import { loadTemplates } from './template-sources.js';
-import { packageVersion } from '../version.js';
+import { packageVersion, toolDependency } from '../version.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
@@ -48,6 +48,8 @@ export function templateContext(spec: ProjectSpec) {
     cargoLambdaArch: archRow(spec.arch).cargoLambdaFlag,
     rustTarget: archRow(spec.arch).rustTarget,
     toolVersion: packageVersion(),
+    /** `^0.1.0`, or `file:/path/to/clone` from a clone; escaped for a JSON string. */
+    toolDependency: JSON.stringify(toolDependency()).slice(1, -1),
     costPerMillion: formatDollars(costPerMillion(spec.memory, spec.arch)),
   };
 }

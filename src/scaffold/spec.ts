@@ -194,8 +194,9 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
     if (clash) {
       throw usageError(`--example ${example} is a ${triggerRow(fixed.trigger).short} → ${sinkRow(fixed.sink).short} application; drop ${flagOf(clash)} ${abbreviateForMessage(raw[clash]!)}.`);
     }
-  } else if (raw.twins === 'true') {
-    throw usageError('--twins applies only with --example (the twins are the example\'s handler in Node.js and Python).');
+  } else if (raw.twins !== undefined) {
+    const flag = raw.twins === 'false' ? '--no-twins' : '--twins';
+    throw usageError(`${flag} applies only with --example (the twins are the example's handler in Node.js and Python).`);
   }
   const twins = example !== 'none' && raw.twins !== 'false';
   const trigger = example !== 'none' ? exampleRow(example).trigger
