@@ -135,6 +135,29 @@ mod tests {
         assert!(version.replaces(None));
     }
 
+    /// A small deterministic generator (xorshift), so the property below needs no extra crate.
+    fn numbers(mut state: u64) -> impl Iterator<Item = u128> {
+        std::iter::repeat_with(move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Lengths from 1 to about 39 digits, as sequence numbers grow over a stream's life.
+            ((u128::from(state) << 64) | u128::from(state.rotate_left(29))) >> (state % 128)
+        })
+    }
+
+    #[test]
+    fn versions_order_as_the_numbers_they_stand_for() {
+        let pairs = numbers(0x9E37_79B9_7F4A_7C15).zip(numbers(0xD1B5_4A32_D192_ED03));
+        for (a, b) in pairs.take(2_000) {
+            let decimal = |n: u128| Version::decimal(&n.to_string());
+            assert_eq!(decimal(a).replaces(Some(&decimal(b))), a > b, "{a} vs {b}");
+            let hex_a = Version::hex(&format!("{a:x}"));
+            let hex_b = Version::hex(&format!("{b:X}"));
+            assert_eq!(hex_a.replaces(Some(&hex_b)), a > b, "{a:x} vs {b:x}");
+        }
+    }
+
     #[test]
     fn sequencers_compare_after_padding_and_ignore_case() {
         assert!(Version::hex("0A").replaces(Some(&Version::hex("9"))));
