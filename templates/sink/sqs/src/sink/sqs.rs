@@ -127,12 +127,14 @@ impl Sink for SqsSink {
                 Err(error) => results.push(Err(error.into())),
             }
         }
-        let sent: Vec<Vec<(usize, Result<(), SinkError>)>> =
-            stream::iter(bodies.chunks(BATCH_SIZE))
-                .map(|batch| self.send_batch(batch))
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
+        // Owned batches: a stream of borrowed chunks would not be provably `Send`.
+        let batches: Vec<Vec<(usize, String)>> =
+            bodies.chunks(BATCH_SIZE).map(<[_]>::to_vec).collect();
+        let sent: Vec<Vec<(usize, Result<(), SinkError>)>> = stream::iter(batches)
+            .map(|batch| async move { self.send_batch(&batch).await })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
         for (index, result) in sent.into_iter().flatten() {
             if let Err(error) = result {
                 results[index] = Err(error);
@@ -146,6 +148,9 @@ impl Sink for SqsSink {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use aws_sdk_sqs::error::ErrorMetadata;
     use aws_sdk_sqs::operation::send_message_batch::{
         SendMessageBatchError, SendMessageBatchInput, SendMessageBatchOutput,
@@ -174,7 +179,10 @@ mod tests {
         code: &str,
         sender_fault: bool,
     ) -> SendMessageBatchOutput {
-        let mut output = SendMessageBatchOutput::builder();
+        // Both lists are required, even when empty.
+        let mut output = SendMessageBatchOutput::builder()
+            .set_successful(Some(Vec::new()))
+            .set_failed(Some(Vec::new()));
         for entry in input.entries() {
             let body = entry.message_body();
             if refused.iter().any(|id| body.contains(&format!("\"{id}\""))) {
@@ -243,15 +251,15 @@ mod tests {
 
     #[tokio::test]
     async fn an_entry_refused_on_the_service_side_is_resent_alone() {
-        let send = mock!(Client::send_message_batch)
-            .sequence()
-            .compute_output(|input| answer(input, &["A-1"], "InternalError", false))
-            .compute_output(|input| {
-                assert_eq!(input.entries().len(), 1, "only the refused entry is resent");
-                answer(input, &[], "", false)
-            })
-            .build();
-        let client = mock_client!(aws_sdk_sqs, RuleMode::Sequential, &[&send]);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let send = mock!(Client::send_message_batch).then_compute_output(move |input| {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                return answer(input, &["A-1"], "InternalError", false);
+            }
+            assert_eq!(input.entries().len(), 1, "only the refused entry is resent");
+            answer(input, &[], "", false)
+        });
+        let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, &[&send]);
 
         let results = sink(client).put_all(&writes(3)).await;
 
@@ -300,7 +308,8 @@ mod tests {
 
         let results = sink(client).put_all(&writes(12)).await;
 
-        assert_eq!(send.num_calls(), 2);
+        // Two requests, each tried three times by the SDK's standard retry strategy.
+        assert_eq!(send.num_calls(), 2 * 3);
         for result in results {
             let error = result.unwrap_err().to_string();
             assert_eq!(error, "RequestThrottled: Rate exceeded (request id RQ-5Q5)");
