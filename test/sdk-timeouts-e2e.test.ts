@@ -9,7 +9,6 @@ import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostArchitecture } from '../src/project/binary.js';
@@ -79,9 +78,10 @@ async function generateAndBuild(name: string, trigger: string, sink: string): Pr
 /** `lambda-kit invoke --event <event>` with every AWS call going to the hung endpoint. */
 async function invokeAgainstHungAws(dir: string, event: unknown, env: Record<string, string>) {
   await writeFile(join(dir, 'events', 'hung.json'), JSON.stringify(event));
-  const started = performance.now();
   const result = await runBin(KIT_BIN, ['invoke', '--event', 'events/hung.json'], dir, userEnv({ ...awsEnv(hung.url), ...CARGO_ENV, ...env }));
-  return { ...result, seconds: (performance.now() - started) / 1000 };
+  // The function's own duration, from lambda-kit's REPORT summary.
+  const duration = /^Duration ([\d.]+) ms/m.exec(result.stderr)?.[1];
+  return { ...result, durationMs: duration === undefined ? undefined : Number(duration) };
 }
 
 describe.skipIf(missing)('a hung AWS endpoint', () => {
@@ -101,11 +101,11 @@ describe.skipIf(missing)('a hung AWS endpoint', () => {
       const response = JSON.parse(result.stdout);
       expect(response.statusCode).toBe(503);
       expect(JSON.parse(response.body)).toEqual({ error: 'the service is unavailable, please try again later' });
-      expect(result.stderr).toMatch(/could not store the item/);
-      expect(result.stderr).not.toMatch(/timed out|Task timed out/i);
-      // The SDK really called the endpoint, and gave up on it by itself.
+      // The SDK called the endpoint and gave up on it by itself, before Lambda's deadline.
+      expect(result.stderr).toMatch(/could not store the item .*operation timeout/);
+      expect(result.stderr).not.toMatch(/Task timed out/i);
       expect(hung.connections()).toBeGreaterThan(before);
-      expect(result.seconds).toBeLessThan(TIMEOUT_SECONDS + 5);
+      expect(result.durationMs).toBeLessThan(TIMEOUT_SECONDS * 1000);
     }, 60_000);
   });
 
@@ -125,9 +125,9 @@ describe.skipIf(missing)('a hung AWS endpoint', () => {
       expect(result.exitCode, result.stderr).toBe(0);
       const failed = JSON.parse(result.stdout).batchItemFailures.map((f: { itemIdentifier: string }) => f.itemIdentifier);
       expect(failed.sort()).toEqual(event.Records.map((r) => r.messageId).sort());
-      expect(result.stderr).not.toMatch(/timed out|Task timed out/i);
+      expect(result.stderr).not.toMatch(/Task timed out/i);
       expect(hung.connections()).toBeGreaterThan(before);
-      expect(result.seconds).toBeLessThan(TIMEOUT_SECONDS + 5);
+      expect(result.durationMs).toBeLessThan(TIMEOUT_SECONDS * 1000);
     }, 60_000);
   });
 });
