@@ -226,7 +226,7 @@ describe.skipIf(missing)('API (HTTP API → SQS)', () => {
     expect(await drainQueue(queue)).toEqual([compactItem(BATCH[1]!)]);
   }, INVOKE_TIMEOUT);
 
-  it('answers 500 without details while SQS is unreachable, then serves the next request in the same process', async () => {
+  it('answers 503 without details while SQS is unreachable, then serves the next request in the same process', async () => {
     const queue = await createQueue();
     const port = await switchablePort(moto.port);
     const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, QUEUE_URL: queue });
@@ -234,8 +234,8 @@ describe.skipIf(missing)('API (HTTP API → SQS)', () => {
       const down = await fn.invoke(httpApiEvent(itemJson(BATCH[2]!)));
       note('api → sqs, sink down (cold)', down);
       const response = payloadOf(down);
-      expect(response.statusCode).toBe(500);
-      expect(JSON.parse(response.body)).toEqual({ error: 'internal error, please try again later' });
+      expect(response.statusCode).toBe(503);
+      expect(JSON.parse(response.body)).toEqual({ error: 'the service is unavailable, please try again later' });
       expect(response.body).not.toMatch(/127\.0\.0\.1|dispatch|connect|refused|sqs/i);
       // The cause is in the log, for the operator.
       expect(down.logs.join('\n')).toMatch(/could not store the item/);
@@ -333,6 +333,8 @@ describe.skipIf(missing)('S3 → DynamoDB', () => {
         versionId: { S: sample.s3.object.versionId },
         eventName: { S: 'ObjectCreated:Put' },
         eventTime: { S: sample.eventTime },
+        // The object's sequencer, zero-padded so that later events compare greater.
+        sourceVersion: { S: sample.s3.object.sequencer.replace(/^0+/, '').padStart(64, '0') },
       },
     ]);
   }, INVOKE_TIMEOUT);
@@ -358,6 +360,7 @@ describe.skipIf(missing)('S3 → DynamoDB', () => {
       versionId: { S: 'Ki8.ZqH0c3Fv9w1bT2sY4nLp6rXe5uAj' },
       eventName: { S: 'ObjectCreated:CompleteMultipartUpload' },
       eventTime: { S: '2026-05-01T09:30:00.250Z' },
+      sourceVersion: { S: 'A1B2C3D4E5F67890'.padStart(64, '0') },
     });
     // Absent in the event, absent in the item.
     expect(items[0]).toMatchObject({ size: { N: '0' }, eventName: { S: 'ObjectCreated:Copy' } });

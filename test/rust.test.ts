@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { renderProject } from '../src/scaffold/render.js';
 import { APIS, AUTHS } from '../src/scaffold/catalog.js';
 import { resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
+import { MINIMUM } from '../src/tools/doctor.js';
 import { writeProject } from '../src/scaffold/write.js';
 import { ALL_SPECS } from './support/specs.js';
 
@@ -120,6 +121,24 @@ describe('generated Rust crate', () => {
         const restJwt = spec.api === 'rest' && spec.auth === 'jwt';
         expect(files.get('src/main.rs')!.includes('required_env("JWT_AUDIENCE")')).toBe(restJwt);
         expect(/^\s+JWT_AUDIENCE:/m.test(files.get('template.yaml')!)).toBe(restJwt);
+      });
+
+      it('declares the Rust doctor checks for, and no aws-config providers a function never uses', () => {
+        const cargoToml = files.get('Cargo.toml')!;
+        expect(cargoToml).toContain(`rust-version = "${MINIMUM.rust}"`);
+        if (spec.sink !== 'none') {
+          expect(cargoToml).toMatch(/^aws-config = \{ .*default-features = false/m);
+          expect(/^aws-config = .*"(sso|credentials-process)"/m.test(cargoToml)).toBe(false);
+        }
+      });
+
+      it('derives the SDK timeouts from FUNCTION_TIMEOUT_SECONDS, which template.yaml sets to the Timeout', () => {
+        const readsTimeout = files.get('src/timeouts.rs')!.includes('required_env("FUNCTION_TIMEOUT_SECONDS")');
+        expect(readsTimeout).toBe(spec.sink !== 'none');
+        const template = files.get('template.yaml')!;
+        const timeout = /^\s+Timeout: (\d+)$/m.exec(template)![1];
+        expect(/^\s+FUNCTION_TIMEOUT_SECONDS: "(\d+)"$/m.exec(template)?.[1]).toBe(spec.sink === 'none' ? undefined : timeout);
+        expect(files.get('src/main.rs')).not.toContain('BehaviorVersion::latest()');
       });
 
       it(

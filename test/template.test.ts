@@ -390,8 +390,10 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
   it('passes the sink (and a REST API\'s JWT audience) to the function through its environment', () => {
     const variables = fnProps().Environment?.Variables;
     const audience = spec.api === 'rest' && spec.auth === 'jwt' ? { JWT_AUDIENCE: spec.jwtAudience } : {};
-    if (spec.sink === 'dynamodb') expect(variables).toEqual({ TABLE_NAME: ref('ResultsTable'), ...audience });
-    if (spec.sink === 'sqs') expect(variables).toEqual({ QUEUE_URL: ref('ResultsQueue'), ...audience });
+    // The SDK's timeouts are derived from the Timeout, which Lambda does not tell the function.
+    const timeout = { FUNCTION_TIMEOUT_SECONDS: String(spec.timeout) };
+    if (spec.sink === 'dynamodb') expect(variables).toEqual({ TABLE_NAME: ref('ResultsTable'), ...timeout, ...audience });
+    if (spec.sink === 'sqs') expect(variables).toEqual({ QUEUE_URL: ref('ResultsQueue'), ...timeout, ...audience });
     if (spec.sink === 'none' && Object.keys(audience).length > 0) expect(variables).toEqual(audience);
     if (spec.sink === 'none' && Object.keys(audience).length === 0) expect(fnProps().Environment).toBeUndefined();
   });

@@ -3,6 +3,7 @@
 
 pub mod handler;
 pub mod sink;
+pub mod timeouts;
 {{!-- main.rs reads the sink's name or URL, and a REST API's JWT audience, from the environment. --}}
 {{#if is.noSink}}
 {{#if is.cognitoJwt}}

@@ -33,6 +33,12 @@ use {{crateIdent}}::sink::DynamoDbSink;
 {{#if is.sqsSink}}
 use {{crateIdent}}::sink::SqsSink;
 {{/if}}
+{{#unless is.api}}
+use {{crateIdent}}::timeouts::time_left;
+{{/unless}}
+{{#unless is.noSink}}
+use {{crateIdent}}::timeouts::{function_timeout, sdk_timeouts};
+{{/unless}}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -44,14 +50,12 @@ async fn main() -> Result<(), Error> {
     // invocation would redo the TLS, credential and connection set-up on every request.
 {{#if is.dynamodb}}
     let table_name = required_env("TABLE_NAME")?;
-    // Region, credentials and AWS_ENDPOINT_URL (for local emulators) come from the environment.
-    let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let config = sdk_config().await?;
     let sink = DynamoDbSink::new(aws_sdk_dynamodb::Client::new(&config), table_name);
 {{/if}}
 {{#if is.sqsSink}}
     let queue_url = required_env("QUEUE_URL")?;
-    // Region, credentials and AWS_ENDPOINT_URL (for local emulators) come from the environment.
-    let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let config = sdk_config().await?;
     let sink = SqsSink::new(aws_sdk_sqs::Client::new(&config), queue_url);
 {{/if}}
 {{#if is.noSink}}
@@ -78,21 +82,39 @@ async fn main() -> Result<(), Error> {
 {{#if is.kinesis}}
     run(service_fn(
         move |event: LambdaEvent<KinesisEvent>| async move {
-            handler::handle(sink, event.payload).await
+            let budget = time_left(event.context.deadline());
+            handler::handle(sink, event.payload, budget).await
         },
     ))
     .await
 {{/if}}
 {{#if is.s3}}
     run(service_fn(move |event: LambdaEvent<S3Event>| async move {
-        handler::handle(sink, event.payload).await
+        let budget = time_left(event.context.deadline());
+        handler::handle(sink, event.payload, budget).await
     }))
     .await
 {{/if}}
 {{#if is.sqs}}
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        handler::handle(sink, event.payload).await
+        let budget = time_left(event.context.deadline());
+        handler::handle(sink, event.payload, budget).await
     }))
     .await
 {{/if}}
 }
+{{#unless is.noSink}}
+
+/// The SDK's configuration: region, credentials and AWS_ENDPOINT_URL (for local emulators)
+/// from the environment, and timeouts that end every call in time to answer (see `timeouts`).
+async fn sdk_config() -> Result<aws_config::SdkConfig, Error> {
+    let timeouts = sdk_timeouts(function_timeout()?);
+    // A fixed behaviour version, not `latest()`: upgrading the SDK must not change its
+    // defaults (retries, timeouts) under a deployed function without a code change.
+    let config = aws_config::defaults(BehaviorVersion::v2026_01_12())
+        .timeout_config(timeouts)
+        .load()
+        .await;
+    Ok(config)
+}
+{{/unless}}

@@ -3,7 +3,7 @@
 use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 {{#if is.publicAuth}}
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 {{else}}
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
@@ -11,7 +11,8 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::sink::Sink;
+use crate::sink::{Outcome, Sink, Version};
+use crate::timeouts::time_left;
 
 {{> rust/item}}
 
@@ -32,7 +33,9 @@ use crate::sink::Sink;
 {{/if}}
 /// - `201 Created` with the stored item;
 /// - `400 Bad Request` with `{"error": "..."}` saying what is wrong with the body;
-/// - `500 Internal Server Error` when the sink fails: the details go to the log, not the caller.
+/// - `409 Conflict` when an item with that `id` exists: `POST` creates, it never replaces;
+/// - `503 Service Unavailable` when the sink fails or does not answer in time (see
+///   `timeouts`): the details go to the log, not the caller, who may try again.
 {{#if is.cognitoJwt}}
 pub async fn handle<S: Sink>(
     sink: &S,
@@ -99,15 +102,27 @@ pub async fn handle<S: Sink>(sink: &S, request: Request) -> Result<Response<Body
         }
     };
 
-    match sink.put(&item).await {
-        Ok(()) => {
+    // Under Lambda, the invocation's deadline bounds the sink's calls; tests run without one.
+    let stored = sink.put(&item, Version::First);
+    let outcome = match request.lambda_context_ref() {
+        Some(context) => tokio::time::timeout(time_left(context.deadline()), stored)
+            .await
+            .unwrap_or_else(|_| Err("out of time storing the item".into())),
+        None => stored.await,
+    };
+    match outcome {
+        Ok(Outcome::Stored) => {
             let body = serde_json::to_value(&item)?;
             Ok(json_response(StatusCode::CREATED, body))
         }
+        Ok(Outcome::Kept) => {
+            let body = json!({ "error": format!("an item with id {:?} already exists", item.id) });
+            Ok(json_response(StatusCode::CONFLICT, body))
+        }
         Err(error) => {
             tracing::error!(id = %item.id, %error, "could not store the item");
-            let body = json!({ "error": INTERNAL_ERROR });
-            Ok(json_response(StatusCode::INTERNAL_SERVER_ERROR, body))
+            let body = json!({ "error": UNAVAILABLE });
+            Ok(json_response(StatusCode::SERVICE_UNAVAILABLE, body))
         }
     }
 }
@@ -196,7 +211,7 @@ const FORBIDDEN: &str = "forbidden";
 {{/if}}
 
 /// What a caller sees when storing fails. The cause is in the function's log.
-const INTERNAL_ERROR: &str = "internal error, please try again later";
+const UNAVAILABLE: &str = "the service is unavailable, please try again later";
 
 fn json_response(status: StatusCode, body: Value) -> Response<Body> {
     let mut response = Response::new(Body::from(body.to_string()));
@@ -327,15 +342,47 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_sink_failure_is_a_500_without_details() {
+    async fn a_sink_failure_is_a_503_without_details() {
         let sink = MemorySink::failing_on("A-1001");
         let request = lambda_http::request::from_str(include_str!("../events/api.json")).unwrap();
 
         let (status, body) = send(&sink, request).await;
 
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(body, json!({ "error": INTERNAL_ERROR }));
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, json!({ "error": UNAVAILABLE }));
         assert!(!body.to_string().contains("outage"));
+    }
+
+    #[tokio::test]
+    async fn an_existing_id_is_a_409_and_keeps_the_stored_item() {
+        let sink = MemorySink::default();
+        let first = r#"{"id": "A-1001", "name": "espresso beans", "quantity": 3}"#;
+        let second = r#"{"id": "A-1001", "name": "green tea", "quantity": 1}"#;
+
+        let (created, _) = send(&sink, request(first)).await;
+        let (status, body) = send(&sink, request(second)).await;
+
+        assert_eq!(created, StatusCode::CREATED);
+        assert_eq!(status, StatusCode::CONFLICT);
+        let expected = "an item with id \"A-1001\" already exists";
+        assert_eq!(body, json!({ "error": expected }));
+        assert_eq!(sink.items()[0]["name"], "espresso beans");
+    }
+
+    #[tokio::test]
+    async fn a_sink_that_does_not_answer_in_time_is_a_503() {
+        let sink = MemorySink::hanging_on("A-1001");
+        let request = lambda_http::request::from_str(include_str!("../events/api.json")).unwrap();
+        let mut context = lambda_http::Context::default();
+        let deadline = std::time::SystemTime::now() + std::time::Duration::from_millis(300);
+        let since_epoch = deadline.duration_since(std::time::UNIX_EPOCH).unwrap();
+        context.deadline = since_epoch.as_millis() as u64;
+        let request = request.with_lambda_context(context);
+
+        let (status, body) = send(&sink, request).await;
+
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, json!({ "error": UNAVAILABLE }));
     }
 
     #[tokio::test]

@@ -1,55 +1,76 @@
 //! Business logic for Kinesis: each record's data is a JSON [`Item`] to store in the sink.
 
-use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
+use std::time::Duration;
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use futures_util::stream::{self, StreamExt};
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
-use crate::sink::Sink;
-
-/// How many records are processed at once. The sink calls are I/O, so a batch finishes in
-/// about the time of its slowest few calls instead of the sum of all of them.
-const CONCURRENCY: usize = 10;
+use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
 
 /// Stores every record of the batch and returns the sequence numbers of those that failed.
 ///
-/// With `ReportBatchItemFailures`, Lambda retries the shard from the lowest failed sequence
-/// number, so records after it may arrive again: writes should be idempotent (a DynamoDB
-/// `put_item` of the same `id` is). An invalid record fails too, and after the event source
-/// mapping's retries it goes to the on-failure destination for you to inspect.
-pub async fn handle<S: Sink>(sink: &S, event: KinesisEvent) -> Result<KinesisEventResponse, Error> {
-    let failed: Vec<String> = stream::iter(event.records)
-        .map(|record| process(sink, record))
-        .buffered(CONCURRENCY)
-        .filter_map(|outcome| async move { outcome.err() })
-        .collect()
-        .await;
+/// The writes go to the sink in the shard's order, each with its sequence number as its
+/// version: the sink keeps the order of the writes of one item, and a record stored over a
+/// newer one changes nothing. So a replay is harmless: with `ReportBatchItemFailures`, Lambda
+/// retries the shard from the lowest failed sequence number, and records after it arrive again.
+///
+/// `budget` is the time the AWS calls may take (see `timeouts`): whatever is not stored by
+/// then is reported as failed, so the function still answers before its deadline.
+pub async fn handle<S: Sink>(
+    sink: &S,
+    event: KinesisEvent,
+    budget: Duration,
+) -> Result<KinesisEventResponse, Error> {
+    let mut failed = Vec::new();
+    let mut writes = Vec::new();
+    let mut sequence_numbers = Vec::new();
+    for record in event.records {
+        let sequence_number = record.kinesis.sequence_number;
+        match Item::from_json(&record.kinesis.data) {
+            Ok(item) => {
+                let version = Version::decimal(&sequence_number);
+                writes.push(Write { item, version });
+                sequence_numbers.push(sequence_number);
+            }
+            Err(invalid) => {
+                tracing::warn!(%sequence_number, error = %invalid, "record failed; Kinesis will retry it");
+                failed.push(sequence_number);
+            }
+        }
+    }
+
+    match tokio::time::timeout(budget, sink.put_all(&writes)).await {
+        Ok(results) => {
+            for (result, sequence_number) in results.into_iter().zip(sequence_numbers) {
+                if let Err(error) = result {
+                    tracing::warn!(%sequence_number, %error, "record failed; Kinesis will retry it");
+                    failed.push(sequence_number);
+                }
+            }
+        }
+        Err(_) => {
+            let records = writes.len();
+            tracing::error!(records, "out of time storing the batch; Kinesis retries it");
+            failed.extend(sequence_numbers);
+        }
+    }
 
     let mut response = KinesisEventResponse::default();
     response.set_failures(failed);
     Ok(response)
 }
 
-/// Processes one record; on failure returns its sequence number.
-async fn process<S: Sink>(sink: &S, record: KinesisEventRecord) -> Result<(), String> {
-    let sequence_number = record.kinesis.sequence_number;
-    let outcome = match Item::from_json(&record.kinesis.data) {
-        Ok(item) => sink.put(&item).await,
-        Err(invalid) => Err(invalid.into()),
-    };
-    outcome.map_err(|error| {
-        tracing::warn!(%sequence_number, %error, "record failed; Kinesis will retry it");
-        sequence_number
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sink::memory::MemorySink;
+
+    /// Ample time: the tests' sinks answer at once unless they hang.
+    const BUDGET: Duration = Duration::from_secs(60);
 
     fn sample_event() -> KinesisEvent {
         serde_json::from_str(include_str!("../events/kinesis.json")).expect("events/kinesis.json")
@@ -67,7 +88,7 @@ mod tests {
     async fn the_sample_event_stores_every_item() {
         let sink = MemorySink::default();
 
-        let response = handle(&sink, sample_event()).await.unwrap();
+        let response = handle(&sink, sample_event(), BUDGET).await.unwrap();
 
         assert!(failed_ids(&response).is_empty());
         assert_eq!(sink.ids(), ["A-1001", "A-1002", "A-1003"]);
@@ -85,7 +106,7 @@ mod tests {
         let poisoned = event.records[1].kinesis.sequence_number.clone();
         let sink = MemorySink::default();
 
-        let response = handle(&sink, event).await.unwrap();
+        let response = handle(&sink, event, BUDGET).await.unwrap();
 
         assert_eq!(failed_ids(&response), [poisoned.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1003"]);
@@ -98,7 +119,7 @@ mod tests {
         let invalid = event.records[0].kinesis.sequence_number.clone();
         let sink = MemorySink::default();
 
-        let response = handle(&sink, event).await.unwrap();
+        let response = handle(&sink, event, BUDGET).await.unwrap();
 
         assert_eq!(failed_ids(&response), [invalid.as_str()]);
         assert_eq!(sink.ids(), ["A-1002", "A-1003"]);
@@ -110,10 +131,79 @@ mod tests {
         let rejected = event.records[2].kinesis.sequence_number.clone();
         let sink = MemorySink::failing_on("A-1003");
 
-        let response = handle(&sink, event).await.unwrap();
+        let response = handle(&sink, event, BUDGET).await.unwrap();
 
         assert_eq!(failed_ids(&response), [rejected.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1002"]);
+    }
+
+    /// The sample event with its records' data replaced, in order.
+    fn event_with(data: &[&str]) -> KinesisEvent {
+        let mut event = sample_event();
+        let template = event.records[0].clone();
+        event.records = data
+            .iter()
+            .enumerate()
+            .map(|(n, data)| {
+                let mut record = template.clone();
+                *record.kinesis.data = data.as_bytes().to_vec();
+                // Sequence numbers grow by more than one digit across a batch at times.
+                record.kinesis.sequence_number = format!("{}", 9 * 10u64.pow(n as u32));
+                record
+            })
+            .collect();
+        event
+    }
+
+    #[tokio::test]
+    async fn of_two_records_for_one_id_the_later_one_is_stored() {
+        let event = event_with(&[
+            r#"{"id": "A-1", "name": "first", "quantity": 1}"#,
+            r#"{"id": "A-2", "name": "other", "quantity": 1}"#,
+            r#"{"id": "A-1", "name": "second", "quantity": 2}"#,
+        ]);
+        let sink = MemorySink::default();
+
+        let response = handle(&sink, event, BUDGET).await.unwrap();
+
+        assert!(failed_ids(&response).is_empty());
+        assert_eq!(sink.items()[0]["name"], "second");
+    }
+
+    #[tokio::test]
+    async fn replaying_an_older_batch_after_a_newer_one_changes_nothing() {
+        let older = event_with(&[r#"{"id": "A-1", "name": "old", "quantity": 1}"#]);
+        let mut newer = event_with(&[
+            r#"{"id": "A-9", "name": "x", "quantity": 1}"#,
+            r#"{"id": "A-1", "name": "new", "quantity": 2}"#,
+        ]);
+        newer.records.remove(0);
+        let sink = MemorySink::default();
+
+        handle(&sink, older.clone(), BUDGET).await.unwrap();
+        handle(&sink, newer, BUDGET).await.unwrap();
+        let stored = sink.items();
+        let replay = handle(&sink, older, BUDGET).await.unwrap();
+
+        assert!(failed_ids(&replay).is_empty(), "not a failure");
+        assert_eq!(sink.items(), stored);
+        assert_eq!(stored[0]["name"], "new");
+    }
+
+    #[tokio::test]
+    async fn a_hung_sink_fails_the_batch_when_time_is_up() {
+        let event = sample_event();
+        let all: Vec<String> = event
+            .records
+            .iter()
+            .map(|record| record.kinesis.sequence_number.clone())
+            .collect();
+        let sink = MemorySink::hanging_on("A-1002");
+
+        let budget = Duration::from_millis(100);
+        let response = handle(&sink, event, budget).await.unwrap();
+
+        assert_eq!(failed_ids(&response), all);
     }
 
     #[test]

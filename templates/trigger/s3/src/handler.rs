@@ -1,11 +1,13 @@
 //! Business logic for S3 "object created" notifications: record each new object's metadata.
 
+use std::time::Duration;
+
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use lambda_runtime::Error;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
-use crate::sink::Sink;
+use crate::sink::{Sink, Version, Write};
 
 /// What this function stores for each new object.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -54,16 +56,40 @@ pub fn decode_key(key: &str) -> String {
     percent_decode_str(&key).decode_utf8_lossy().into_owned()
 }
 
+/// The order of an object's events: its `sequencer`, which S3 raises with each event for a
+/// key. Unordered only if S3 left it out.
+pub fn version_of(record: &S3EventRecord) -> Version {
+    match record.s3.object.sequencer.as_deref() {
+        Some(sequencer) => Version::hex(sequencer),
+        None => Version::Unordered,
+    }
+}
+
 /// Records every object in the notification.
 ///
 /// S3 invokes the function asynchronously: an error makes Lambda retry the whole event (twice
-/// by default), which is safe because storing the same record again overwrites it.
-pub async fn handle<S: Sink>(sink: &S, event: S3Event) -> Result<(), Error> {
+/// by default). That is safe: each record is stored with its object's sequencer as its
+/// version, so a retried or late event never overwrites what a newer event for the same key
+/// stored.
+///
+/// `budget` is the time the AWS calls may take (see `timeouts`): if they are not done by then,
+/// the invocation fails, and Lambda retries it.
+pub async fn handle<S: Sink>(sink: &S, event: S3Event, budget: Duration) -> Result<(), Error> {
+    let writes: Vec<Write<ObjectRecord>> = event
+        .records
+        .into_iter()
+        .map(|record| Write {
+            version: version_of(&record),
+            item: ObjectRecord::from_event(record),
+        })
+        .collect();
+    let Ok(results) = tokio::time::timeout(budget, sink.put_all(&writes)).await else {
+        return Err(format!("out of time recording {} object(s)", writes.len()).into());
+    };
     let mut failed = 0;
-    for record in event.records {
-        let object = ObjectRecord::from_event(record);
-        if let Err(error) = sink.put(&object).await {
-            tracing::error!(id = %object.id, %error, "could not record the object");
+    for (result, write) in results.into_iter().zip(&writes) {
+        if let Err(error) = result {
+            tracing::error!(id = %write.item.id, %error, "could not record the object");
             failed += 1;
         }
     }
@@ -77,6 +103,9 @@ pub async fn handle<S: Sink>(sink: &S, event: S3Event) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::sink::memory::MemorySink;
+
+    /// Ample time: the tests' sinks answer at once unless they hang.
+    const BUDGET: Duration = Duration::from_secs(60);
 
     fn sample_event() -> S3Event {
         serde_json::from_str(include_str!("../events/s3.json")).expect("events/s3.json")
@@ -95,7 +124,7 @@ mod tests {
     async fn the_sample_event_records_the_object() {
         let sink = MemorySink::default();
 
-        handle(&sink, sample_event()).await.unwrap();
+        handle(&sink, sample_event(), BUDGET).await.unwrap();
 
         assert_eq!(
             sink.items(),
@@ -118,9 +147,51 @@ mod tests {
         let key = "incoming/daily report (2026-05-01).csv";
         let sink = MemorySink::failing_on(&format!("{bucket}/{key}"));
 
-        let outcome = handle(&sink, sample_event()).await;
+        let outcome = handle(&sink, sample_event(), BUDGET).await;
 
         assert!(outcome.is_err());
         assert!(sink.items().is_empty());
+    }
+
+    /// The sample event for one object, with this size and sequencer.
+    fn event_for(size: i64, sequencer: &str) -> S3Event {
+        let mut event = sample_event();
+        event.records[0].s3.object.size = Some(size);
+        event.records[0].s3.object.sequencer = Some(sequencer.into());
+        event
+    }
+
+    #[tokio::test]
+    async fn a_late_event_never_overwrites_a_newer_one() {
+        let sink = MemorySink::default();
+
+        // The second write of a key: a sequencer one digit longer is the later one.
+        let newer = event_for(2, "0066323B1A9C7E2F3D0");
+        let older = event_for(1, "66323B1A9C7E2F3D");
+        handle(&sink, newer, BUDGET).await.unwrap();
+        handle(&sink, older, BUDGET).await.unwrap();
+
+        assert_eq!(sink.items()[0]["size"], 2);
+    }
+
+    #[tokio::test]
+    async fn a_retried_event_is_applied_once_without_failing() {
+        let sink = MemorySink::default();
+
+        handle(&sink, event_for(7, "0A"), BUDGET).await.unwrap();
+        let retry = handle(&sink, event_for(7, "0a"), BUDGET).await;
+
+        assert!(retry.is_ok());
+        assert_eq!(sink.items().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_hung_sink_fails_the_invocation_when_time_is_up() {
+        let id = "{{name}}-123456789012-us-east-1/incoming/daily report (2026-05-01).csv";
+        let sink = MemorySink::hanging_on(id);
+
+        let outcome = handle(&sink, sample_event(), Duration::from_millis(100)).await;
+
+        assert!(outcome.unwrap_err().to_string().starts_with("out of time"));
     }
 }

@@ -1,56 +1,77 @@
 //! Business logic for SQS: each message body is a JSON [`Item`] to store in the sink.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use futures_util::stream::{self, StreamExt};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
-use crate::sink::Sink;
-
-/// How many messages are processed at once. The sink calls are I/O, so a batch finishes in
-/// about the time of its slowest few calls instead of the sum of all of them.
-const CONCURRENCY: usize = 10;
+use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
 
 /// Stores every message of the batch and returns the ids of those that failed.
 ///
 /// Only the failed messages go back to the queue (`ReportBatchItemFailures`): they are retried
-/// and, after the queue's `maxReceiveCount`, moved to the dead-letter queue. An invalid message
-/// fails the same way, so it ends up in the dead-letter queue for you to inspect.
-pub async fn handle<S: Sink>(sink: &S, event: SqsEvent) -> Result<SqsBatchResponse, Error> {
-    let failed: Vec<String> = stream::iter(event.records)
-        .map(|message| process(sink, message))
-        .buffered(CONCURRENCY)
-        .filter_map(|outcome| async move { outcome.err() })
-        .collect()
-        .await;
+/// and, after the queue's `maxReceiveCount`, moved to the dead-letter queue. A standard queue
+/// delivers in no particular order, so each write simply replaces what is stored.
+///
+/// `budget` is the time the AWS calls may take (see `timeouts`): whatever is not stored by
+/// then is reported as failed, so the function still answers before its deadline.
+pub async fn handle<S: Sink>(
+    sink: &S,
+    event: SqsEvent,
+    budget: Duration,
+) -> Result<SqsBatchResponse, Error> {
+    let mut failed = Vec::new();
+    let mut writes = Vec::new();
+    let mut message_ids = Vec::new();
+    for message in event.records {
+        // Lambda treats a failure without an id as a failure of the whole batch, which is the
+        // safe outcome for a message we can't name.
+        let message_id = message.message_id.unwrap_or_default();
+        let body = message.body.unwrap_or_default();
+        match Item::from_json(body.as_bytes()) {
+            Ok(item) => {
+                let version = Version::Unordered;
+                writes.push(Write { item, version });
+                message_ids.push(message_id);
+            }
+            Err(invalid) => {
+                tracing::warn!(%message_id, error = %invalid, "message failed; SQS will deliver it again");
+                failed.push(message_id);
+            }
+        }
+    }
+
+    match tokio::time::timeout(budget, sink.put_all(&writes)).await {
+        Ok(results) => {
+            for (result, message_id) in results.into_iter().zip(message_ids) {
+                if let Err(error) = result {
+                    tracing::warn!(%message_id, %error, "message failed; SQS will deliver it again");
+                    failed.push(message_id);
+                }
+            }
+        }
+        Err(_) => {
+            let messages = writes.len();
+            tracing::error!(messages, "out of time storing the batch; SQS will retry it");
+            failed.extend(message_ids);
+        }
+    }
 
     let mut response = SqsBatchResponse::default();
     response.set_failures(failed);
     Ok(response)
 }
 
-/// Processes one message; on failure returns its message id.
-async fn process<S: Sink>(sink: &S, message: SqsMessage) -> Result<(), String> {
-    // Lambda treats a failure without an id as a failure of the whole batch, which is the
-    // safe outcome for a message we can't name.
-    let message_id = message.message_id.unwrap_or_default();
-    let body = message.body.unwrap_or_default();
-    let outcome = match Item::from_json(body.as_bytes()) {
-        Ok(item) => sink.put(&item).await,
-        Err(invalid) => Err(invalid.into()),
-    };
-    outcome.map_err(|error| {
-        tracing::warn!(%message_id, %error, "message failed; SQS will deliver it again");
-        message_id
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sink::memory::MemorySink;
+
+    /// Ample time: the tests' sinks answer at once unless they hang.
+    const BUDGET: Duration = Duration::from_secs(60);
 
     fn sample_event() -> SqsEvent {
         serde_json::from_str(include_str!("../events/sqs.json")).expect("events/sqs.json")
@@ -68,7 +89,7 @@ mod tests {
     async fn the_sample_event_stores_every_item() {
         let sink = MemorySink::default();
 
-        let response = handle(&sink, sample_event()).await.unwrap();
+        let response = handle(&sink, sample_event(), BUDGET).await.unwrap();
 
         assert!(failed_ids(&response).is_empty());
         assert_eq!(sink.ids(), ["A-1001", "A-1002", "A-1003"]);
@@ -86,7 +107,7 @@ mod tests {
         let poisoned = event.records[1].message_id.clone().unwrap();
         let sink = MemorySink::default();
 
-        let response = handle(&sink, event).await.unwrap();
+        let response = handle(&sink, event, BUDGET).await.unwrap();
 
         assert_eq!(failed_ids(&response), [poisoned.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1003"]);
@@ -99,7 +120,7 @@ mod tests {
         let invalid = event.records[0].message_id.clone().unwrap();
         let sink = MemorySink::default();
 
-        let response = handle(&sink, event).await.unwrap();
+        let response = handle(&sink, event, BUDGET).await.unwrap();
 
         assert_eq!(failed_ids(&response), [invalid.as_str()]);
         assert_eq!(sink.ids(), ["A-1002", "A-1003"]);
@@ -111,10 +132,26 @@ mod tests {
         let rejected = event.records[2].message_id.clone().unwrap();
         let sink = MemorySink::failing_on("A-1003");
 
-        let response = handle(&sink, event).await.unwrap();
+        let response = handle(&sink, event, BUDGET).await.unwrap();
 
         assert_eq!(failed_ids(&response), [rejected.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1002"]);
+    }
+
+    #[tokio::test]
+    async fn a_hung_sink_fails_the_batch_when_time_is_up() {
+        let event = sample_event();
+        let all: Vec<String> = event
+            .records
+            .iter()
+            .map(|message| message.message_id.clone().unwrap())
+            .collect();
+        let sink = MemorySink::hanging_on("A-1002");
+
+        let budget = Duration::from_millis(100);
+        let response = handle(&sink, event, budget).await.unwrap();
+
+        assert_eq!(failed_ids(&response), all);
     }
 
     #[test]

@@ -2,15 +2,22 @@
 
 use serde::Serialize;
 
-use super::{Sink, SinkError};
+use super::{Outcome, Sink, SinkError, Write};
 
 pub struct LogSink;
 
 impl Sink for LogSink {
-    async fn put<T: Serialize + Sync>(&self, item: &T) -> Result<(), SinkError> {
-        let item = serde_json::to_string(item)?;
-        tracing::info!(%item, "result");
-        Ok(())
+    /// A log keeps nothing to compare versions with: every write is logged.
+    async fn put_all<T: Serialize + Sync>(
+        &self,
+        writes: &[Write<T>],
+    ) -> Vec<Result<Outcome, SinkError>> {
+        let log = |write: &Write<T>| -> Result<Outcome, SinkError> {
+            let item = serde_json::to_string(&write.item)?;
+            tracing::info!(%item, version = ?write.version, "result");
+            Ok(Outcome::Stored)
+        };
+        writes.iter().map(log).collect()
     }
 }
 
@@ -19,9 +26,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::sink::Version;
 
     #[tokio::test]
     async fn logging_always_succeeds() {
-        assert!(LogSink.put(&json!({ "id": "A-1001" })).await.is_ok());
+        let outcome = LogSink
+            .put(&json!({ "id": "A-1001" }), Version::First)
+            .await;
+        assert_eq!(outcome.unwrap(), Outcome::Stored);
     }
 }
