@@ -149,11 +149,13 @@ MODEL = _load_model(Path(__file__).with_name("model.json"))
 QUEUE_URL = _required_env("QUEUE_URL")
 # Region, credentials and AWS_ENDPOINT_URL (for local emulators) come from the environment. One
 # pooled connection per thread, so the chunks never wait for a connection. Retries as the other
-# SDKs make them: 3 attempts in all (boto3's default "legacy" mode makes 5).
+# SDKs make them: 3 attempts in all, the first included (boto3's default "legacy" mode makes 5,
+# and its `max_attempts` would count retries only).
 SQS = boto3.client(
     "sqs",
     config=Config(
-        max_pool_connections=MAX_IN_FLIGHT, retries={"mode": "standard", "max_attempts": 3}
+        max_pool_connections=MAX_IN_FLIGHT,
+        retries={"mode": "standard", "total_max_attempts": 3},
     ),
 )
 EXECUTOR = ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT)
