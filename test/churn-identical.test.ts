@@ -9,7 +9,7 @@
  * so ordinary records score as usual while huge charges overflow the score to ±inf or NaN.
  * Needs cargo, dist/ (npm run build) and the Python venv of scripts/python-tools.sh.
  */
-import { cp, mkdir, readFile, symlink } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,7 @@ const running: LocalFunction[] = [];
 afterAll(async () => {
   await Promise.all(running.map((fn) => fn.stop()));
   await Promise.all(responders.map((r) => r.close()));
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 interface Outcome {
