@@ -93,8 +93,12 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
     expect(svg.match(/<rect x=/g)).toHaveLength(9);
     expect(svg).toContain('Cold start (median)');
 
-    // The user's folders are as they were: the Node.js twin ran from a staged copy.
+    // The user's folders are as they were: the Node.js twin ran from a staged copy, bundled as
+    // sam build bundles it (one minified file, the model inside).
     expect(await readFile(join(project, 'twins/node/index.mjs'), 'utf8')).toContain('export const handler');
+    const bundle = await readFile(join(project, '.lambda-kit/node/bundle/index.mjs'), 'utf8');
+    expect(bundle).not.toContain('Init once');
+    expect(bundle).toContain(JSON.parse(await readFile(join(project, 'model.json'), 'utf8')).version);
     await expect(readFile(join(project, 'twins/node/node_modules/.package-lock.json'))).rejects.toThrow();
   });
 
@@ -111,7 +115,7 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
     const original = await readFile(index, 'utf8');
     await rmResults();
     // A twin that rounds its probabilities differs from the model by more than 1e-9.
-    const drifted = original.replace('const probability = 1 / (1 + Math.exp(-z));', 'const probability = Math.round(1000 / (1 + Math.exp(-z))) / 1000;');
+    const drifted = original.replace('const probability = 1 / (1 + exp(-z));', 'const probability = Math.round(1000 / (1 + exp(-z))) / 1000;');
     expect(drifted).not.toBe(original);
     await writeFile(index, drifted);
     try {

@@ -79,6 +79,20 @@ describe('the SQS responder', () => {
     expect(sqs.received().map((m) => m.id)).toEqual(['6']);
   });
 
+  it('refuses flaky entries as the service\'s fault their first n times, and counts every arrival', async () => {
+    const sqs = await responder({ flakyIds: [['a', 2]], failRequests: [['z', 400]] });
+    const send = (ids: string[]) =>
+      client(sqs.endpoint, 1).send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: ids.map((Id) => ({ Id, MessageBody: Id })) }));
+    for (const attempt of [1, 2]) {
+      const output = await send(['a', 'b']);
+      expect(output.Failed, `attempt ${attempt}`).toEqual([{ Id: 'a', SenderFault: false, Code: 'InternalError', Message: expect.any(String) }]);
+    }
+    expect((await send(['a'])).Successful!.map((e) => e.Id)).toEqual(['a']);
+    await expect(send(['z'])).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    expect(Object.fromEntries(sqs.arrivals())).toEqual({ a: 3, b: 2, z: 1 });
+    expect(sqs.received().map((m) => m.id)).toEqual(['b', 'b', 'a']);
+  });
+
   it('refuses what SQS refuses: more than ten entries, duplicate ids', async () => {
     const sqs = await responder();
     const entries = (ids: string[]) => ids.map((Id) => ({ Id, MessageBody: Id }));

@@ -7,7 +7,8 @@
  *
  * Its answers are what SQS answers: a MessageId and the MD5 of each body (the JS SDK checks it),
  * and the batch errors that would catch a function sending too many entries or duplicate ids.
- * For the tests it can keep what arrives, reject chosen entries, or fail whole requests.
+ * For the tests it can keep what arrives, reject chosen entries (for good, or the first few
+ * times), or fail whole requests, and count each entry's arrivals.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -31,6 +32,11 @@ export interface SqsResponderOptions {
   failIds?: Iterable<string>;
   /** Entry id → status: a request holding one of these ids fails whole, with a JSON error. */
   failRequests?: Iterable<[string, RequestFailureStatus]>;
+  /**
+   * Entry id → n: the entry's first n arrivals are answered in Failed as the service's fault
+   * (SenderFault false, InternalError), as SQS answers when throttled; later ones succeed.
+   */
+  flakyIds?: Iterable<[string, number]>;
 }
 
 export interface SqsResponder {
@@ -46,6 +52,8 @@ export interface SqsResponder {
   failIds: Set<string>;
   /** The ids whose requests fail whole, and how; change them at will. */
   failRequests: Map<string, RequestFailureStatus>;
+  /** How many times each entry id arrived, in any request, failed or not. */
+  arrivals(): Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -67,6 +75,8 @@ export async function startSqsResponder(options: SqsResponderOptions = {}): Prom
   const record = options.record ?? true;
   const failIds = new Set(options.failIds);
   const failRequests = new Map(options.failRequests);
+  const flakyIds = new Map(options.flakyIds);
+  const arrivals = new Map<string, number>();
   let messages: ReceivedMessage[] = [];
   let requests = 0;
 
@@ -82,6 +92,7 @@ export async function startSqsResponder(options: SqsResponderOptions = {}): Prom
     const entries = input.Entries ?? [];
     const problem = batchProblem(entries);
     if (problem) return errorAnswer(400, `com.amazonaws.sqs#${problem.code}`, problem.message);
+    for (const { Id } of entries) arrivals.set(Id, (arrivals.get(Id) ?? 0) + 1);
     const status = failRequests.size > 0 ? entries.map((entry) => failRequests.get(entry.Id)).find(Boolean) : undefined;
     if (status) return errorAnswer(status, ERRORS[status].type, ERRORS[status].message, ERRORS[status].query);
 
@@ -91,6 +102,10 @@ export async function startSqsResponder(options: SqsResponderOptions = {}): Prom
     for (const { Id, MessageBody } of entries) {
       if (failIds.has(Id)) {
         Failed.push({ Id, SenderFault: true, Code: 'InvalidParameterValue', Message: `entry ${Id} is rejected by the responder's failIds` });
+        continue;
+      }
+      if ((arrivals.get(Id) ?? 0) <= (flakyIds.get(Id) ?? 0)) {
+        Failed.push({ Id, SenderFault: false, Code: 'InternalError', Message: `entry ${Id} is refused by the responder's flakyIds` });
         continue;
       }
       Successful.push({ Id, MessageId: randomUUID(), MD5OfMessageBody: createHash('md5').update(MessageBody).digest('hex') });
@@ -143,6 +158,7 @@ export async function startSqsResponder(options: SqsResponderOptions = {}): Prom
     },
     failIds,
     failRequests,
+    arrivals: () => new Map(arrivals),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -76,8 +76,14 @@ function oneOf(values: string[]): string {
   return values.length < 3 ? values.join(' or ') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
 }
 
+/**
+ * The example's twins are functions named `<name>-node` and `<name>-python` (the project name is
+ * the stack name), and Lambda's function names stop at 64 characters.
+ */
+const TWINS_MAX_NAME_LENGTH = 64 - '-python'.length;
+
 /** Why `name` cannot be a project name, or undefined when it can. */
-export function nameProblem(name: string, trigger?: TriggerId): string | undefined {
+export function nameProblem(name: string, trigger?: TriggerId, twins = false): string | undefined {
   if (name.length === 0) return 'a name is required';
   if (name.length > 64) return `must be at most 64 characters (it has ${name.length})`;
   const bad = [...new Set(name.replace(/[a-z0-9-]/g, ''))].map((c) => (c === ' ' ? 'spaces' : `"${quoteForMessage(c)}"`));
@@ -97,6 +103,9 @@ export function nameProblem(name: string, trigger?: TriggerId): string | undefin
   }
   if (trigger === 's3' && name.length > S3_MAX_NAME_LENGTH) {
     return `must be at most ${S3_MAX_NAME_LENGTH} characters with the S3 trigger (the bucket is named <name>-<account>-<region>, at most 63 characters)`;
+  }
+  if (twins && name.length > TWINS_MAX_NAME_LENGTH) {
+    return `must be at most ${TWINS_MAX_NAME_LENGTH} characters with the twins (the Python twin's function is <name>-python, and Lambda function names stop at 64)`;
   }
   return undefined;
 }
@@ -232,7 +241,7 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
   }
 
   const name = raw.name ?? '';
-  const nameIssue = nameProblem(name, trigger);
+  const nameIssue = nameProblem(name, trigger, twins);
   if (nameIssue) throw invalid('name', name, nameIssue);
 
   const sink = example !== 'none' ? exampleRow(example).sink

@@ -4,7 +4,9 @@
  * - Rust: `cargo lambda build --release` for this machine's architecture (Lambda's own build
  *   may be for the other one).
  * - Node.js: twins/node copied to .lambda-kit/node with its production dependencies installed,
- *   so the user's folder stays as it is; run by this Node with a runtime client of ours.
+ *   so the user's folder stays as it is, then bundled by esbuild into .lambda-kit/node/bundle as
+ *   `sam build` bundles it (template.yaml's BuildMethod: esbuild); run by this Node with a
+ *   runtime client of ours.
  * - Python: a venv in .lambda-kit/python with twins/python/requirements.txt and moto (the
  *   realistic SQS); twins/python runs from where it is, with a runtime client of ours.
  *
@@ -16,12 +18,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../cli/errors.js';
 import { hostArchitecture } from '../../project/binary.js';
+import { parseCfnYaml } from '../../project/cfn-yaml.js';
 import type { LambdaFunction, Project } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild } from '../../tools/build.js';
 import { runTool, succeeded, type ToolRun } from '../../tools/run-tool.js';
 import { rustcVersion } from '../../tools/versions.js';
 import { FUNCTION_IDS, RUNTIMES, type Runtime } from './figures.js';
 import type { LocalRuntime } from './local.js';
+import { bundleWithEsbuild, esbuildOptions } from './node-bundle.js';
 
 /** moto as scripts/python-requirements.txt pins it for this repository's tests. */
 export const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
@@ -100,7 +104,10 @@ async function buildRust(fn: LambdaFunction, host: 'arm64' | 'x86_64', options: 
   return { binary, version: rustc ? `rustc ${rustc.text}` : 'rustc' };
 }
 
-/** twins/node as Lambda would unpack it, dependencies included, in .lambda-kit/node. */
+/**
+ * twins/node as Lambda would unpack it: with `BuildMethod: esbuild` (as the example has it) the
+ * bundle in .lambda-kit/node/bundle, else the folder with its dependencies, in .lambda-kit/node.
+ */
 async function stageNode(project: Project, fn: LambdaFunction, options: PrepareOptions, env: NodeJS.ProcessEnv): Promise<string> {
   const stage = join(project.dir, '.lambda-kit', 'node');
   await mkdir(stage, { recursive: true });
@@ -115,7 +122,15 @@ async function stageNode(project: Project, fn: LambdaFunction, options: PrepareO
     must(await runTool('npm', args, { cwd: stage, env, timeoutMs: 600_000 }), `npm ${args[0]} for the Node.js twin`);
     await writeStamp(stage, manifest);
   }
-  return stage;
+  if (fn.buildMethod !== 'esbuild') return stage;
+
+  const template = parseCfnYaml(await readFile(project.templatePath, 'utf8')) as { Resources?: Record<string, { Metadata?: { BuildProperties?: unknown } }> };
+  const bundle = join(stage, 'bundle');
+  // A bundle from an earlier run must not linger beside a new one with other names.
+  await rm(bundle, { recursive: true, force: true });
+  options.onLine('node: bundling the twin with esbuild, as sam build does');
+  await bundleWithEsbuild(esbuildOptions(fn.logicalId, template.Resources?.[fn.logicalId]?.Metadata?.BuildProperties, stage, bundle));
+  return bundle;
 }
 
 /**

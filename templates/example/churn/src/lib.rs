@@ -1,6 +1,7 @@
 //! The function's logic, kept apart from `main.rs` so that `cargo test` can drive it with the
 //! sample event and an in-memory publisher instead of SQS.
 
+pub mod float;
 pub mod handler;
 pub mod model;
 pub mod publish;

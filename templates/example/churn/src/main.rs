@@ -4,7 +4,7 @@ use aws_config::BehaviorVersion;
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-use {{crateIdent}}::handler;
+use {{crateIdent}}::handler::{self, Scoring};
 use {{crateIdent}}::model::Model;
 use {{crateIdent}}::publish::SqsPublisher;
 use {{crateIdent}}::required_env;
@@ -22,10 +22,13 @@ async fn main() -> Result<(), Error> {
     let model = Model::from_json(include_str!("../model.json"))?;
     tracing::info!(version = model.version(), "model loaded");
 
-    // Start rayon's threads (one per vCPU) now, rather than on the first large batch. Lambda
-    // gives a function CPU in proportion to its memory, a whole vCPU from 1769 MB: below that,
-    // the parallel path has little to gain.
-    rayon::ThreadPoolBuilder::new().build_global()?;
+    // Large batches are scored on rayon's threads, one per vCPU, when there is more than one.
+    // Start them now rather than on the first large batch.
+    let scoring = Scoring::for_this_environment();
+    if scoring == Scoring::Parallel {
+        rayon::ThreadPoolBuilder::new().build_global()?;
+    }
+    tracing::info!(?scoring, "scoring");
 
     let queue_url = required_env("QUEUE_URL")?;
     // Region, credentials and AWS_ENDPOINT_URL (for local emulators) come from the environment.
@@ -37,7 +40,7 @@ async fn main() -> Result<(), Error> {
     let (model, publisher) = (&model, &publisher);
     run(service_fn(
         move |event: LambdaEvent<KinesisEvent>| async move {
-            handler::handle(model, publisher, event.payload).await
+            handler::handle(model, scoring, publisher, event.payload).await
         },
     ))
     .await

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::float;
+
 /// One customer, as a Kinesis record's data carries it. Extra fields are ignored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Customer {
@@ -284,7 +286,9 @@ impl Model {
     }
 
     /// The probability that `customer` churns, and the label it earns at the model's threshold.
-    pub fn score(&self, customer: &Customer) -> Prediction {
+    /// A record whose values are so large that the score overflows (`z` is infinite, or NaN as
+    /// inf − inf) is invalid: its probability would say nothing about the customer.
+    pub fn score(&self, customer: &Customer) -> Result<Prediction, InvalidRecord> {
         // The order of operations is the contract's, shared with the Node.js and Python
         // versions: floating-point sums in another order could differ in the last digits.
         let mut z = self.intercept;
@@ -299,13 +303,19 @@ impl Model {
         for (level, weights) in &self.categorical {
             z += weights[level(customer)];
         }
-        let probability = 1.0 / (1.0 + (-z).exp());
+        if !z.is_finite() {
+            return Err(InvalidRecord(format!(
+                "its score is {z}: a value is too large for the model"
+            )));
+        }
+        // The contract's exp, not the platform's: the twins get the same bits.
+        let probability = 1.0 / (1.0 + float::exp(-z));
         let label = if probability >= self.threshold {
             Label::Churn
         } else {
             Label::Stay
         };
-        Prediction { probability, label }
+        Ok(Prediction { probability, label })
     }
 }
 
@@ -487,6 +497,87 @@ mod tests {
     }
 
     #[test]
+    fn a_count_is_a_u32() {
+        let largest = customer_with("support_calls", Some(json!(4_294_967_295_u64)));
+        assert_eq!(
+            Customer::from_json(&largest).unwrap().support_calls,
+            u32::MAX
+        );
+        let beyond = customer_with("support_calls", Some(json!(4_294_967_296_u64)));
+        assert_eq!(
+            Customer::from_json(&beyond).unwrap_err().to_string(),
+            "field `support_calls` must be a whole number >= 0, not 4294967296"
+        );
+    }
+
+    #[test]
+    fn only_utf_8_json_is_a_record() {
+        let valid = customer_with("customer_id", Some(json!("C-é")));
+        assert!(Customer::from_json(&valid).is_ok());
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), &valid].concat();
+        let utf_16: Vec<u8> = String::from_utf8(valid.clone())
+            .unwrap()
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let bad_byte = String::from_utf8(valid.clone())
+            .unwrap()
+            .replace('é', "\u{1}")
+            .into_bytes()
+            .into_iter()
+            .map(|b| if b == 1 { 0xff } else { b })
+            .collect::<Vec<u8>>();
+        let lone_surrogate = String::from_utf8(valid.clone())
+            .unwrap()
+            .replace("C-é", "C-\\ud800");
+        for data in [with_bom, utf_16, bad_byte, lone_surrogate.into_bytes()] {
+            let error = Customer::from_json(&data).unwrap_err();
+            assert!(error.to_string().starts_with("not JSON: "), "{error}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_read_to_the_nearest_f64() {
+        // 17 and more significant digits: a fast parser may land one ulp off JavaScript's.
+        let digits = "2.2250738585072011e-308";
+        let data = String::from_utf8(customer_with("monthly_charges", Some(json!(0.0))))
+            .unwrap()
+            .replace(
+                "\"monthly_charges\":0.0",
+                &format!("\"monthly_charges\":{digits}"),
+            );
+        let customer = Customer::from_json(data.as_bytes()).unwrap();
+        assert_eq!(customer.monthly_charges, digits.parse::<f64>().unwrap());
+    }
+
+    #[test]
+    fn a_score_that_overflows_makes_the_record_invalid() {
+        // Charges read in thousandths of a standard deviation: the terms can overflow.
+        let tiny_std = TEST_MODEL
+            .replace("\"std\": 30.0", "\"std\": 0.001")
+            .replace("\"std\": 2250.0", "\"std\": 0.001");
+        let model = Model::from_json(&tiny_std).unwrap();
+        // +inf from monthly charges and -inf from total charges: z is NaN.
+        let mut nan = Customer::from_json(CUSTOMER.as_bytes()).unwrap();
+        nan.monthly_charges = 1.7e308;
+        nan.total_charges = 1.7e308;
+        let mut infinite = Customer::from_json(CUSTOMER.as_bytes()).unwrap();
+        infinite.total_charges = 1.7e308;
+        for (customer, z) in [(nan, "NaN"), (infinite, "-inf")] {
+            let error = model.score(&customer).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("its score is {z}: a value is too large for the model")
+            );
+        }
+        // Large but finite is a score: the probability is 0 or 1 exactly.
+        let mut certain = Customer::from_json(CUSTOMER.as_bytes()).unwrap();
+        certain.total_charges = 1e300;
+        certain.monthly_charges = 1.0;
+        assert_eq!(model.score(&certain).unwrap().probability, 0.0);
+    }
+
+    #[test]
     fn an_invalid_record_says_which_field_is_wrong() {
         let cases = [
             (
@@ -642,7 +733,7 @@ mod tests {
 
         let at_threshold = Model::from_json(&model.to_string()).unwrap();
         assert_eq!(
-            at_threshold.score(&customer),
+            at_threshold.score(&customer).unwrap(),
             Prediction {
                 probability: 0.5,
                 label: Label::Churn
@@ -650,7 +741,7 @@ mod tests {
         );
         model["threshold"] = json!(0.6);
         let above = Model::from_json(&model.to_string()).unwrap();
-        assert_eq!(above.score(&customer).label, Label::Stay);
+        assert_eq!(above.score(&customer).unwrap().label, Label::Stay);
     }
 
     #[test]
@@ -668,9 +759,9 @@ mod tests {
         z += 0.0; // month-to-month
         z += 0.5; // electronic check
         z += 0.6; // fiber optic
-        let probability = 1.0 / (1.0 + (-z).exp());
+        let probability = 1.0 / (1.0 + float::exp(-z));
 
-        let prediction = model.score(&customer);
+        let prediction = model.score(&customer).unwrap();
         assert_eq!(
             prediction,
             Prediction {

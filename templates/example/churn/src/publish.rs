@@ -17,6 +17,9 @@ pub struct Entry {
 pub struct FailedEntry {
     pub id: String,
     pub reason: String,
+    /// The sender's fault (a bad message): sending it again can't help. Otherwise the failure is
+    /// the service's (throttling, an internal error) and a later attempt may succeed.
+    pub sender_fault: bool,
 }
 
 /// A whole batch failed (after the SDK's own retries): none of its messages were sent.
@@ -71,6 +74,7 @@ impl Publisher for SqsPublisher {
                 failed.message.as_deref().unwrap_or("no message")
             ),
             id: failed.id,
+            sender_fault: failed.sender_fault,
         });
         Ok(failed.collect())
     }
@@ -109,6 +113,10 @@ pub mod memory {
         failing_entries: Vec<String>,
         /// A request holding any of these ids fails as a whole, as in an outage.
         failing_requests: Vec<String>,
+        /// Entries refused as the service's fault on their first `n` attempts, then accepted.
+        flaky_entries: Vec<(String, usize)>,
+        attempts: Mutex<Vec<String>>,
+        accepted: Mutex<Vec<Entry>>,
         in_flight: AtomicUsize,
         max_in_flight: AtomicUsize,
     }
@@ -118,6 +126,23 @@ pub mod memory {
         pub fn failing_entries(mut self, ids: &[&str]) -> Self {
             self.failing_entries = ids.iter().map(|id| id.to_string()).collect();
             self
+        }
+
+        /// Refuses the entries with these ids `times` times (not the sender's fault), then
+        /// accepts them.
+        pub fn flaky_entries(mut self, ids: &[&str], times: usize) -> Self {
+            self.flaky_entries = ids.iter().map(|id| (id.to_string(), times)).collect();
+            self
+        }
+
+        /// How many times an entry with this id was sent, refused or not.
+        pub fn attempts(&self, id: &str) -> usize {
+            self.attempts
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|a| *a == id)
+                .count()
         }
 
         /// Fails every request that holds an entry with one of these ids.
@@ -136,13 +161,7 @@ pub mod memory {
 
         /// The entries that were accepted, sorted by id.
         pub fn sent(&self) -> Vec<Entry> {
-            let mut sent: Vec<Entry> = self
-                .requests()
-                .into_iter()
-                .filter(|request| !self.fails_whole(request))
-                .flatten()
-                .filter(|entry| !self.failing_entries.contains(&entry.id))
-                .collect();
+            let mut sent: Vec<Entry> = self.accepted.lock().unwrap().clone();
             sent.sort_by_key(index);
             sent
         }
@@ -176,14 +195,32 @@ pub mod memory {
             if self.fails_whole(entries) {
                 return Err("simulated outage: connection refused".into());
             }
-            let refused = entries
-                .iter()
-                .filter(|entry| self.failing_entries.contains(&entry.id))
-                .map(|entry| FailedEntry {
-                    id: entry.id.clone(),
-                    reason: "InternalError: simulated".into(),
-                });
-            Ok(refused.collect())
+            let mut refused = Vec::new();
+            for entry in entries {
+                let mut attempts = self.attempts.lock().unwrap();
+                attempts.push(entry.id.clone());
+                let attempt = attempts.iter().filter(|id| **id == entry.id).count();
+                let flaky = self
+                    .flaky_entries
+                    .iter()
+                    .any(|(id, times)| *id == entry.id && attempt <= *times);
+                if self.failing_entries.contains(&entry.id) {
+                    refused.push(FailedEntry {
+                        id: entry.id.clone(),
+                        reason: "InvalidParameterValue: simulated".into(),
+                        sender_fault: true,
+                    });
+                } else if flaky {
+                    refused.push(FailedEntry {
+                        id: entry.id.clone(),
+                        reason: "InternalError: simulated".into(),
+                        sender_fault: false,
+                    });
+                } else {
+                    self.accepted.lock().unwrap().push(entry.clone());
+                }
+            }
+            Ok(refused)
         }
     }
 }
