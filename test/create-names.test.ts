@@ -71,6 +71,22 @@ describe('create-fast-lambda names the project after its directory', () => {
     expect(await readdir(cwd)).toEqual([]);
   });
 
+  it('re-asks at the prompt for a name too long for the twins\' function names (58 characters)', async () => {
+    const cwd = await tempDir();
+    const long = `a${'b'.repeat(57)}`;
+    const t = spawnInPty(['node', CREATE_BIN, long, '--arch', 'x86_64', '--memory', '128', '--timeout', '5'], { cwd, env: userEnv({ NO_COLOR: '' }) });
+    await t.waitFor('Project name');
+    t.type(KEY.enter);
+    await t.waitFor('Churn prediction example');
+    t.type(`${KEY.down.repeat(4)}${KEY.enter}`);
+    await t.waitFor('twins');
+    t.type(KEY.enter);
+    await t.waitFor('at most 57');
+    t.type(KEY.ctrlC);
+    expect(await t.exit).toBe(130);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
   it('offers the same name as the prompt\'s default', async () => {
     const cwd = await tempDir();
     const flags = ['--trigger', 'sqs', '--sink', 'none', '--arch', 'x86_64', '--memory', '128', '--timeout', '5'];

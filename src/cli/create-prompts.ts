@@ -66,12 +66,12 @@ function nameFromDirectory(dir: string): string {
   return projectNameFromDirectory(basename(resolve(dir))).name ?? DEFAULT_NAME;
 }
 
-async function askName(initial: string, trigger?: TriggerId): Promise<string> {
+async function askName(initial: string, trigger?: TriggerId, twins = false): Promise<string> {
   const value = await p.text({
     message: 'Project name',
     placeholder: initial,
     defaultValue: initial,
-    validate: (v) => nameProblem(v || initial, trigger),
+    validate: (v) => nameProblem(v || initial, trigger, twins),
   });
   return answered(value) || initial;
 }
@@ -128,9 +128,11 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
       ? undefined
       : (raw.twins ??
         String(answered(await p.confirm({ message: 'Also generate its Node.js and Python twins, for lambda-kit bench?', initialValue: true }))));
-  while (nameProblem(name, trigger)) {
-    p.log.warn(`The name ${name} ${nameProblem(name, trigger)}.`);
-    name = await askName(name.slice(0, S3_MAX_NAME_LENGTH).replace(/-+$/, ''), trigger);
+  // With twins, <name>-python must fit Lambda's function names too.
+  const withTwins = twins === 'true';
+  while (nameProblem(name, trigger, withTwins)) {
+    p.log.warn(`The name ${name} ${nameProblem(name, trigger, withTwins)}.`);
+    name = await askName(name.slice(0, S3_MAX_NAME_LENGTH).replace(/-+$/, ''), trigger, withTwins);
   }
 
   let api: ApiId | 'none' = 'none';
