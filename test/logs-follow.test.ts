@@ -110,7 +110,7 @@ describe.skipIf(missing !== undefined)('lambda-kit logs -f', () => {
     expect(byName.stdout).toContain('stored item id=F-1');
     const shortWithId = await runBin(KIT_BIN, ['logs', '--stack-name', 'followed', '-f', 'AppFunction'], dir, userEnv({ ...moto.env }));
     expect(shortWithId.exitCode).toBe(2);
-    expect(shortWithId.stderr.trim()).toBe("lambda-kit: unexpected argument 'AppFunction'. See lambda-kit logs --help.");
+    expect(shortWithId.stderr.trim()).toBe('lambda-kit: -f follows the logs (as tail -f does); name a function with --function "AppFunction".');
   });
 
   it('says so in --help', async () => {

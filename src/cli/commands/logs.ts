@@ -11,7 +11,7 @@ import { EXIT, usageError } from '../errors.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 import { formatJsonEvent, LogFormatter, type LogEvent } from '../../aws/log-format.js';
 import { formatSummary, InvocationStats } from '../../aws/log-summary.js';
-import { showableLine } from '../../text/terminal-text.js';
+import { quoted, showableLine } from '../../text/terminal-text.js';
 
 const PROGRAM = 'lambda-kit logs';
 
@@ -68,6 +68,11 @@ export function parseSince(value: string, now: number): number | undefined {
 }
 
 export async function main(args: string[]): Promise<number> {
+  // -f named a function before it meant follow: `logs -f AppFunction` says what changed.
+  const afterF = args[args.indexOf('-f') + 1];
+  if (args.includes('-f') && afterF !== undefined && !afterF.startsWith('-')) {
+    throw usageError(`-f follows the logs (as tail -f does); name a function with --function ${quoted(afterF, 60)}.`);
+  }
   const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
   if (!values) return EXIT.ok;
   const follow = Boolean(values.tail || values.follow);
