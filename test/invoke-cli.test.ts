@@ -278,6 +278,7 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
       'Invoking orders-AppFunction-Zx81Qp (AppFunction in stack orders) with events/sqs.json',
       '│ INFO  stored records=3',
       'Duration 12.34 ms · Billed 62 ms · Memory 21/512 MB · Init 48.91 ms (cold start)',
+      'all 3 records succeeded',
       '',
     ]);
   });

@@ -229,6 +229,6 @@ event = "events/sqs.json"
     const dir = await tempDir('cfl-events-');
     await expect(readEventFile(join(dir, 'nope.json'))).rejects.toThrow(/event file .*nope\.json does not exist/);
     await writeFile(join(dir, 'bad.json'), '{ "Records": [');
-    await expect(readEventFile(join(dir, 'bad.json'))).rejects.toThrow(/event file .*bad\.json is not valid JSON/);
+    await expect(readEventFile(join(dir, 'bad.json'))).rejects.toThrow(/event file .*bad\.json is not JSON/);
   });
 });

@@ -60,7 +60,7 @@ export async function eventLimitOf(project: Project, fn: LambdaFunction): Promis
 }
 
 /** The SAM `Events` types of function `logicalId`; none when the template says nothing readable. */
-async function triggerTypes(templatePath: string, logicalId: string): Promise<string[]> {
+export async function triggerTypes(templatePath: string, logicalId: string): Promise<string[]> {
   try {
     const template = parseCfnYaml(await readFile(templatePath, 'utf8')) as { Resources?: Record<string, { Properties?: { Events?: unknown } }> };
     const events = template.Resources?.[logicalId]?.Properties?.Events;

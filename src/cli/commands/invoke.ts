@@ -18,8 +18,9 @@ import { MAX_FORMATTED_DEPTH, nestingDepth } from '../../text/json-text.js';
 import { isUtf8, quoted, showable, showableBytes, showableJson, showableLine } from '../../text/terminal-text.js';
 import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
-import { defaultEventFile, eventLimitOf, readEventFile, readEventStream } from '../../project/events.js';
+import { defaultEventFile, eventLimitOf, readEventFile, readEventStream, triggerTypes } from '../../project/events.js';
 import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
+import { batchOutcome, describeBatch, eventShapeProblem, expectedEventName, isEventShapeLogLine, shortErrorType } from '../../runtime-api/function-answer.js';
 import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
 
@@ -59,6 +60,8 @@ AWS_PROFILE and credentials pass through, so the function can use a local stand-
 The answer goes to stdout; logs, timings and errors go to stderr. A JSON answer is
 re-indented; any other answer is written byte for byte to a pipe or file, and shown with
 control characters escaped at a terminal.
+After a batch answer (batchItemFailures) one line counts the records that failed against
+the event's; an event the function cannot read is one error line, naming what it expects.
 
 Options:
   -e, --event <file>       the event to send, - for stdin (default: samconfig.toml's
@@ -73,8 +76,9 @@ Options:
       --profile <name>     with --remote: the AWS profile (default: AWS_PROFILE)
   -h, --help               show this help
 
-Exit codes: 0 the function answered, 1 it failed (an error, a crash, a timeout) or could not
-run, 2 bad options, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (the function is stopped too).
+Exit codes: 0 the function answered (failed batch records too), 1 it failed (an error, a
+crash, a timeout) or could not run, 2 bad options, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP
+(the function is stopped too).
 `;
 
 export async function main(args: string[]): Promise<number> {
@@ -97,16 +101,26 @@ export async function main(args: string[]): Promise<number> {
   } else {
     const eventPath = values.event ?? (await defaultEventFile(project));
     event = await readEventFile(eventPath, limit);
-    eventName = displayPath(eventPath);
+    // A path the user typed is shown as typed; the default one, relative to where they are.
+    eventName = values.event === undefined ? displayPath(eventPath) : showableLine(values.event);
   }
+  const sent: SentEvent = { bytes: event, name: eventName, expected: expectedEventName(await triggerTypes(project.templatePath, fn.logicalId)) };
 
   if (values.remote) {
-    return invokeDeployed(project, fn, event, eventName, { stackName: values['stack-name'], region: values.region, profile: values.profile });
+    return invokeDeployed(project, fn, sent, { stackName: values['stack-name'], region: values.region, profile: values.profile });
   }
-  return invokeLocally(project, fn, event, eventName, assignments.values);
+  return invokeLocally(project, fn, sent, assignments.values);
 }
 
-async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer, eventName: string, overrides: Record<string, string>): Promise<number> {
+interface SentEvent {
+  bytes: Buffer;
+  /** How the event is named to the user: the path as typed, or stdin. */
+  name: string;
+  /** What the function's trigger sends (`an SQS event`), when its template says. */
+  expected: string | undefined;
+}
+
+async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEvent, overrides: Record<string, string>): Promise<number> {
   if (!isRustFunction(fn)) {
     throw new UserError(`lambda-kit invoke runs Rust functions locally, and ${fn.logicalId} is ${fn.runtime ?? 'not one'}.`, {
       hint: 'Invoke the deployed one with --remote, or measure it beside the Rust one with lambda-kit bench.',
@@ -118,7 +132,7 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
   const taskRoot = dirname(binary.path);
   const { env, unresolved } = lambdaEnvironment({ fn, functionName, taskRoot, caller: process.env, overrides });
 
-  note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${eventName}`);
+  note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${sent.name}`);
   if (binary.newerSource) note(`${binary.newerSource} changed after this build: rebuild to run the change`);
   for (const { name, value } of unresolved) {
     note(`${name} is ${value} in template.yaml: set it with --env ${name}=… (or in your environment) if the function needs it`);
@@ -129,6 +143,7 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
   const signals = abortOnTerminationSignals(interrupt);
   let local: LocalFunction | undefined;
   let result: LocalInvocation | undefined;
+  const heldBack: string[] = [];
   try {
     local = await LocalFunction.start({
       command: binary.path,
@@ -138,9 +153,10 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
       functionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
       timeoutMs: fn.timeout * 1000,
       initTimeoutMs: LAMBDA_INIT_LIMIT_MS,
-      onLog: (line) => printLogLine(line),
+      // The runtime's line about an event it could not read waits: the error says the same, once.
+      onLog: (line) => (isEventShapeLogLine(line) ? heldBack.push(line) : printLogLine(line)),
     });
-    result = await local.invoke(event, { signal: interrupt.signal });
+    result = await local.invoke(sent.bytes, { signal: interrupt.signal });
   } catch (error) {
     if (!interrupt.signal.aborted) throw error;
   } finally {
@@ -149,17 +165,21 @@ async function invokeLocally(project: Project, fn: LambdaFunction, event: Buffer
   }
   if (interrupt.signal.aborted || result === undefined) throw interruptedBy(terminationSignalOf(interrupt.signal) ?? 'SIGINT');
 
+  const shapeProblem = result.outcome === 'error' ? eventShapeProblem(result.errorType, result.errorMessage) : undefined;
+  if (shapeProblem === undefined) heldBack.forEach(printLogLine);
   switch (result.outcome) {
     case 'response':
     case 'error':
-      printPayload(result.payload);
+      // An event of the wrong shape is the user's input, not the function's answer: said once, below.
+      if (shapeProblem === undefined) printPayload(result.payload);
       process.stderr.write(`${kleur.dim(formatReport({
         durationMs: result.durationMs,
         initDurationMs: result.initDurationMs,
         maxMemoryUsedMb: result.maxMemoryBytes === undefined ? undefined : Math.round(result.maxMemoryBytes / 1_048_576),
         memorySizeMb: fn.memorySize,
       }))}\n`);
-      if (result.outcome === 'error') throw new UserError(`the function failed: ${result.errorType}: ${result.errorMessage.trim()}`);
+      if (result.outcome === 'error') throw functionFailed(fn, sent, undefined, result.errorType, result.errorMessage);
+      printBatchSummary(sent, result.payload);
       return EXIT.ok;
     case 'init-error':
       throw new UserError(`the function failed to initialise: ${result.errorType}: ${result.errorMessage.trim()}`);
@@ -192,7 +212,7 @@ interface RemoteFlags {
   profile: string | undefined;
 }
 
-async function invokeDeployed(project: Project, fn: LambdaFunction, event: Buffer, eventName: string, flags: RemoteFlags): Promise<number> {
+async function invokeDeployed(project: Project, fn: LambdaFunction, sent: SentEvent, flags: RemoteFlags): Promise<number> {
   // The SDK would refuse a region that is no region name with an error of its own, mid-call.
   if (flags.region !== undefined && !isRegionName(flags.region)) {
     throw usageError(`--region ${quoted(flags.region, 40)} is not an AWS region (such as eu-west-1).`);
@@ -205,19 +225,44 @@ async function invokeDeployed(project: Project, fn: LambdaFunction, event: Buffe
   const { invokeRemote, resolveFunctionName } = await import('../../aws/remote-invoke.js');
   const options = { region: flags.region, profile: flags.profile };
   const functionName = await resolveFunctionName(stackName, fn.logicalId, options);
-  note(`Invoking ${functionName} (${fn.logicalId} in stack ${stackName}) with ${eventName}`);
+  note(`Invoking ${functionName} (${fn.logicalId} in stack ${stackName}) with ${sent.name}`);
 
-  const result = await invokeRemote(functionName, event, options);
-  for (const line of result.logLines) printLogLine(line);
-  printPayload(result.payload);
+  const result = await invokeRemote(functionName, sent.bytes, options);
+  const { errorType, errorMessage } = result.functionError ? errorDocument(result.payload) : {};
+  const shapeProblem = result.functionError ? eventShapeProblem(errorType, errorMessage) : undefined;
+  for (const line of result.logLines) if (shapeProblem === undefined || !isEventShapeLogLine(line)) printLogLine(line);
+  if (shapeProblem === undefined) printPayload(result.payload);
   if (result.report) process.stderr.write(`${kleur.dim(formatReport(result.report))}\n`);
   else note('no REPORT line in the log tail');
 
-  if (result.functionError) {
-    const { errorType, errorMessage } = errorDocument(result.payload);
-    throw new UserError(`the function failed (${result.functionError}): ${errorType ?? 'error'}: ${(errorMessage ?? result.payload.toString('utf8')).trim()}`);
-  }
+  if (result.functionError) throw functionFailed(fn, sent, result.functionError, errorType ?? 'error', errorMessage ?? result.payload.toString('utf8'));
+  printBatchSummary(sent, result.payload);
   return EXIT.ok;
+}
+
+/**
+ * The one line a failed invocation ends with: the error's short type and its message; for an
+ * event the function could not read, where the mismatch is and what to send instead.
+ */
+function functionFailed(fn: LambdaFunction, sent: SentEvent, functionError: string | undefined, errorType: string, errorMessage: string): UserError {
+  const failed = functionError ? `the function failed (${functionError})` : 'the function failed';
+  const shapeProblem = eventShapeProblem(errorType, errorMessage);
+  if (shapeProblem === undefined) return new UserError(`${failed}: ${shortErrorType(errorType)}: ${errorMessage.trim()}`);
+  const expects = sent.expected ? `${fn.logicalId} expects (${sent.expected})` : `${fn.logicalId} expects`;
+  return new UserError(`${failed}: ${shortErrorType(errorType)}: ${shapeProblem}`, {
+    hint: `The event does not have the shape ${expects}: pick a sample from events/ or check --event.`,
+  });
+}
+
+/**
+ * After a partial batch response, how many records failed: the invocation itself succeeded, so
+ * the exit code stays 0, but a batch whose every record failed must not look like a success.
+ */
+function printBatchSummary(sent: SentEvent, payload: Buffer): void {
+  const outcome = batchOutcome(sent.bytes, payload);
+  if (outcome === undefined) return;
+  const line = describeBatch(outcome);
+  process.stderr.write(`${outcome.failed > 0 || outcome.unknown > 0 ? kleur.yellow(line) : kleur.green(line)}\n`);
 }
 
 function errorDocument(payload: Buffer): { errorType?: string; errorMessage?: string } {

@@ -1,5 +1,5 @@
 /**
- * lambda-kit logs [--since 10m] [--filter PATTERN] [--tail [--poll]]: the stack's function logs,
+ * lambda-kit logs [--since 10m] [--filter PATTERN] [-f|--tail [--poll]]: the stack's function logs,
  * compact, with each REPORT as one line (cold starts marked), and a summary at the end.
  *
  * Log lines go to stdout; notes and the summary go to stderr, so `lambda-kit logs --json | jq`
@@ -11,16 +11,18 @@ import { EXIT, usageError } from '../errors.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 import { formatJsonEvent, LogFormatter, type LogEvent } from '../../aws/log-format.js';
 import { formatSummary, InvocationStats } from '../../aws/log-summary.js';
-import { showableLine } from '../../text/terminal-text.js';
+import { quoted, showableLine } from '../../text/terminal-text.js';
 
 const PROGRAM = 'lambda-kit logs';
 
 const OPTIONS = {
   ...STACK_FLAGS,
-  function: { type: 'string', short: 'f' },
+  // No short flag: -f is everybody's follow (tail -f, kubectl logs -f, docker logs -f).
+  function: { type: 'string' },
   since: { type: 'string', short: 's' },
   filter: { type: 'string' },
   tail: { type: 'boolean', short: 't' },
+  follow: { type: 'boolean', short: 'f' },
   poll: { type: 'boolean' },
   verbose: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -40,8 +42,9 @@ Options:
   -s, --since <when>       start of the window: 30s, 10m, 2h, 1d, or an ISO date (default 10m)
       --filter <pattern>   a CloudWatch Logs filter pattern, e.g. ERROR or '{ $.level = "ERROR" }'
   -t, --tail               keep following (CloudWatch Logs LiveTail, else polling every second)
+  -f, --follow             the same as --tail, as in tail -f and kubectl logs -f
       --poll               with --tail: poll FilterLogEvents instead of LiveTail
-  -f, --function <id>      one function, by logical id (default: every function in the stack)
+      --function <id>      one function, by logical id (default: every function in the stack)
       --verbose            show START/END and Lambda's other per-invocation lines
       --json               one raw JSON event per line, for piping
       --stack-name <name>  the stack (default: samconfig.toml's stack_name, else the package name)
@@ -65,9 +68,15 @@ export function parseSince(value: string, now: number): number | undefined {
 }
 
 export async function main(args: string[]): Promise<number> {
+  // -f named a function before it meant follow: `logs -f AppFunction` says what changed.
+  const afterF = args[args.indexOf('-f') + 1];
+  if (args.includes('-f') && afterF !== undefined && !afterF.startsWith('-')) {
+    throw usageError(`-f follows the logs (as tail -f does); name a function with --function ${quoted(afterF, 60)}.`);
+  }
   const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
   if (!values) return EXIT.ok;
-  if (values.poll && !values.tail) throw usageError('--poll applies to --tail only.', `See ${PROGRAM} --help.`);
+  const follow = Boolean(values.tail || values.follow);
+  if (values.poll && !follow) throw usageError('--poll applies to --tail only.', `See ${PROGRAM} --help.`);
   const sinceText = values.since ?? '10m';
   const startTime = parseSince(sinceText, Date.now());
   if (startTime === undefined) throw usageError(`--since takes 30s, 10m, 2h, 1d or an ISO date, not '${sinceText}'.`);
@@ -96,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
   const client = logsClient(aws);
 
   try {
-    if (!values.tail) {
+    if (!follow) {
       const { events, missingGroups } = await readLogWindow(client, targets, { startTime, endTime: Date.now(), filterPattern: values.filter });
       if (events.length === 0) {
         const missing = missingGroups.length ? ` (${missingGroups.join(', ')} does not exist yet: the function has not logged anything)` : '';
