@@ -8,7 +8,7 @@
  * run the same `cargo lambda build` for the same target with the same environment.
  */
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +158,11 @@ describe('lambda-kit build', () => {
     async (ctx) => {
       const venv = requirePythonTools(ctx);
       const env = buildEnv(venv);
+      // As `npm install` leaves a project created inside a clone: its file: devDependency is a
+      // link to the clone, which holds the project. sam's build cache hashes the whole folder
+      // and would follow that link round for ever (ELOOP).
+      await mkdir(join(project, 'node_modules'), { recursive: true });
+      await symlink('../..', join(project, 'node_modules', 'create-fast-lambda'));
       const started = Date.now();
       const result = await kit(['--debug'], project, env);
       console.info(`lambda-kit build --debug (sam build): ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -55,7 +55,7 @@ describe('parseSamConfig reads the subset', () => {
       const config = parseSamConfig(files.get('samconfig.toml')!);
       expect(samConfigValue(config, 'deploy', 'stack_name')).toBe('orders');
       expect(samConfigValue(config, 'deploy', 'capabilities')).toBe('CAPABILITY_IAM');
-      expect(samConfigValue(config, 'build', 'cached')).toBe(true);
+      expect(samConfigValue(config, 'build', 'cached')).toBe(false);
       expect(config.get('')?.get('version')).toBe(0.1);
     }
   });
