@@ -39,8 +39,12 @@ const SPECS: ProjectSpec[] = TRIGGERS.flatMap((trigger) =>
   ),
 );
 
-const label = (s: ProjectSpec) => `${s.trigger}${s.api === 'none' ? '' : `(${s.api}, ${s.auth})`} → ${s.sink}`;
-const fileStem = (s: ProjectSpec) => `${s.trigger}-${s.api}-${s.auth}-${s.sink}`;
+/** The churn example, with and without its twins: checked by checkov here, structurally in churn-ops.test.ts. */
+const CHURN_SPECS: ProjectSpec[] = ['true', 'false'].map((twins) => resolveSpec({ name: 'churn-demo', example: 'churn', twins }));
+
+const label = (s: ProjectSpec) =>
+  s.example === 'churn' ? `churn${s.twins ? ' with twins' : ''}` : `${s.trigger}${s.api === 'none' ? '' : `(${s.api}, ${s.auth})`} → ${s.sink}`;
+const fileStem = (s: ProjectSpec) => (s.example === 'churn' ? `churn-twins-${s.twins}` : `${s.trigger}-${s.api}-${s.auth}-${s.sink}`);
 
 const rendered = new Map<ProjectSpec, Map<string, string>>();
 const render = (spec: ProjectSpec) => {
@@ -274,7 +278,7 @@ let files: Map<ProjectSpec, string> | undefined;
 /** Every combination's template.yaml, written once into workDir. */
 function templateFiles(): Map<ProjectSpec, string> {
   if (!files) {
-    files = new Map(SPECS.map((spec) => [spec, join(workDir, `${fileStem(spec)}.yaml`)]));
+    files = new Map([...SPECS, ...CHURN_SPECS].map((spec) => [spec, join(workDir, `${fileStem(spec)}.yaml`)]));
     for (const [spec, file] of files) writeFileSync(file, render(spec).get('template.yaml')!);
   }
   return files;
@@ -371,7 +375,7 @@ function documentedSkips(spec: ProjectSpec): Map<string, string> {
 }
 
 describe('checkov', () => {
-  it('fails no check on any combination but those its README explains', { timeout: 600_000 }, async (ctx) => {
+  it('fails no check on any combination, nor the churn example, but those its README explains', { timeout: 600_000 }, async (ctx) => {
     const checkov = toolOrSkip(ctx, 'checkov', checkovTool());
     const byFile = new Map([...templateFiles()].map(([spec, file]) => [`/${file.split('/').at(-1)}`, spec]));
     // --skip-download: no call to Prisma Cloud for guidelines (there is no network here, and
@@ -389,13 +393,13 @@ describe('checkov', () => {
     expect(reports[0].summary.parsing_errors).toBe(0);
     expect(reports[0].summary.resource_count).toBeGreaterThan(SPECS.length * 5);
 
-    const failed = new Map<ProjectSpec, Set<string>>(SPECS.map((spec) => [spec, new Set()]));
+    const failed = new Map<ProjectSpec, Set<string>>([...SPECS, ...CHURN_SPECS].map((spec) => [spec, new Set()]));
     for (const check of reports[0].results.failed_checks as Json[]) {
       const spec = byFile.get(check.file_path);
       expect(spec, check.file_path).toBeDefined();
       failed.get(spec!)!.add(check.check_id);
     }
-    for (const spec of SPECS) {
+    for (const spec of [...SPECS, ...CHURN_SPECS]) {
       const skips = documentedSkips(spec);
       for (const reason of skips.values()) expect(reason.length, label(spec)).toBeGreaterThan(30);
       // Exactly: an undocumented finding fails, and so does a README entry that no longer applies.
