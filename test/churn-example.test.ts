@@ -184,12 +184,10 @@ describe('the churn example template.yaml', () => {
       const ids = spec.twins ? ['AppFunction', 'NodeTwinFunction', 'PythonTwinFunction'] : ['AppFunction'];
       expect(Object.keys(resources).filter((id) => resources[id].Type === 'AWS::Lambda::Function').sort()).toEqual([...ids].sort());
       for (const id of ids) {
+        // The template's own role (churn-ops.test.ts pins its statements), not SAM's with AWS managed policies.
         const role = resources[`${id}Role`].Properties;
-        expect(role.ManagedPolicyArns, id).toEqual([
-          'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-          'arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole',
-        ]);
-        // Each function may send to the results queue and the dead-letter queue, and nothing else.
+        expect(role.ManagedPolicyArns, id).toBeUndefined();
+        // Each function may send to the results queue and the dead-letter queue.
         const statements = role.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
         const grants = statements.map((s: any) => ({ action: [s.Action].flat().join(','), resource: JSON.stringify(s.Resource) }));
         expect(grants, id).toEqual(
@@ -198,7 +196,6 @@ describe('the churn example template.yaml', () => {
             { action: 'sqs:SendMessage', resource: JSON.stringify({ 'Fn::GetAtt': ['InputDeadLetterQueue', 'Arn'] }) },
           ]),
         );
-        expect(grants, id).toHaveLength(2);
         const mapping = resources[`${id}StreamRecords`].Properties;
         expect(mapping).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BisectBatchOnFunctionError: true, MaximumRetryAttempts: 3 });
         if (id === 'AppFunction') expect(mapping.Enabled).toBeUndefined();

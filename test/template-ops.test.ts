@@ -39,8 +39,12 @@ const SPECS: ProjectSpec[] = TRIGGERS.flatMap((trigger) =>
   ),
 );
 
-const label = (s: ProjectSpec) => `${s.trigger}${s.api === 'none' ? '' : `(${s.api}, ${s.auth})`} → ${s.sink}`;
-const fileStem = (s: ProjectSpec) => `${s.trigger}-${s.api}-${s.auth}-${s.sink}`;
+/** The churn example, with and without its twins: checked by checkov here, structurally in churn-ops.test.ts. */
+const CHURN_SPECS: ProjectSpec[] = ['true', 'false'].map((twins) => resolveSpec({ name: 'churn-demo', example: 'churn', twins }));
+
+const label = (s: ProjectSpec) =>
+  s.example === 'churn' ? `churn${s.twins ? ' with twins' : ''}` : `${s.trigger}${s.api === 'none' ? '' : `(${s.api}, ${s.auth})`} → ${s.sink}`;
+const fileStem = (s: ProjectSpec) => (s.example === 'churn' ? `churn-twins-${s.twins}` : `${s.trigger}-${s.api}-${s.auth}-${s.sink}`);
 
 const rendered = new Map<ProjectSpec, Map<string, string>>();
 const render = (spec: ProjectSpec) => {
@@ -212,9 +216,27 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('%s', (_, spec)
         ],
       });
     });
+  } else if (spec.api === 'rest' && spec.auth === 'jwt') {
+    it('answers the preflight for the CorsAllowedOrigins origin only, and tells the function, none by default', () => {
+      expect(template().Parameters.CorsAllowedOrigins).toMatchObject({ Type: 'String', Default: '' });
+      expect(template().Conditions.HasCorsAllowedOrigins).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ref('CorsAllowedOrigins'), ''] }] });
+      // SAM reads Cors before CloudFormation resolves conditions: a whole-property !If would become the origin itself.
+      const whenSet = (value: Json) => ({ 'Fn::If': ['HasCorsAllowedOrigins', value, NO_VALUE] });
+      expect(resource('RestApi').Properties.Cors).toEqual({
+        AllowOrigin: whenSet({ 'Fn::Sub': "'${CorsAllowedOrigins}'" }),
+        AllowMethods: whenSet("'POST,OPTIONS'"),
+        AllowHeaders: whenSet("'authorization,content-type'"),
+        MaxAge: whenSet("'600'"),
+      });
+      // A browser's preflight carries no token: the Cognito authorizer would refuse it.
+      expect(resource('RestApi').Properties.Auth.AddDefaultAuthorizerToCorsPreflight).toBe(false);
+      // A Lambda proxy integration passes the function's headers through: it answers the origin itself.
+      expect(fnProps().Environment.Variables.CORS_ALLOWED_ORIGINS).toEqual(ref('CorsAllowedOrigins'));
+    });
   } else {
     it('sends no CORS headers and has no CORS parameter', () => {
       expect(template().Parameters.CorsAllowedOrigins).toBeUndefined();
+      expect(fnProps().Environment?.Variables?.CORS_ALLOWED_ORIGINS).toBeUndefined();
       if (spec.api === 'http') expect(resource('HttpApi').Properties.CorsConfiguration).toBeUndefined();
       if (spec.api === 'rest') expect(resource('RestApi').Properties.Cors).toBeUndefined();
     });
@@ -229,6 +251,10 @@ describe('parameter patterns', () => {
   const pattern = (name: string, spec: ProjectSpec) => new RegExp(templateOf(spec).Parameters[name].AllowedPattern);
   const any = SPECS[0]!;
   const httpJwt = SPECS.find((s) => s.api === 'http' && s.auth === 'jwt')!;
+  const restJwt = SPECS.find((s) => s.api === 'rest' && s.auth === 'jwt')!;
+  const anOrigin = fc
+    .tuple(fc.constantFrom('http', 'https'), fc.domain(), fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }))
+    .map(([scheme, host, port]) => `${scheme}://${host}${port === undefined ? '' : `:${port}`}`);
 
   it('AlarmEmail takes an email address or nothing', () => {
     const email = pattern('AlarmEmail', any);
@@ -262,6 +288,18 @@ describe('parameter patterns', () => {
     );
     fc.assert(fc.property(fc.domain(), (host) => !origins.test(host)));
   });
+
+  it('CorsAllowedOrigins of a REST API takes nothing, *, or one origin: its preflight answers with a fixed header', () => {
+    const origins = pattern('CorsAllowedOrigins', restJwt);
+    for (const ok of ['', '*']) expect(origins.test(ok), ok).toBe(true);
+    fc.assert(fc.property(anOrigin, (origin) => origins.test(origin)));
+    // Two origins would make one header naming both, which browsers refuse; and no paths, spaces or quotes.
+    fc.assert(fc.property(anOrigin, anOrigin, (a, b) => !origins.test(`${a},${b}`)));
+    fc.assert(
+      fc.property(anOrigin, fc.constantFrom('/', '/app', ',', ' ', "'", ',*', '?x=1'), (origin, tail) => !origins.test(origin + tail)),
+    );
+    fc.assert(fc.property(fc.domain(), (host) => !origins.test(host)));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +312,7 @@ let files: Map<ProjectSpec, string> | undefined;
 /** Every combination's template.yaml, written once into workDir. */
 function templateFiles(): Map<ProjectSpec, string> {
   if (!files) {
-    files = new Map(SPECS.map((spec) => [spec, join(workDir, `${fileStem(spec)}.yaml`)]));
+    files = new Map([...SPECS, ...CHURN_SPECS].map((spec) => [spec, join(workDir, `${fileStem(spec)}.yaml`)]));
     for (const [spec, file] of files) writeFileSync(file, render(spec).get('template.yaml')!);
   }
   return files;
@@ -337,9 +375,35 @@ describe('after the SAM transform', () => {
       });
     }
     // With the default, the same condition is false when CloudFormation evaluates it.
+    // (REST: see the next test.)
     for (const [, cfn] of await transform(bin, specs)) {
       expect(cfn.Conditions.HasCorsAllowedOrigins).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ref('CorsAllowedOrigins'), ''] }] });
       expect(cors(cfn)['Fn::If'][1].allowOrigins).toEqual({ 'Fn::Split': [',', ''] });
+    }
+  });
+});
+
+describe('after the SAM transform, a REST API with JWT', () => {
+  it('answers the preflight with a mock, without the authorizer, with headers only when CorsAllowedOrigins is set', { timeout: 120_000 }, async (ctx) => {
+    const bin = toolOrSkip(ctx, 'the SAM translator', pythonTools());
+    const specs = SPECS.filter((s) => s.api === 'rest' && s.auth === 'jwt');
+    const origin = 'https://app.example.com';
+    for (const [spec, cfn] of await transform(bin, specs, { CorsAllowedOrigins: origin })) {
+      expect(cfn.error, label(spec)).toBeUndefined();
+      const items = cfn.Resources.RestApi.Properties.Body.paths['/items'];
+      expect(items.post.security, label(spec)).toEqual([{ CognitoAuthorizer: [] }]);
+      expect(items.options.security, label(spec)).toBeUndefined();
+      const integration = items.options['x-amazon-apigateway-integration'];
+      expect(integration.type).toBe('mock');
+      const headers = integration.responses.default.responseParameters;
+      const whenSet = (value: Json) => ({ 'Fn::If': ['HasCorsAllowedOrigins', value, NO_VALUE] });
+      expect(headers).toEqual({
+        'method.response.header.Access-Control-Allow-Origin': whenSet({ 'Fn::Sub': "'${CorsAllowedOrigins}'" }),
+        'method.response.header.Access-Control-Allow-Methods': whenSet("'POST,OPTIONS'"),
+        'method.response.header.Access-Control-Allow-Headers': whenSet("'authorization,content-type'"),
+        'method.response.header.Access-Control-Max-Age': whenSet("'600'"),
+      });
+      expect(cfn.Resources.AppFunction.Properties.Environment.Variables.CORS_ALLOWED_ORIGINS).toEqual(ref('CorsAllowedOrigins'));
     }
   });
 });
@@ -371,7 +435,7 @@ function documentedSkips(spec: ProjectSpec): Map<string, string> {
 }
 
 describe('checkov', () => {
-  it('fails no check on any combination but those its README explains', { timeout: 600_000 }, async (ctx) => {
+  it('fails no check on any combination, nor the churn example, but those its README explains', { timeout: 600_000 }, async (ctx) => {
     const checkov = toolOrSkip(ctx, 'checkov', checkovTool());
     const byFile = new Map([...templateFiles()].map(([spec, file]) => [`/${file.split('/').at(-1)}`, spec]));
     // --skip-download: no call to Prisma Cloud for guidelines (there is no network here, and
@@ -389,13 +453,13 @@ describe('checkov', () => {
     expect(reports[0].summary.parsing_errors).toBe(0);
     expect(reports[0].summary.resource_count).toBeGreaterThan(SPECS.length * 5);
 
-    const failed = new Map<ProjectSpec, Set<string>>(SPECS.map((spec) => [spec, new Set()]));
+    const failed = new Map<ProjectSpec, Set<string>>([...SPECS, ...CHURN_SPECS].map((spec) => [spec, new Set()]));
     for (const check of reports[0].results.failed_checks as Json[]) {
       const spec = byFile.get(check.file_path);
       expect(spec, check.file_path).toBeDefined();
       failed.get(spec!)!.add(check.check_id);
     }
-    for (const spec of SPECS) {
+    for (const spec of [...SPECS, ...CHURN_SPECS]) {
       const skips = documentedSkips(spec);
       for (const reason of skips.values()) expect(reason.length, label(spec)).toBeGreaterThan(30);
       // Exactly: an undocumented finding fails, and so does a README entry that no longer applies.

@@ -220,7 +220,7 @@ function expectedParameters(spec: ProjectSpec): Record<string, string | number> 
     ReservedConcurrency: '',
     AlarmEmail: '',
     ...(spec.trigger === 'api' && { ApiThrottlingRateLimit: 50, ApiThrottlingBurstLimit: 100 }),
-    ...(spec.api === 'http' && spec.auth === 'jwt' && { CorsAllowedOrigins: '' }),
+    ...(spec.auth === 'jwt' && { CorsAllowedOrigins: '' }),
     ...(spec.api === 'rest' && { ApiGatewayCloudWatchRoleArn: '' }),
     ...(spec.trigger === 's3' && { InputBucketVersioning: 'Enabled' }),
     ...(spec.sink === 'dynamodb' && { ResultsTableDeletionProtection: 'true' }),
@@ -389,7 +389,8 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
 
   it('passes the sink (and a REST API\'s JWT audience) to the function through its environment', () => {
     const variables = fnProps().Environment?.Variables;
-    const audience = spec.api === 'rest' && spec.auth === 'jwt' ? { JWT_AUDIENCE: spec.jwtAudience } : {};
+    // A REST API's proxy integration leaves CORS to the function (template-ops.test.ts).
+    const audience = spec.api === 'rest' && spec.auth === 'jwt' ? { JWT_AUDIENCE: spec.jwtAudience, CORS_ALLOWED_ORIGINS: ref('CorsAllowedOrigins') } : {};
     // The SDK's timeouts are derived from the Timeout, which Lambda does not tell the function.
     const timeout = { FUNCTION_TIMEOUT_SECONDS: String(spec.timeout) };
     if (spec.sink === 'dynamodb') expect(variables).toEqual({ TABLE_NAME: ref('ResultsTable'), ...timeout, ...audience });
@@ -481,6 +482,8 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
         expect(auth).toEqual({
           DefaultAuthorizer: 'CognitoAuthorizer',
           Authorizers: { CognitoAuthorizer: { UserPoolArn: userPoolArn(spec.jwtIssuer) } },
+          // A browser's CORS preflight carries no token (template-ops.test.ts).
+          AddDefaultAuthorizerToCorsPreflight: false,
         });
       }
     });
@@ -885,7 +888,10 @@ describe('after the SAM transform', () => {
         const apis = resourcesOfType(template, spec.api === 'http' ? 'AWS::ApiGatewayV2::Api' : 'AWS::ApiGateway::RestApi');
         expect(apis).toHaveLength(1);
         const api = apis[0]![1];
-        const methods = Object.values(api.Properties.Body.paths as Record<string, Record<string, Json>>).flatMap((p) => Object.values(p));
+        // A REST JWT API's CORS preflight, a mock OPTIONS without the authorizer, is checked in template-ops.test.ts.
+        const preflight = spec.api === 'rest' && spec.auth === 'jwt' ? 'options' : undefined;
+        const paths = Object.values(api.Properties.Body.paths as Record<string, Record<string, Json>>);
+        const methods = paths.flatMap((p) => Object.entries(p).filter(([verb]) => verb !== preflight).map(([, method]) => method));
         expect(methods).toHaveLength(1);
         const scheme = { iam: 'AWS_IAM', jwt: spec.api === 'http' ? 'JwtAuthorizer' : 'CognitoAuthorizer' }[spec.auth as 'iam' | 'jwt'];
         for (const method of methods) {

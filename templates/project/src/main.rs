@@ -66,6 +66,9 @@ async fn main() -> Result<(), Error> {
     // API Gateway's Cognito authorizer checks each token's signature, issuer and expiry, but
     // not which app client it was issued for: the handler compares that with this.
     let audience = required_env("JWT_AUDIENCE")?;
+    // Browser origins allowed to read the answers; empty or unset, none (no CORS headers).
+    let origins = std::env::var("CORS_ALLOWED_ORIGINS").unwrap_or_default();
+    let origins = handler::AllowedOrigins::parse(&origins);
 {{/if}}
 
     // Each invocation borrows the sink; nothing in the handler outlives the invocation.
@@ -73,9 +76,10 @@ async fn main() -> Result<(), Error> {
 {{#if is.api}}
 {{#if is.cognitoJwt}}
     let audience = audience.as_str();
+    let origins = &origins;
 {{/if}}
     run(service_fn(move |request: Request| async move {
-        handler::handle(sink, {{#if is.cognitoJwt}}audience, {{/if}}request).await
+        handler::handle(sink, {{#if is.cognitoJwt}}audience, origins, {{/if}}request).await
     }))
     .await
 {{/if}}

@@ -1,5 +1,8 @@
 //! Business logic for `POST /items`: validate the JSON body, store the item, answer `201`.
 
+{{#if is.cognitoJwt}}
+use lambda_http::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, HeaderMap, ORIGIN, VARY};
+{{/if}}
 use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 {{#if is.publicAuth}}
@@ -37,7 +40,23 @@ use crate::timeouts::time_left;
 /// - `503 Service Unavailable` when the sink fails or does not answer in time (see
 ///   `timeouts`): the details go to the log, not the caller, who may try again.
 {{#if is.cognitoJwt}}
+///
+/// Each answer to a browser's request from an origin in `origins` says that its page may read
+/// it (`Access-Control-Allow-Origin`); API Gateway answers the preflight (see template.yaml).
 pub async fn handle<S: Sink>(
+    sink: &S,
+    audience: &str,
+    origins: &AllowedOrigins,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let origin = request.headers().get(ORIGIN).cloned();
+    let mut response = respond(sink, audience, request).await?;
+    origins.answer(origin.as_ref(), response.headers_mut());
+    Ok(response)
+}
+
+/// `handle`, before CORS.
+async fn respond<S: Sink>(
     sink: &S,
     audience: &str,
     request: Request,
@@ -208,6 +227,41 @@ pub fn caller(request: &Request) -> Option<Caller> {
 
 /// What a caller sees when its token is refused: no hint of which check failed.
 const FORBIDDEN: &str = "forbidden";
+
+/// The origins whose web pages may call the API from a browser: `CORS_ALLOWED_ORIGINS`,
+/// comma-separated, `*` for any. A REST API's proxy integration passes the function's headers
+/// through, so the function, not API Gateway, tells the browser whom an answer is for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    /// Blank entries are dropped, so an empty variable allows none.
+    pub fn parse(list: &str) -> Self {
+        let origins = list.split(',').map(str::trim).filter(|o| !o.is_empty());
+        Self(origins.map(str::to_owned).collect())
+    }
+
+    fn any(&self) -> bool {
+        self.0.iter().any(|o| o == "*")
+    }
+
+    /// Adds the CORS headers for a request from `origin`: none when no origin is allowed.
+    fn answer(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
+        if self.any() {
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            return;
+        }
+        if self.0.is_empty() {
+            return;
+        }
+        // The answer depends on the request's Origin: a cache must not serve it to another.
+        headers.append(VARY, HeaderValue::from_static("Origin"));
+        let listed = origin.filter(|o| o.to_str().is_ok_and(|o| self.0.iter().any(|a| a == o)));
+        if let Some(origin) = listed {
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        }
+    }
+}
 {{/if}}
 
 /// What a caller sees when storing fails. The cause is in the function's log.
@@ -279,7 +333,13 @@ mod tests {
 {{/if}}
 
     async fn send(sink: &MemorySink, request: Request) -> (StatusCode, Value) {
-        let response = handle(sink, {{#if is.cognitoJwt}}AUDIENCE, {{/if}}request).await.unwrap();
+{{#if is.cognitoJwt}}
+        let response = handle(sink, AUDIENCE, &AllowedOrigins::default(), request)
+            .await
+            .unwrap();
+{{else}}
+        let response = handle(sink, request).await.unwrap();
+{{/if}}
         let body = serde_json::from_slice(response.body()).expect("a JSON body");
         (response.status(), body)
     }
@@ -534,6 +594,97 @@ mod tests {
 
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(sink.items().is_empty());
+    }
+
+    /// The sample request from a browser page at `origin`, answered with `allowed` origins.
+    async fn from_origin(
+        allowed: &str,
+        origin: Option<&str>,
+        body: Option<&str>,
+    ) -> Response<Body> {
+        let mut request = request_from(&sample_event());
+        if let Some(body) = body {
+            *request.body_mut() = Body::from(body);
+        }
+        if let Some(origin) = origin {
+            let origin = HeaderValue::from_str(origin).unwrap();
+            request.headers_mut().insert(ORIGIN, origin);
+        }
+        let origins = AllowedOrigins::parse(allowed);
+        handle(&MemorySink::default(), AUDIENCE, &origins, request)
+            .await
+            .unwrap()
+    }
+
+    fn cors_headers(response: &Response<Body>) -> (Option<&str>, Vec<&str>) {
+        let headers = response.headers();
+        let allow = headers
+            .get(ACCESS_CONTROL_ALLOW_ORIGIN)
+            .map(|v| v.to_str().unwrap());
+        let vary = headers.get_all(VARY).iter().map(|v| v.to_str().unwrap());
+        (allow, vary.collect())
+    }
+
+    const ORIGINS: &str = "https://app.example.com, http://localhost:3000";
+
+    #[tokio::test]
+    async fn a_listed_origin_is_echoed_with_vary_origin() {
+        for origin in ["https://app.example.com", "http://localhost:3000"] {
+            let response = from_origin(ORIGINS, Some(origin), None).await;
+
+            assert_eq!(response.status(), StatusCode::CREATED);
+            assert_eq!(cors_headers(&response), (Some(origin), vec!["Origin"]));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unlisted_origin_gets_no_allow_origin() {
+        for origin in [
+            "https://evil.example.com",
+            "https://app.example.com.evil.io",
+            "null",
+        ] {
+            let response = from_origin(ORIGINS, Some(origin), None).await;
+
+            assert_eq!(cors_headers(&response), (None, vec!["Origin"]));
+        }
+        let response = from_origin(ORIGINS, None, None).await;
+        assert_eq!(cors_headers(&response), (None, vec!["Origin"]));
+    }
+
+    #[tokio::test]
+    async fn no_allowed_origins_means_no_cors_headers() {
+        for allowed in ["", " , "] {
+            let response = from_origin(allowed, Some("https://app.example.com"), None).await;
+
+            assert_eq!(cors_headers(&response), (None, vec![]));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_star_allows_any_origin() {
+        let response = from_origin("*", Some("https://anywhere.example.org"), None).await;
+
+        assert_eq!(cors_headers(&response), (Some("*"), vec![]));
+    }
+
+    #[tokio::test]
+    async fn errors_carry_the_cors_headers_so_the_page_can_read_them() {
+        let origin = "https://app.example.com";
+
+        let response = from_origin(ORIGINS, Some(origin), Some("{ not json")).await;
+
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(cors_headers(&response), (Some(origin), vec!["Origin"]));
+    }
+
+    #[test]
+    fn the_origin_list_is_trimmed_and_blank_entries_dropped() {
+        let parsed = AllowedOrigins::parse(" https://a.example.com ,,http://localhost:3000, ");
+
+        let expected = ["https://a.example.com", "http://localhost:3000"].map(String::from);
+        assert_eq!(parsed, AllowedOrigins(expected.to_vec()));
+        assert_eq!(AllowedOrigins::parse(""), AllowedOrigins::default());
     }
 {{/if}}
 }
