@@ -42,12 +42,15 @@ const INVOKE_TIMEOUT = 120_000;
 
 let moto: MotoServer;
 let root: string;
+/** Where the batch triggers park poison records (POISON_QUEUE_URL, DEAD_LETTER_QUEUE_URL), unless a test gives its own. */
+let parkingQueue: string;
 const timings: string[] = [];
 
 beforeAll(async () => {
   if (missing) return;
   moto = await startMoto(VENV_BIN);
   root = await tempDir('cfl-e2e-');
+  parkingQueue = await createQueue();
 }, 60_000);
 
 afterAll(async () => {
@@ -76,7 +79,8 @@ async function build(dir: string, label: string): Promise<void> {
 
 /** `lambda-kit invoke` as a user runs it in the project, with moto's settings in the environment. */
 function kit(dir: string, args: string[], env: Record<string, string> = {}) {
-  return runBin(KIT_BIN, ['invoke', ...args], dir, userEnv({ ...moto.env, CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR, ...env }));
+  const parking = { POISON_QUEUE_URL: parkingQueue, DEAD_LETTER_QUEUE_URL: parkingQueue };
+  return runBin(KIT_BIN, ['invoke', ...args], dir, userEnv({ ...moto.env, ...parking, CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR, ...env }));
 }
 
 /** The same function, started once to serve several invocations: what `lambda-kit invoke` runs. */
@@ -84,7 +88,8 @@ async function startFunction(dir: string, callerEnv: Record<string, string>): Pr
   const project = await loadProject(dir);
   const fn = pickFunction(project, undefined);
   const binary = await findFunctionBinary(project, fn, { CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR });
-  const caller = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...callerEnv };
+  const parking = { POISON_QUEUE_URL: parkingQueue, DEAD_LETTER_QUEUE_URL: parkingQueue };
+  const caller = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...parking, ...callerEnv };
   const { env } = lambdaEnvironment({ fn, functionName: fn.logicalId, taskRoot: dirname(binary.path), caller });
   return LocalFunction.start({ command: binary.path, cwd: dir, env, timeoutMs: fn.timeout * 1000 });
 }
@@ -277,15 +282,18 @@ describe.skipIf(missing)('Kinesis → SQS', () => {
     expect(await drainQueue(queue)).toEqual(BATCH.map(compactItem).sort());
   }, INVOKE_TIMEOUT);
 
-  it('a poisoned record is the only failure, by sequence number, and the others are sent', async () => {
-    const queue = await createQueue();
-    const event = kinesisEvent('orders-stream', [itemJson(BATCH[0]!), '{"id": "B-9", "name": "broken', itemJson(BATCH[1]!), itemJson(BATCH[2]!)]);
+  it('a poisoned record is parked, not retried, and the others are sent', async () => {
+    const [queue, poisonQueue] = await Promise.all([createQueue(), createQueue()]);
+    const broken = '{"id": "B-9", "name": "broken';
+    const event = kinesisEvent('orders-stream', [itemJson(BATCH[0]!), broken, itemJson(BATCH[1]!), itemJson(BATCH[2]!)]);
     const poisoned = event.Records[1]!.kinesis.sequenceNumber;
-    const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], { QUEUE_URL: queue });
+    const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], { QUEUE_URL: queue, POISON_QUEUE_URL: poisonQueue });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(failuresOf(JSON.parse(result.stdout))).toEqual([poisoned]);
-    expect(result.stderr).toMatch(/WARN +record failed; Kinesis will retry it sequence_number=\d+ error="body is not valid JSON/);
+    expect(failuresOf(JSON.parse(result.stdout))).toEqual([]);
+    expect(result.stderr).toMatch(/WARN +poison record; parking it sequence_number=\d+ error="body is not valid JSON/);
     expect(await drainQueue(queue)).toEqual([BATCH[0]!, BATCH[1]!, BATCH[2]!].map(compactItem).sort());
+    const parked = (await drainQueue(poisonQueue)).map((body) => JSON.parse(body));
+    expect(parked).toMatchObject([{ payload: broken, payloadEncoding: 'text', source: { sequenceNumber: poisoned } }]);
   }, INVOKE_TIMEOUT);
 
   it('reports every record while SQS is unreachable, then serves the next batch in the same process', async () => {
@@ -418,15 +426,26 @@ describe.skipIf(missing)('SQS → DynamoDB', () => {
     expect(await scanTable(table)).toEqual(BATCH.map(dynamoItem));
   }, INVOKE_TIMEOUT);
 
-  it('a poisoned message is the only failure, by message id, and the others are stored', async () => {
-    const table = await createTable();
-    const event = sqsEvent('orders-intake', [itemJson(BATCH[0]!), '{"id": "B-9", "quantity": 1}', itemJson(BATCH[1]!)]);
+  it('a poisoned message is parked on the dead-letter queue at once, not retried, and the others are stored', async () => {
+    const [table, deadLetterQueue] = await Promise.all([createTable(), createQueue()]);
+    const invalid = '{"id": "B-9", "quantity": 1}';
+    const event = sqsEvent('orders-intake', [itemJson(BATCH[0]!), invalid, itemJson(BATCH[1]!)]);
     const poisoned = event.Records[1]!.messageId;
-    const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], { TABLE_NAME: table });
+    const env = { TABLE_NAME: table, DEAD_LETTER_QUEUE_URL: deadLetterQueue };
+    const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], env);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(failuresOf(JSON.parse(result.stdout))).toEqual([poisoned]);
+    expect(failuresOf(JSON.parse(result.stdout))).toEqual([]);
     expect(result.stderr).toContain('invalid item: missing field `name`');
     expect(await scanTable(table)).toEqual([BATCH[0]!, BATCH[1]!].map(dynamoItem));
+    const parked = (await drainQueue(deadLetterQueue)).map((body) => JSON.parse(body));
+    expect(parked).toEqual([
+      {
+        reason: 'invalid item: missing field `name`',
+        source: { eventSourceArn: event.Records[1]!.eventSourceARN, messageId: poisoned },
+        payload: invalid,
+        payloadEncoding: 'text',
+      },
+    ]);
   }, INVOKE_TIMEOUT);
 
   it('reports every message while DynamoDB is unreachable, then serves the next batch in the same process', async () => {

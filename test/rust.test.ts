@@ -107,11 +107,17 @@ describe('generated Rust crate', () => {
       const files = renderProject(spec);
       const dir = join(root, `${i}-${spec.name}`);
 
+      // A batch trigger parks poison records on an SQS queue, whatever its sink.
+      const isBatch = spec.trigger === 'kinesis' || spec.trigger === 'sqs';
+      const callsAws = spec.sink !== 'none' || isBatch;
+
       it('depends only on the crates it uses', () => {
         const deps = dependencies(files.get('Cargo.toml')!);
         const sdkCrates = deps.filter((dep) => dep.startsWith('aws-sdk-'));
-        expect(sdkCrates).toEqual(SDK_CRATE[spec.sink] ? [SDK_CRATE[spec.sink]] : []);
-        expect(deps.includes('aws-config')).toBe(spec.sink !== 'none');
+        const expected = new Set([...(SDK_CRATE[spec.sink] ? [SDK_CRATE[spec.sink]] : []), ...(isBatch ? ['aws-sdk-sqs'] : [])]);
+        expect(sdkCrates.sort()).toEqual([...expected].sort());
+        expect(deps.includes('aws-config')).toBe(callsAws);
+        expect(deps.includes('base64')).toBe(isBatch);
         expect(deps).toContain(spec.trigger === 'api' ? 'lambda_http' : 'lambda_runtime');
         expect(deps.includes('aws_lambda_events')).toBe(spec.trigger !== 'api');
         expect(files.get('Cargo.toml')).not.toMatch(/^aws_lambda_events = (?!.*default-features = false)/m);
@@ -126,7 +132,7 @@ describe('generated Rust crate', () => {
       it('declares the Rust doctor checks for, and no aws-config providers a function never uses', () => {
         const cargoToml = files.get('Cargo.toml')!;
         expect(cargoToml).toContain(`rust-version = "${MINIMUM.rust}"`);
-        if (spec.sink !== 'none') {
+        if (callsAws) {
           expect(cargoToml).toMatch(/^aws-config = \{ .*default-features = false/m);
           expect(/^aws-config = .*"(sso|credentials-process)"/m.test(cargoToml)).toBe(false);
         }
@@ -134,10 +140,10 @@ describe('generated Rust crate', () => {
 
       it('derives the SDK timeouts from FUNCTION_TIMEOUT_SECONDS, which template.yaml sets to the Timeout', () => {
         const readsTimeout = files.get('src/timeouts.rs')!.includes('required_env("FUNCTION_TIMEOUT_SECONDS")');
-        expect(readsTimeout).toBe(spec.sink !== 'none');
+        expect(readsTimeout).toBe(callsAws);
         const template = files.get('template.yaml')!;
         const timeout = /^\s+Timeout: (\d+)$/m.exec(template)![1];
-        expect(/^\s+FUNCTION_TIMEOUT_SECONDS: "(\d+)"$/m.exec(template)?.[1]).toBe(spec.sink === 'none' ? undefined : timeout);
+        expect(/^\s+FUNCTION_TIMEOUT_SECONDS: "(\d+)"$/m.exec(template)?.[1]).toBe(callsAws ? timeout : undefined);
         expect(files.get('src/main.rs')).not.toContain('BehaviorVersion::latest()');
       });
 

@@ -121,7 +121,8 @@ describe.skipIf(missing)('a hung AWS endpoint', () => {
       const bodies = ['H-1', 'H-2', 'H-3'].map((id) => itemJson({ id, name: 'slow beans', quantity: 1 }));
       const event = sqsEvent('orders-intake', bodies);
 
-      const result = await invokeAgainstHungAws(dir, event, { QUEUE_URL: `${hung.url}/000000000000/results` });
+      const queues = { QUEUE_URL: `${hung.url}/000000000000/results`, DEAD_LETTER_QUEUE_URL: `${hung.url}/000000000000/dead-letters` };
+      const result = await invokeAgainstHungAws(dir, event, queues);
 
       expect(result.exitCode, result.stderr).toBe(0);
       const failed = JSON.parse(result.stdout).batchItemFailures.map((f: { itemIdentifier: string }) => f.itemIdentifier);

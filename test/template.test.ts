@@ -166,9 +166,16 @@ const LONGEST_REGION = 'ap-southeast-2';
 
 const isBatch = (spec: ProjectSpec) => spec.trigger === 'kinesis' || spec.trigger === 'sqs';
 
-/** Where input the function gave up on waits: the batch triggers' dead-letter queue, S3's on-failure queue. */
+/**
+ * Where input the function gave up on waits: the batch triggers' dead-letter queue, Kinesis's poison queue (the SQS trigger
+ * parks poison on its dead-letter queue), S3's on-failure queue.
+ */
 function failureQueuesOf(spec: ProjectSpec): string[] {
-  return [...(isBatch(spec) ? ['InputDeadLetterQueue'] : []), ...(spec.trigger === 's3' ? ['InputFailureQueue'] : [])];
+  return [
+    ...(isBatch(spec) ? ['InputDeadLetterQueue'] : []),
+    ...(spec.trigger === 'kinesis' ? ['PoisonQueue'] : []),
+    ...(spec.trigger === 's3' ? ['InputFailureQueue'] : []),
+  ];
 }
 
 /** The SQS queues of a combination: the trigger's, its dead-letter or failure queue, the sink's. */
@@ -236,7 +243,12 @@ function expectedOutputs(spec: ProjectSpec): Record<string, string> {
     ...(spec.api === 'http' && { ApiUrl: 'HttpApi' }),
     ...(spec.api === 'rest' && { ApiUrl: 'RestApi' }),
     ...(spec.trigger === 'api' && { ApiAccessLogGroupName: 'ApiAccessLogGroup' }),
-    ...(spec.trigger === 'kinesis' && { InputStreamName: 'InputStream', InputStreamArn: 'InputStream' }),
+    ...(spec.trigger === 'kinesis' && {
+      InputStreamName: 'InputStream',
+      InputStreamArn: 'InputStream',
+      PoisonQueueName: 'PoisonQueue',
+      PoisonQueueUrl: 'PoisonQueue',
+    }),
     ...(spec.trigger === 's3' && {
       InputBucketName: 'InputBucket',
       InputFailureQueueName: 'InputFailureQueue',
@@ -266,10 +278,14 @@ function expectedStatements(spec: ProjectSpec): Json[] {
             getAtt('InputStream', 'Arn'),
           ),
           allow('SendGivenUpRecords', 'sqs:SendMessage', getAtt('InputDeadLetterQueue', 'Arn')),
+          allow('ParkPoisonRecords', 'sqs:SendMessage', getAtt('PoisonQueue', 'Arn')),
         ]
       : []),
     ...(spec.trigger === 'sqs'
-      ? [allow('PollInputQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], getAtt('InputQueue', 'Arn'))]
+      ? [
+          allow('PollInputQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], getAtt('InputQueue', 'Arn')),
+          allow('ParkPoisonMessages', 'sqs:SendMessage', getAtt('InputDeadLetterQueue', 'Arn')),
+        ]
       : []),
     ...(spec.trigger === 's3' ? [allow('SendFailedEvents', 'sqs:SendMessage', getAtt('InputFailureQueue', 'Arn'))] : []),
     ...(spec.sink === 'dynamodb' ? [allow('PutResults', 'dynamodb:PutItem', getAtt('ResultsTable', 'Arn'))] : []),
@@ -387,16 +403,24 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
     });
   });
 
-  it('passes the sink (and a REST API\'s JWT audience) to the function through its environment', () => {
+  it('passes the sink, the poison queue (and a REST API\'s JWT audience) to the function through its environment', () => {
     const variables = fnProps().Environment?.Variables;
     // A REST API's proxy integration leaves CORS to the function (template-ops.test.ts).
     const audience = spec.api === 'rest' && spec.auth === 'jwt' ? { JWT_AUDIENCE: spec.jwtAudience, CORS_ALLOWED_ORIGINS: ref('CorsAllowedOrigins') } : {};
+    const sink = {
+      ...(spec.sink === 'dynamodb' && { TABLE_NAME: ref('ResultsTable') }),
+      ...(spec.sink === 'sqs' && { QUEUE_URL: ref('ResultsQueue') }),
+    };
+    const poison = {
+      ...(spec.trigger === 'kinesis' && { POISON_QUEUE_URL: ref('PoisonQueue') }),
+      ...(spec.trigger === 'sqs' && { DEAD_LETTER_QUEUE_URL: ref('InputDeadLetterQueue') }),
+    };
     // The SDK's timeouts are derived from the Timeout, which Lambda does not tell the function.
-    const timeout = { FUNCTION_TIMEOUT_SECONDS: String(spec.timeout) };
-    if (spec.sink === 'dynamodb') expect(variables).toEqual({ TABLE_NAME: ref('ResultsTable'), ...timeout, ...audience });
-    if (spec.sink === 'sqs') expect(variables).toEqual({ QUEUE_URL: ref('ResultsQueue'), ...timeout, ...audience });
-    if (spec.sink === 'none' && Object.keys(audience).length > 0) expect(variables).toEqual(audience);
-    if (spec.sink === 'none' && Object.keys(audience).length === 0) expect(fnProps().Environment).toBeUndefined();
+    const callsAws = spec.sink !== 'none' || isBatch(spec);
+    const timeout = callsAws ? { FUNCTION_TIMEOUT_SECONDS: String(spec.timeout) } : {};
+    const expected = { ...sink, ...poison, ...timeout, ...audience };
+    if (Object.keys(expected).length > 0) expect(variables).toEqual(expected);
+    else expect(fnProps().Environment).toBeUndefined();
   });
 
   it('is triggered by exactly one event, from the trigger resource', () => {
@@ -594,6 +618,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       }
       // Fourteen days, the maximum: time to find out why, then redrive.
       if (isBatch(spec)) expect(resource('InputDeadLetterQueue').Properties.MessageRetentionPeriod).toBe(1_209_600);
+      if (spec.trigger === 'kinesis') expect(resource('PoisonQueue').Properties.MessageRetentionPeriod).toBe(1_209_600);
     });
   }
 
@@ -804,8 +829,12 @@ function expectedGrants(spec: ProjectSpec): Record<string, string[]> {
     ...(spec.trigger === 'kinesis' && {
       InputStream: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
       InputDeadLetterQueue: ['sqs:SendMessage'],
+      PoisonQueue: ['sqs:SendMessage'],
     }),
-    ...(spec.trigger === 'sqs' && { InputQueue: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'] }),
+    ...(spec.trigger === 'sqs' && {
+      InputQueue: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+      InputDeadLetterQueue: ['sqs:SendMessage'],
+    }),
     ...(spec.trigger === 's3' && { InputFailureQueue: ['sqs:SendMessage'] }),
     ...(spec.sink === 'dynamodb' && { ResultsTable: ['dynamodb:PutItem'] }),
     ...(spec.sink === 'sqs' && { ResultsQueue: ['sqs:SendMessage'] }),

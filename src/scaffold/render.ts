@@ -31,6 +31,10 @@ export function templateContext(spec: ProjectSpec) {
       dynamodb: sink === 'dynamodb',
       sqsSink: sink === 'sqs',
       noSink: sink === 'none',
+      /** The function calls AWS itself (its sink, or the queue a batch trigger parks poison records on). */
+      callsAws: sink !== 'none' || trigger === 'kinesis' || trigger === 'sqs',
+      /** The function sends to SQS: the SQS sink, or a batch trigger parking poison records. */
+      sqsClient: sink === 'sqs' || trigger === 'kinesis' || trigger === 'sqs',
       arm64: spec.arch === 'arm64',
       x86_64: spec.arch === 'x86_64',
       iamAuth: spec.auth === 'iam',

@@ -2,15 +2,17 @@
 //! in-memory sink instead of AWS.
 
 pub mod handler;
+{{#if is.batch}}
+pub mod poison;
+{{/if}}
 pub mod sink;
 pub mod timeouts;
-{{!-- main.rs reads the sink's name or URL, and a REST API's JWT audience, from the environment. --}}
-{{#if is.noSink}}
-{{#if is.cognitoJwt}}
+{{!-- main.rs reads the sink's name or URL, the poison queue's URL, and a REST API's JWT
+     audience, from the environment. --}}
+{{#if is.callsAws}}
 
 {{> rust/required-env}}
-{{/if}}
-{{else}}
+{{else if is.cognitoJwt}}
 
 {{> rust/required-env}}
 {{/if}}

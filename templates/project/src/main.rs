@@ -1,8 +1,8 @@
 //! The Lambda entry point: set everything up once, then serve invocations until Lambda stops us.
 
-{{#unless is.noSink}}
+{{#if is.callsAws}}
 use aws_config::BehaviorVersion;
-{{/unless}}
+{{/if}}
 {{#if is.api}}
 use lambda_http::{Error, Request, run, service_fn};
 {{else}}
@@ -19,13 +19,16 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 {{/if}}
 
 use {{crateIdent}}::handler;
-{{#if is.noSink}}
-{{#if is.cognitoJwt}}
+{{#if is.batch}}
+use {{crateIdent}}::poison::{self, SqsParkingLot};
+{{/if}}
+{{#if is.callsAws}}
+use {{crateIdent}}::required_env;
+{{else if is.cognitoJwt}}
 use {{crateIdent}}::required_env;
 {{/if}}
+{{#if is.noSink}}
 use {{crateIdent}}::sink::LogSink;
-{{else}}
-use {{crateIdent}}::required_env;
 {{/if}}
 {{#if is.dynamodb}}
 use {{crateIdent}}::sink::DynamoDbSink;
@@ -36,9 +39,9 @@ use {{crateIdent}}::sink::SqsSink;
 {{#unless is.api}}
 use {{crateIdent}}::timeouts::time_left;
 {{/unless}}
-{{#unless is.noSink}}
+{{#if is.callsAws}}
 use {{crateIdent}}::timeouts::{function_timeout, sdk_timeouts};
-{{/unless}}
+{{/if}}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -48,18 +51,25 @@ async fn main() -> Result<(), Error> {
     // Init once: what is built here, before `run`, lives as long as the execution environment
     // and every invocation reuses it. Build clients here, never in the handler: a client per
     // invocation would redo the TLS, credential and connection set-up on every request.
+{{#if is.callsAws}}
+    let config = sdk_config().await?;
+{{/if}}
 {{#if is.dynamodb}}
     let table_name = required_env("TABLE_NAME")?;
-    let config = sdk_config().await?;
     let sink = DynamoDbSink::new(aws_sdk_dynamodb::Client::new(&config), table_name);
 {{/if}}
 {{#if is.sqsSink}}
     let queue_url = required_env("QUEUE_URL")?;
-    let config = sdk_config().await?;
-    let sink = SqsSink::new(aws_sdk_sqs::Client::new(&config), queue_url);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let sink = SqsSink::new(sqs.clone(), queue_url);
 {{/if}}
 {{#if is.noSink}}
     let sink = LogSink;
+{{/if}}
+{{#if is.batch}}
+    // Records that can never succeed are parked on this queue rather than retried.
+    let poison_queue_url = required_env(poison::QUEUE_ENV)?;
+    let parking = SqsParkingLot::new({{#if is.sqsSink}}sqs{{else}}aws_sdk_sqs::Client::new(&config){{/if}}, poison_queue_url);
 {{/if}}
 {{#if is.cognitoJwt}}
 
@@ -73,6 +83,9 @@ async fn main() -> Result<(), Error> {
 
     // Each invocation borrows the sink; nothing in the handler outlives the invocation.
     let sink = &sink;
+{{#if is.batch}}
+    let parking = &parking;
+{{/if}}
 {{#if is.api}}
 {{#if is.cognitoJwt}}
     let audience = audience.as_str();
@@ -87,7 +100,7 @@ async fn main() -> Result<(), Error> {
     run(service_fn(
         move |event: LambdaEvent<KinesisEvent>| async move {
             let budget = time_left(event.context.deadline());
-            handler::handle(sink, event.payload, budget).await
+            handler::handle(sink, parking, event.payload, budget).await
         },
     ))
     .await
@@ -102,12 +115,12 @@ async fn main() -> Result<(), Error> {
 {{#if is.sqs}}
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = time_left(event.context.deadline());
-        handler::handle(sink, event.payload, budget).await
+        handler::handle(sink, parking, event.payload, budget).await
     }))
     .await
 {{/if}}
 }
-{{#unless is.noSink}}
+{{#if is.callsAws}}
 
 /// The SDK's configuration: region, credentials and AWS_ENDPOINT_URL (for local emulators)
 /// from the environment, and timeouts that end every call in time to answer (see `timeouts`).
@@ -121,4 +134,4 @@ async fn sdk_config() -> Result<aws_config::SdkConfig, Error> {
         .await;
     Ok(config)
 }
-{{/unless}}
+{{/if}}

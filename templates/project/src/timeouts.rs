@@ -8,12 +8,12 @@
 //! by the invocation's deadline, which also covers calls made one after another.
 
 use std::time::{Duration, SystemTime};
-{{#unless is.noSink}}
+{{#if is.callsAws}}
 
 use aws_config::timeout::TimeoutConfig;
 
 use crate::required_env;
-{{/unless}}
+{{/if}}
 
 /// Time kept back to answer Lambda once the AWS calls have given up: a tenth of the time
 /// available, between 200 ms and 2 s.
@@ -28,7 +28,7 @@ pub fn time_left(deadline: SystemTime) -> Duration {
         .unwrap_or_default();
     left.saturating_sub(answer_reserve(left))
 }
-{{#unless is.noSink}}
+{{#if is.callsAws}}
 
 /// The function's Timeout, from `FUNCTION_TIMEOUT_SECONDS`.
 pub fn function_timeout() -> Result<Duration, Box<dyn std::error::Error + Send + Sync>> {
@@ -50,7 +50,7 @@ pub fn sdk_timeouts(function_timeout: Duration) -> TimeoutConfig {
         .connect_timeout(operation / 3)
         .build()
 }
-{{/unless}}
+{{/if}}
 
 #[cfg(test)]
 mod tests {
@@ -71,7 +71,7 @@ mod tests {
         let soon = SystemTime::now() + Duration::from_secs(10);
         assert!(time_left(soon) <= Duration::from_secs(9));
     }
-{{#unless is.noSink}}
+{{#if is.callsAws}}
 
     #[test]
     fn every_call_ends_before_the_function_times_out() {
@@ -81,5 +81,5 @@ mod tests {
         assert_eq!(operation, Duration::from_millis(2700));
         assert_eq!(config.operation_attempt_timeout(), Some(operation / 3));
     }
-{{/unless}}
+{{/if}}
 }

@@ -2,34 +2,40 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
+use crate::poison::{ParkingLot, PoisonRecord};
 use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
 
-/// Stores every record of the batch and returns the sequence numbers of those that failed.
+/// Stores every record of the batch and returns the sequence numbers of those to retry.
 ///
 /// The writes go to the sink in the shard's order, each with its sequence number as its
 /// version: the sink keeps the order of the writes of one item, and a record stored over a
 /// newer one changes nothing. So a replay is harmless: with `ReportBatchItemFailures`, Lambda
 /// retries the shard from the lowest failed sequence number, and records after it arrive again.
 ///
-/// `budget` is the time the AWS calls may take (see `timeouts`): whatever is not stored by
-/// then is reported as failed, so the function still answers before its deadline.
-pub async fn handle<S: Sink>(
+/// A record that is not a valid item never will be: it is parked (see `poison`) rather than
+/// reported, so it does not hold up the shard. Only a park that fails reports it for retry.
+///
+/// `budget` is the time the AWS calls may take (see `timeouts`): whatever is not stored or
+/// parked by then is reported as failed, so the function still answers before its deadline.
+pub async fn handle<S: Sink, P: ParkingLot>(
     sink: &S,
+    parking: &P,
     event: KinesisEvent,
     budget: Duration,
 ) -> Result<KinesisEventResponse, Error> {
     let mut failed = Vec::new();
     let mut writes = Vec::new();
     let mut sequence_numbers = Vec::new();
+    let mut poison = Vec::new();
     for record in event.records {
-        let sequence_number = record.kinesis.sequence_number;
+        let sequence_number = record.kinesis.sequence_number.clone();
         match Item::from_json(&record.kinesis.data) {
             Ok(item) => {
                 let version = Version::decimal(&sequence_number);
@@ -37,25 +43,33 @@ pub async fn handle<S: Sink>(
                 sequence_numbers.push(sequence_number);
             }
             Err(invalid) => {
-                tracing::warn!(%sequence_number, error = %invalid, "record failed; Kinesis will retry it");
-                failed.push(sequence_number);
+                tracing::warn!(%sequence_number, error = %invalid, "poison record; parking it");
+                poison.push(poison_record(record, invalid.to_string()));
             }
         }
     }
 
-    match tokio::time::timeout(budget, sink.put_all(&writes)).await {
-        Ok(results) => {
+    let stored_and_parked =
+        async { tokio::join!(sink.put_all(&writes), park_all(parking, &poison)) };
+    match tokio::time::timeout(budget, stored_and_parked).await {
+        Ok((results, parked)) => {
             for (result, sequence_number) in results.into_iter().zip(sequence_numbers) {
                 if let Err(error) = result {
                     tracing::warn!(%sequence_number, %error, "record failed; Kinesis will retry it");
                     failed.push(sequence_number);
                 }
             }
+            failed.extend(parked);
         }
         Err(_) => {
-            let records = writes.len();
+            let records = writes.len() + poison.len();
             tracing::error!(records, "out of time storing the batch; Kinesis retries it");
             failed.extend(sequence_numbers);
+            failed.extend(
+                poison
+                    .into_iter()
+                    .map(|(sequence_number, _)| sequence_number),
+            );
         }
     }
 
@@ -64,9 +78,49 @@ pub async fn handle<S: Sink>(
     Ok(response)
 }
 
+/// A record's sequence number, and what is parked for it: its data as it arrived, and the
+/// stream, shard, sequence number and partition key to find or replay it by.
+fn poison_record(record: KinesisEventRecord, reason: String) -> (String, PoisonRecord) {
+    let sequence_number = record.kinesis.sequence_number;
+    // The event id is `<shard id>:<sequence number>`.
+    let shard_id = record
+        .event_id
+        .as_deref()
+        .and_then(|id| id.split_once(':'))
+        .map(|(shard_id, _)| shard_id.to_owned());
+    let mut source = serde_json::Map::new();
+    source.insert("eventSourceArn".into(), record.event_source_arn.into());
+    source.insert("shardId".into(), shard_id.into());
+    source.insert("sequenceNumber".into(), sequence_number.clone().into());
+    source.insert("partitionKey".into(), record.kinesis.partition_key.into());
+    let payload = record.kinesis.data.0;
+    (
+        sequence_number,
+        PoisonRecord {
+            payload,
+            reason,
+            source,
+        },
+    )
+}
+
+/// Parks each poison record, one after another (they are rare), and returns the sequence
+/// numbers of those that could not be parked: those are retried, never dropped.
+async fn park_all<P: ParkingLot>(parking: &P, poison: &[(String, PoisonRecord)]) -> Vec<String> {
+    let mut failed = Vec::new();
+    for (sequence_number, record) in poison {
+        if let Err(error) = parking.park(record).await {
+            tracing::warn!(%sequence_number, %error, "could not park a poison record; Kinesis will retry it");
+            failed.push(sequence_number.clone());
+        }
+    }
+    failed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::poison::memory::MemoryParkingLot;
     use crate::sink::memory::MemorySink;
 
     /// Ample time: the tests' sinks answer at once unless they hang.
@@ -88,7 +142,9 @@ mod tests {
     async fn the_sample_event_stores_every_item() {
         let sink = MemorySink::default();
 
-        let response = handle(&sink, sample_event(), BUDGET).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::default(), sample_event(), BUDGET)
+            .await
+            .unwrap();
 
         assert!(failed_ids(&response).is_empty());
         assert_eq!(sink.ids(), ["A-1001", "A-1002", "A-1003"]);
@@ -100,29 +156,81 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_poisoned_record_is_the_only_failure() {
+    async fn a_poison_record_is_parked_with_its_payload_and_not_retried() {
+        let mut event = sample_event();
+        *event.records[1].kinesis.data = b"{ not json".to_vec();
+        let poisoned = event.records[1].clone();
+        let sink = MemorySink::default();
+        let parking = MemoryParkingLot::default();
+
+        let response = handle(&sink, &parking, event, BUDGET).await.unwrap();
+
+        assert!(failed_ids(&response).is_empty(), "not retried");
+        assert_eq!(sink.ids(), ["A-1001", "A-1003"]);
+        let parked = parking.parked();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(parked[0]["payload"], "{ not json");
+        assert_eq!(parked[0]["payloadEncoding"], "text");
+        assert!(
+            parked[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("body is not valid JSON")
+        );
+        assert_eq!(
+            parked[0]["source"],
+            serde_json::json!({
+                "eventSourceArn": poisoned.event_source_arn,
+                "shardId": "shardId-000000000000",
+                "sequenceNumber": poisoned.kinesis.sequence_number,
+                "partitionKey": poisoned.kinesis.partition_key,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_missing_a_field_is_parked() {
+        let mut event = sample_event();
+        *event.records[0].kinesis.data = br#"{"id": "A-1001", "quantity": 3}"#.to_vec();
+        let sink = MemorySink::default();
+        let parking = MemoryParkingLot::default();
+
+        let response = handle(&sink, &parking, event, BUDGET).await.unwrap();
+
+        assert!(failed_ids(&response).is_empty());
+        assert_eq!(sink.ids(), ["A-1002", "A-1003"]);
+        let parked = parking.parked();
+        assert_eq!(parked[0]["reason"], "invalid item: missing field `name`");
+    }
+
+    #[tokio::test]
+    async fn binary_data_is_parked_as_base64() {
+        let mut event = sample_event();
+        *event.records[2].kinesis.data = vec![0xff, 0xfe, 0x00];
+        let parking = MemoryParkingLot::default();
+
+        let response = handle(&MemorySink::default(), &parking, event, BUDGET)
+            .await
+            .unwrap();
+
+        assert!(failed_ids(&response).is_empty());
+        assert_eq!(parking.parked()[0]["payloadEncoding"], "base64");
+        assert_eq!(parking.parked()[0]["payload"], "//4A");
+    }
+
+    #[tokio::test]
+    async fn a_poison_record_that_cannot_be_parked_is_retried() {
         let mut event = sample_event();
         *event.records[1].kinesis.data = b"{ not json".to_vec();
         let poisoned = event.records[1].kinesis.sequence_number.clone();
         let sink = MemorySink::default();
 
-        let response = handle(&sink, event, BUDGET).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::failing(), event, BUDGET)
+            .await
+            .unwrap();
 
         assert_eq!(failed_ids(&response), [poisoned.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1003"]);
-    }
-
-    #[tokio::test]
-    async fn a_record_missing_a_field_fails() {
-        let mut event = sample_event();
-        *event.records[0].kinesis.data = br#"{"id": "A-1001", "quantity": 3}"#.to_vec();
-        let invalid = event.records[0].kinesis.sequence_number.clone();
-        let sink = MemorySink::default();
-
-        let response = handle(&sink, event, BUDGET).await.unwrap();
-
-        assert_eq!(failed_ids(&response), [invalid.as_str()]);
-        assert_eq!(sink.ids(), ["A-1002", "A-1003"]);
     }
 
     #[tokio::test]
@@ -131,7 +239,9 @@ mod tests {
         let rejected = event.records[2].kinesis.sequence_number.clone();
         let sink = MemorySink::failing_on("A-1003");
 
-        let response = handle(&sink, event, BUDGET).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::default(), event, BUDGET)
+            .await
+            .unwrap();
 
         assert_eq!(failed_ids(&response), [rejected.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1002"]);
@@ -164,7 +274,9 @@ mod tests {
         ]);
         let sink = MemorySink::default();
 
-        let response = handle(&sink, event, BUDGET).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::default(), event, BUDGET)
+            .await
+            .unwrap();
 
         assert!(failed_ids(&response).is_empty());
         assert_eq!(sink.items()[0]["name"], "second");
@@ -180,10 +292,16 @@ mod tests {
         newer.records.remove(0);
         let sink = MemorySink::default();
 
-        handle(&sink, older.clone(), BUDGET).await.unwrap();
-        handle(&sink, newer, BUDGET).await.unwrap();
+        handle(&sink, &MemoryParkingLot::default(), older.clone(), BUDGET)
+            .await
+            .unwrap();
+        handle(&sink, &MemoryParkingLot::default(), newer, BUDGET)
+            .await
+            .unwrap();
         let stored = sink.items();
-        let replay = handle(&sink, older, BUDGET).await.unwrap();
+        let replay = handle(&sink, &MemoryParkingLot::default(), older, BUDGET)
+            .await
+            .unwrap();
 
         assert!(failed_ids(&replay).is_empty(), "not a failure");
         assert_eq!(sink.items(), stored);
@@ -201,7 +319,9 @@ mod tests {
         let sink = MemorySink::hanging_on("A-1002");
 
         let budget = Duration::from_millis(100);
-        let response = handle(&sink, event, budget).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::default(), event, budget)
+            .await
+            .unwrap();
 
         assert_eq!(failed_ids(&response), all);
     }

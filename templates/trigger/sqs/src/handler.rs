@@ -2,35 +2,42 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
+use crate::poison::{ParkingLot, PoisonRecord};
 use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
 
-/// Stores every message of the batch and returns the ids of those that failed.
+/// Stores every message of the batch and returns the ids of those to retry.
 ///
-/// Only the failed messages go back to the queue (`ReportBatchItemFailures`): they are retried
+/// Only those messages go back to the queue (`ReportBatchItemFailures`): they are retried
 /// and, after the queue's `maxReceiveCount`, moved to the dead-letter queue. A standard queue
 /// delivers in no particular order, so each write simply replaces what is stored.
 ///
-/// `budget` is the time the AWS calls may take (see `timeouts`): whatever is not stored by
-/// then is reported as failed, so the function still answers before its deadline.
-pub async fn handle<S: Sink>(
+/// A message that is not a valid item never will be: rather than wait out its retries, it is
+/// parked on the dead-letter queue at once (see `poison`), with why. Only a park that fails
+/// sends it back to the queue.
+///
+/// `budget` is the time the AWS calls may take (see `timeouts`): whatever is not stored or
+/// parked by then is reported as failed, so the function still answers before its deadline.
+pub async fn handle<S: Sink, P: ParkingLot>(
     sink: &S,
+    parking: &P,
     event: SqsEvent,
     budget: Duration,
 ) -> Result<SqsBatchResponse, Error> {
     let mut failed = Vec::new();
     let mut writes = Vec::new();
     let mut message_ids = Vec::new();
+    let mut poison = Vec::new();
     for message in event.records {
         // Lambda treats a failure without an id as a failure of the whole batch, which is the
         // safe outcome for a message we can't name.
-        let message_id = message.message_id.unwrap_or_default();
-        let body = message.body.unwrap_or_default();
+        let message_id = message.message_id.clone().unwrap_or_default();
+        let body = message.body.as_deref().unwrap_or_default();
         match Item::from_json(body.as_bytes()) {
             Ok(item) => {
                 let version = Version::Unordered;
@@ -38,25 +45,29 @@ pub async fn handle<S: Sink>(
                 message_ids.push(message_id);
             }
             Err(invalid) => {
-                tracing::warn!(%message_id, error = %invalid, "message failed; SQS will deliver it again");
-                failed.push(message_id);
+                tracing::warn!(%message_id, error = %invalid, "poison message; parking it");
+                poison.push((message_id, poison_record(message, invalid.to_string())));
             }
         }
     }
 
-    match tokio::time::timeout(budget, sink.put_all(&writes)).await {
-        Ok(results) => {
+    let stored_and_parked =
+        async { tokio::join!(sink.put_all(&writes), park_all(parking, &poison)) };
+    match tokio::time::timeout(budget, stored_and_parked).await {
+        Ok((results, parked)) => {
             for (result, message_id) in results.into_iter().zip(message_ids) {
                 if let Err(error) = result {
                     tracing::warn!(%message_id, %error, "message failed; SQS will deliver it again");
                     failed.push(message_id);
                 }
             }
+            failed.extend(parked);
         }
         Err(_) => {
-            let messages = writes.len();
+            let messages = writes.len() + poison.len();
             tracing::error!(messages, "out of time storing the batch; SQS will retry it");
             failed.extend(message_ids);
+            failed.extend(poison.into_iter().map(|(message_id, _)| message_id));
         }
     }
 
@@ -65,9 +76,36 @@ pub async fn handle<S: Sink>(
     Ok(response)
 }
 
+/// What is parked for a message: its body as it arrived, and its queue and id.
+fn poison_record(message: SqsMessage, reason: String) -> PoisonRecord {
+    let mut source = serde_json::Map::new();
+    source.insert("eventSourceArn".into(), message.event_source_arn.into());
+    source.insert("messageId".into(), message.message_id.into());
+    let payload = message.body.unwrap_or_default().into_bytes();
+    PoisonRecord {
+        payload,
+        reason,
+        source,
+    }
+}
+
+/// Parks each poison message, one after another (they are rare), and returns the ids of those
+/// that could not be parked: those are retried, never dropped.
+async fn park_all<P: ParkingLot>(parking: &P, poison: &[(String, PoisonRecord)]) -> Vec<String> {
+    let mut failed = Vec::new();
+    for (message_id, record) in poison {
+        if let Err(error) = parking.park(record).await {
+            tracing::warn!(%message_id, %error, "could not park a poison message; SQS will deliver it again");
+            failed.push(message_id.clone());
+        }
+    }
+    failed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::poison::memory::MemoryParkingLot;
     use crate::sink::memory::MemorySink;
 
     /// Ample time: the tests' sinks answer at once unless they hang.
@@ -89,7 +127,9 @@ mod tests {
     async fn the_sample_event_stores_every_item() {
         let sink = MemorySink::default();
 
-        let response = handle(&sink, sample_event(), BUDGET).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::default(), sample_event(), BUDGET)
+            .await
+            .unwrap();
 
         assert!(failed_ids(&response).is_empty());
         assert_eq!(sink.ids(), ["A-1001", "A-1002", "A-1003"]);
@@ -101,29 +141,65 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_poisoned_message_is_the_only_failure() {
+    async fn a_poison_message_is_parked_with_its_body_and_not_retried() {
+        let mut event = sample_event();
+        event.records[1].body = Some("{ not json".into());
+        let poisoned = event.records[1].clone();
+        let sink = MemorySink::default();
+        let parking = MemoryParkingLot::default();
+
+        let response = handle(&sink, &parking, event, BUDGET).await.unwrap();
+
+        assert!(failed_ids(&response).is_empty(), "not retried");
+        assert_eq!(sink.ids(), ["A-1001", "A-1003"]);
+        let parked = parking.parked();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(parked[0]["payload"], "{ not json");
+        assert!(
+            parked[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("body is not valid JSON")
+        );
+        assert_eq!(
+            parked[0]["source"],
+            serde_json::json!({
+                "eventSourceArn": poisoned.event_source_arn,
+                "messageId": poisoned.message_id,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_missing_a_field_is_parked() {
+        let mut event = sample_event();
+        event.records[0].body = Some(r#"{"id": "A-1001", "name": "espresso beans"}"#.into());
+        let sink = MemorySink::default();
+        let parking = MemoryParkingLot::default();
+
+        let response = handle(&sink, &parking, event, BUDGET).await.unwrap();
+
+        assert!(failed_ids(&response).is_empty());
+        assert_eq!(sink.ids(), ["A-1002", "A-1003"]);
+        assert_eq!(
+            parking.parked()[0]["reason"],
+            "invalid item: missing field `quantity`"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_poison_message_that_cannot_be_parked_is_retried() {
         let mut event = sample_event();
         event.records[1].body = Some("{ not json".into());
         let poisoned = event.records[1].message_id.clone().unwrap();
         let sink = MemorySink::default();
 
-        let response = handle(&sink, event, BUDGET).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::failing(), event, BUDGET)
+            .await
+            .unwrap();
 
         assert_eq!(failed_ids(&response), [poisoned.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1003"]);
-    }
-
-    #[tokio::test]
-    async fn a_message_missing_a_field_fails() {
-        let mut event = sample_event();
-        event.records[0].body = Some(r#"{"id": "A-1001", "name": "espresso beans"}"#.into());
-        let invalid = event.records[0].message_id.clone().unwrap();
-        let sink = MemorySink::default();
-
-        let response = handle(&sink, event, BUDGET).await.unwrap();
-
-        assert_eq!(failed_ids(&response), [invalid.as_str()]);
-        assert_eq!(sink.ids(), ["A-1002", "A-1003"]);
     }
 
     #[tokio::test]
@@ -132,7 +208,9 @@ mod tests {
         let rejected = event.records[2].message_id.clone().unwrap();
         let sink = MemorySink::failing_on("A-1003");
 
-        let response = handle(&sink, event, BUDGET).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::default(), event, BUDGET)
+            .await
+            .unwrap();
 
         assert_eq!(failed_ids(&response), [rejected.as_str()]);
         assert_eq!(sink.ids(), ["A-1001", "A-1002"]);
@@ -149,7 +227,9 @@ mod tests {
         let sink = MemorySink::hanging_on("A-1002");
 
         let budget = Duration::from_millis(100);
-        let response = handle(&sink, event, budget).await.unwrap();
+        let response = handle(&sink, &MemoryParkingLot::default(), event, budget)
+            .await
+            .unwrap();
 
         assert_eq!(failed_ids(&response), all);
     }
