@@ -284,7 +284,7 @@ describe('runner: first steps', () => {
 });
 
 describe('runner: moto walk', () => {
-  it("runs the lambda-kit invoke section's moto example line by line: one message fails, the others are stored", { timeout: 15 * 60_000 }, async (ctx) => {
+  it("runs the lambda-kit invoke section's moto example line by line: the poison message is parked, the others are stored", { timeout: 15 * 60_000 }, async (ctx) => {
     const lines = EXAMPLES.filter(inMotoWalk);
     const shell = await user(ctx);
     const cwd = await scratch();
@@ -305,10 +305,16 @@ describe('runner: moto walk', () => {
     expect(run.exitCode, run.all).toBe(0);
     expect(run.all).toContain('Invoking AppFunction locally: ');
     expect(run.all).toContain('with events/bad.json');
-    expect(run.all).toMatch(/WARN\s+message failed; SQS will deliver it again message_id=8f5a1c0e-/);
-    expect(run.all).toContain('"itemIdentifier": "8f5a1c0e-3b7d-4e62-9a41-0d6c2b9e7f13"');
-    expect(README).toContain('"itemIdentifier": "8f5a1c0e-3b7d-4e62-9a41-0d6c2b9e7f13"');
+    expect(run.all).toMatch(/WARN\s+poison message; parking it message_id=8f5a1c0e-/);
+    expect(run.all).toContain('"batchItemFailures": []');
+    expect(run.all).toContain('all 3 records succeeded');
     expect(run.all).toMatch(/Duration [\d.]+ ms · Memory \d+\/512 MB · Init [\d.]+ ms \(cold start\)/);
+    // The parked message, as the README shows it: the raw body, the reason and where it came from.
+    const parked = run.all.split('\n').find((line) => line.startsWith('{"payload"'));
+    expect(parked, run.all).toBeDefined();
+    const body = JSON.parse(parked!) as { payload: string; payloadEncoding: string; reason: string; source: { messageId: string } };
+    expect(body).toMatchObject({ payloadEncoding: 'text', reason: 'invalid item: missing field `name`', source: { messageId: '8f5a1c0e-3b7d-4e62-9a41-0d6c2b9e7f13' } });
+    expect(README).toContain(`"payload":${JSON.stringify(body.payload)}`);
     const bad = JSON.parse(await readFile(join(cwd, 'orders/events/bad.json'), 'utf8')) as { Records: unknown[] };
     expect(run.all).toContain(`stored: ${bad.Records.length - 1}`);
   });

@@ -253,6 +253,18 @@ async function createSink(sink: SinkId, trigger: TriggerId, moto: MotoServer): P
   return {};
 }
 
+/** A moto queue for each variable named, as variable → queue URL. */
+async function createQueues(variables: { name: string }[], trigger: TriggerId, moto: MotoServer): Promise<Record<string, string>> {
+  const client = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const urls: Record<string, string> = {};
+  for (const { name } of variables) {
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `bench-${trigger}-${name.toLowerCase().replaceAll('_', '-')}` }));
+    urls[name] = QueueUrl!;
+  }
+  client.destroy();
+  return urls;
+}
+
 type Answer = Extract<LocalInvocation, { outcome: 'response' }>;
 
 function expectSuccess(trigger: TriggerId, result: LocalInvocation, what: string): asserts result is Answer {
@@ -273,7 +285,12 @@ async function measure(job: Built, moto: MotoServer, counts: { cold: number; war
   const event = await readEventFile(await defaultEventFile(await loadProject(job.projectDir)));
   const sinkEnv = await createSink(job.sink, trigger, moto);
   const caller = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...moto.env };
-  const { env, unresolved } = lambdaEnvironment({ fn, functionName: fn.logicalId, taskRoot: dirname(job.binary), caller, overrides: sinkEnv });
+  const environment = (overrides: Record<string, string>) =>
+    lambdaEnvironment({ fn, functionName: fn.logicalId, taskRoot: dirname(job.binary), caller, overrides });
+  // The queues a batch function parks poison records on (POISON_QUEUE_URL, DEAD_LETTER_QUEUE_URL):
+  // empty moto queues, since the bench's events hold none.
+  const queues = await createQueues(environment(sinkEnv).unresolved.filter(({ name }) => name.endsWith('_QUEUE_URL')), trigger, moto);
+  const { env, unresolved } = environment({ ...sinkEnv, ...queues });
   if (unresolved.length > 0) throw new UserError(`${trigger}: no value for ${unresolved.map((u) => `${u.name} (${u.value})`).join(', ')}`);
   const start = () => LocalFunction.start({ command: job.binary, cwd: job.projectDir, env, timeoutMs: fn.timeout * 1000 });
 
