@@ -3,7 +3,7 @@
  * functions: the exit code names the signal (143, 129, 130) and the build it started is gone,
  * anything that build started included. No Rust is compiled: a `cargo` shim stands in for
  * `cargo lambda build`, prints a line, starts a `sleep` of its own and waits; an `npm` shim
- * stands in for the Node twin's install. The Python twin and moto come from the test venv.
+ * stands in for the Node twin's install, with a stub SDK for the bundling that comes before. The Python twin and moto come from the test venv.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +53,14 @@ describe('lambda-kit bench --local, signalled while it builds', () => {
       const dir = join(root, signal);
       const pids = join(dir, 'pids');
       const path = shimDir(join(dir, 'bin'), {
-        npm: '#!/bin/sh\nexit 0\n',
+        // The Node twin's install: just enough of its SDK for esbuild to resolve when it bundles.
+        npm: [
+          '#!/bin/sh',
+          'mkdir -p node_modules/@aws-sdk/client-sqs',
+          `echo '{"name":"@aws-sdk/client-sqs","version":"0.0.0","main":"index.js"}' > node_modules/@aws-sdk/client-sqs/package.json`,
+          "echo 'module.exports = {};' > node_modules/@aws-sdk/client-sqs/index.js",
+          '',
+        ].join('\n'),
         cargo: [
           '#!/bin/sh',
           'if [ "$1" = "lambda" ] && [ "$2" = "build" ]; then',

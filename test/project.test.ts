@@ -26,7 +26,7 @@ describe('loadProject', () => {
       memorySize: 1024,
       timeout: 45,
     });
-    expect(fn.environment).toEqual({ TABLE_NAME: { Ref: 'ResultsTable' }, FUNCTION_TIMEOUT_SECONDS: '45' });
+    expect(fn.environment).toEqual({ TABLE_NAME: { Ref: 'ResultsTable' }, DEAD_LETTER_QUEUE_URL: { Ref: 'InputDeadLetterQueue' }, FUNCTION_TIMEOUT_SECONDS: '45' });
   });
 
   it('refuses a directory without a template, and names a function that is not there', async () => {
