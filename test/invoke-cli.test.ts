@@ -243,8 +243,14 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
   async function run(args: string[]) {
     out = '';
     err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err += String(chunk);
+      return true;
+    });
     const { main } = await import('../src/cli/commands/invoke.js');
     try {
       return await main(args);
