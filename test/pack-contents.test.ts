@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import fc from 'fast-check';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './support/cli.js';
@@ -76,5 +77,28 @@ describe('packagesImportedBy', () => {
       "const text = 'not an import(\"x\")';",
     ].join('\n');
     expect(packagesImportedBy(source)).toEqual(['@aws-sdk/client-dynamodb', 'kleur', 'yaml', 'execa', 'handlebars']);
+  });
+
+  it('names the package of any specifier in any import form, in order, and never a relative one', () => {
+    const segment = fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/).filter((name) => !isBuiltin(name));
+    const packageName = fc.oneof(segment, fc.tuple(segment, segment).map(([scope, name]) => `@${scope}/${name}`));
+    const subpath = fc.array(segment, { maxLength: 2 }).map((parts) => parts.map((part) => `/${part}`).join(''));
+    const forms = [
+      (s: string) => `import x from '${s}';`,
+      (s: string) => `import * as y from "${s}";`,
+      (s: string) => `export { z } from '${s}';`,
+      (s: string) => `await import('${s}');`,
+      (s: string) => `require("${s}");`,
+    ];
+    const line = fc.oneof(
+      fc.record({ name: packageName, subpath, form: fc.constantFrom(...forms) }).map(({ name, subpath, form }) => ({ name, text: form(`${name}${subpath}`) })),
+      fc.record({ up: fc.constantFrom('./', '../', '../../'), file: segment, form: fc.constantFrom(...forms) }).map(({ up, file, form }) => ({ name: undefined, text: form(`${up}${file}.js`) })),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), (lines) => {
+        const expected = lines.flatMap((l) => (l.name === undefined ? [] : [l.name]));
+        expect(packagesImportedBy(lines.map((l) => l.text).join('\n'))).toEqual(expected);
+      }),
+    );
   });
 });
