@@ -119,7 +119,7 @@ afterAll(async () => {
 beforeEach(async () => {
   if (missing) return;
   sqs.takeReceived();
-  const node = (name: string, runtime: string): ServedFunction => ({
+  const node = (runtime: string): ServedFunction => ({
     command: process.execPath,
     args: [NODE_RUNTIME],
     cwd: join(project, 'twins/node'),
@@ -132,8 +132,8 @@ beforeEach(async () => {
   });
   service = await LambdaService.start({
     // No Rust binary is built here: the Node twin answers for the Rust function's name.
-    [NAMES.rust]: node(NAMES.rust, 'provided.al2023'),
-    [NAMES.node]: node(NAMES.node, 'nodejs22.x'),
+    [NAMES.rust]: node('provided.al2023'),
+    [NAMES.node]: node('nodejs22.x'),
     [NAMES.python]: {
       command: join(VENV_BIN, 'python'),
       args: [PYTHON_RUNTIME],
@@ -232,7 +232,7 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --remote', () => {
       expect(r.init.samplesMs, r.runtime).toHaveLength(INVOCATIONS);
       expect(r.warm.samplesMs, r.runtime).toHaveLength(INVOCATIONS);
       // A cold start is its init and then the batch.
-      r.cold.samplesMs.forEach((cold, i) => expect(cold, r.runtime).toBeGreaterThan(r.init.samplesMs[i]!));
+      for (const [i, cold] of r.cold.samplesMs.entries()) expect(cold, r.runtime).toBeGreaterThan(r.init.samplesMs[i]!);
       expect(r.peakMemoryBytes, r.runtime).toBeGreaterThan(0);
     }
     const svg = await readFile(join(project, 'bench/chart.svg'), 'utf8');

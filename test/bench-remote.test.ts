@@ -157,7 +157,7 @@ describe('measureRemote', () => {
       const colds = calls.filter((c) => c.cold);
       const warms = calls.filter((c) => !c.cold);
       expect(new Set(colds.map((c) => c.pid)).size).toBe(3);
-      warms.forEach((warm, i) => expect(warm.pid).toBe(colds[i]!.pid));
+      for (const [i, warm] of warms.entries()) expect(warm.pid).toBe(colds[i]!.pid);
       for (const c of colds) expect(c.initDurationMs).toBeGreaterThan(0);
       for (const c of warms) expect(c.initDurationMs).toBeUndefined();
 
@@ -165,9 +165,9 @@ describe('measureRemote', () => {
       expect(figure.cold.samplesMs).toHaveLength(3);
       expect(figure.init.samplesMs).toHaveLength(3);
       expect(figure.warm.samplesMs).toHaveLength(3);
-      figure.cold.samplesMs.forEach((ms, i) => expect(ms).toBeCloseTo(colds[i]!.initDurationMs! + colds[i]!.durationMs, 1));
-      figure.init.samplesMs.forEach((ms, i) => expect(ms).toBeCloseTo(colds[i]!.initDurationMs!, 1));
-      figure.warm.samplesMs.forEach((ms, i) => expect(ms).toBeCloseTo(warms[i]!.durationMs, 1));
+      for (const [i, ms] of figure.cold.samplesMs.entries()) expect(ms).toBeCloseTo(colds[i]!.initDurationMs! + colds[i]!.durationMs, 1);
+      for (const [i, ms] of figure.init.samplesMs.entries()) expect(ms).toBeCloseTo(colds[i]!.initDurationMs!, 1);
+      for (const [i, ms] of figure.warm.samplesMs.entries()) expect(ms).toBeCloseTo(warms[i]!.durationMs, 1);
       expect(figure.peakMemoryBytes).toBe(Math.max(...calls.map((c) => c.maxMemoryUsedMb)) * MB);
       expect(figure.peakMemoryBytes).toBeGreaterThan(0);
 

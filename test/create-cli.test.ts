@@ -191,7 +191,7 @@ describe('create-fast-lambda at a terminal', () => {
     const cwd = await tempDir();
     const t = interactive(cwd);
     await t.waitFor('Project name');
-    t.type('churn-scorer' + KEY.enter);
+    t.type(`churn-scorer${KEY.enter}`);
     await t.waitFor('What triggers the function?');
     t.type(KEY.down + KEY.enter); // Kinesis stream
     await t.waitFor('Where do results go?');
@@ -218,10 +218,10 @@ describe('create-fast-lambda at a terminal', () => {
     const cwd = await tempDir();
     const t = interactive(cwd);
     await t.waitFor('Project name');
-    t.type('My App' + KEY.enter);
+    t.type(`My App${KEY.enter}`);
     await t.waitFor('may only hold lowercase letters, digits and dashes');
     for (let i = 0; i < 6; i++) t.type(KEY.backspace);
-    t.type('my-app' + KEY.enter);
+    t.type(`my-app${KEY.enter}`);
     await t.waitFor('What triggers the function?');
     t.type(KEY.enter); // API
     await t.waitFor('Which API Gateway flavour?');
@@ -235,14 +235,14 @@ describe('create-fast-lambda at a terminal', () => {
     await t.waitFor('Memory (MB)');
     t.type(KEY.down.repeat(4) + KEY.enter); // from 512 MB past 1024, 1769, 3008 to Custom…
     await t.waitFor('Memory in MB');
-    t.type('127' + KEY.enter);
+    t.type(`127${KEY.enter}`);
     await t.waitFor('must be a whole number of MB from 128 to 10240');
     for (let i = 0; i < 3; i++) t.type(KEY.backspace);
-    t.type('2048' + KEY.enter);
+    t.type(`2048${KEY.enter}`);
     await t.waitFor('Timeout in seconds');
-    t.type('30' + KEY.enter);
+    t.type(`30${KEY.enter}`);
     await t.waitFor('must be at most 29 for REST APIs');
-    t.type(KEY.backspace + KEY.backspace + '20' + KEY.enter);
+    t.type(`${KEY.backspace}${KEY.backspace}20${KEY.enter}`);
     await t.waitFor('Next steps');
     expect(await t.exit).toBe(0);
     const template = await readFile(join(cwd, 'my-app/template.yaml'), 'utf8');
@@ -257,7 +257,7 @@ describe('create-fast-lambda at a terminal', () => {
     const cwd = await tempDir();
     const t = interactive(cwd);
     await t.waitFor('Project name');
-    t.type('half-done' + KEY.enter);
+    t.type(`half-done${KEY.enter}`);
     await t.waitFor('What triggers the function?');
     t.type(key);
     expect(await t.exit).toBe(130);
@@ -274,7 +274,7 @@ describe('create-fast-lambda at a terminal', () => {
     await t.waitFor('Choose another directory');
     t.type(KEY.enter);
     await t.waitFor('Directory');
-    t.type('fresh' + KEY.enter);
+    t.type(`fresh${KEY.enter}`);
     await t.waitFor('Project name');
     t.type(KEY.enter); // default: named after the directory
     await t.waitFor('Next steps');

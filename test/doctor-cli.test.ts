@@ -84,8 +84,8 @@ describe('lambda-kit doctor', () => {
     for (const tool of ['node', 'cargo / rustc', 'cargo-lambda', 'zig', 'rust target', 'sam', 'AWS region', 'AWS credentials']) {
       expect(lines.find((line) => line.includes(` ${tool}: `)), tool).toMatch(/^ok /);
     }
-    expect(result.stdout).toMatch(/^ok   sam: \d+\.\d+\.\d+ — needed: ≥ 1\.99$/m);
-    expect(result.stdout).toMatch(/^ok   zig: \d+\.\d+\.\d+ \(python3 -m ziglang\) — needed: ≥ 0\.13 \(cargo-lambda links with it\) — cargo-lambda runs /m);
+    expect(result.stdout).toMatch(/^ok {3}sam: \d+\.\d+\.\d+ — needed: ≥ 1\.99$/m);
+    expect(result.stdout).toMatch(/^ok {3}zig: \d+\.\d+\.\d+ \(python3 -m ziglang\) — needed: ≥ 0\.13 \(cargo-lambda links with it\) — cargo-lambda runs /m);
     expect(result.stdout).toContain('ok   rust target: installed — needed: x86_64-unknown-linux-gnu (x86_64)');
     expect(result.stdout).toContain('ok   AWS credentials: environment (AWS_ACCESS_KEY_ID)');
     expect(result.stdout).not.toContain('testing-secret');
@@ -97,7 +97,7 @@ describe('lambda-kit doctor', () => {
     const result = await doctor([], x86Project, testEnv(pathWith(tools), AWS_READY));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/^fail sam: not found — needed: ≥ 1\.99 — fix: pip3 install aws-sam-cli \(or see https:\/\/docs\.aws\.amazon\.com\/\S+\)$/m);
-    expect(result.stdout).toMatch(/^ok   cargo-lambda: /m);
+    expect(result.stdout).toMatch(/^ok {3}cargo-lambda: /m);
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('1 problem: fix it and run lambda-kit doctor again.');
   });
 

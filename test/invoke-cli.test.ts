@@ -8,6 +8,8 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+// The class the SDK answers Invoke's Payload with, so the mocked answer has its real shape.
+import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import kleur from 'kleur';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -241,8 +243,14 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
   async function run(args: string[]) {
     out = '';
     err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err += String(chunk);
+      return true;
+    });
     const { main } = await import('../src/cli/commands/invoke.js');
     try {
       return await main(args);
@@ -255,7 +263,7 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       ExecutedVersion: '$LATEST',
-      Payload: Buffer.from('{"batchItemFailures":[]}'),
+      Payload: Uint8ArrayBlobAdapter.fromString('{"batchItemFailures":[]}'),
       LogResult: tail([
         'INIT_START Runtime Version: provided:al2023.v105\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:0123',
         `START RequestId: ${REQUEST} Version: $LATEST`,
@@ -286,7 +294,7 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
   it('reads a JSON-format log tail too, and a warm REPORT', async () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
-      Payload: Buffer.from('null'),
+      Payload: Uint8ArrayBlobAdapter.fromString('null'),
       LogResult: tail([
         JSON.stringify({ time: '2026-05-01T09:30:00.000Z', type: 'platform.start', record: { requestId: REQUEST, version: '$LATEST' } }),
         JSON.stringify({ time: '2026-05-01T09:30:00.004Z', type: 'platform.report', record: { requestId: REQUEST, metrics: { durationMs: 3.5, billedDurationMs: 4, memorySizeMB: 512, maxMemoryUsedMB: 22 }, status: 'success' } }),
@@ -302,7 +310,7 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: Buffer.from(JSON.stringify(error)),
+      Payload: Uint8ArrayBlobAdapter.fromString(JSON.stringify(error)),
       LogResult: tail([
         `START RequestId: ${REQUEST} Version: $LATEST`,
         'Error: environment variable TABLE_NAME is not set',

@@ -249,7 +249,10 @@ describe('LocalFunction.stop', () => {
     expect(await survivors(pids)).toEqual([]);
     const refused = await new Promise<boolean>((resolve) => {
       const socket = connect(Number(port), host);
-      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
       socket.once('error', () => resolve(true));
     });
     expect(refused).toBe(true);

@@ -111,7 +111,7 @@ describe.skipIf(missing !== undefined)('lambda-kit logs against moto', () => {
     const out = result.stdout.split('\n');
     expect(out).toHaveLength(5);
     expect(out[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} 6e4b5dc6 INFO Lambda runtime invoke\{.*stored item id=A-1001$/);
-    expect(out[1]).toMatch(/ 6e4b5dc6 WARN  slow sink ms=812$/);
+    expect(out[1]).toMatch(/ 6e4b5dc6 WARN {2}slow sink ms=812$/);
     expect(out[2]).toMatch(/ 6e4b5dc6 ❄ cold start REPORT Duration 41\.05 ms · Billed 75 ms · Memory 21\/512 MB · Init 33\.12 ms$/);
     expect(out[3]).toMatch(/ 0f7c1a2b INFO Lambda runtime invoke: orders: stored item id=A-1002$/);
     expect(out[4]).toMatch(/ 0f7c1a2b REPORT Duration 2\.37 ms · Billed 3 ms · Memory 22\/512 MB$/);

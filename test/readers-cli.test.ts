@@ -151,7 +151,7 @@ describe('a template.yaml lambda-kit cannot use stops doctor, build and deploy w
       const run = await kit([command], dir);
       expect(run.stderrLines).toHaveLength(1);
       expect(run.stderrLines[0]).toMatch(
-        new RegExp(`^lambda-kit: template\\.yaml: AppFunction \\(from Globals\\): Architectures must be a list of one architecture, \\[arm64\\] or \\[x86_64\\], not `),
+        /^lambda-kit: template\.yaml: AppFunction \(from Globals\): Architectures must be a list of one architecture, \[arm64\] or \[x86_64\], not /,
       );
       expect(run.exitCode).toBe(1);
       expect(run.calls).toEqual([]);

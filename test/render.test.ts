@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderProject } from '../src/scaffold/render.js';
 import { packageRoot } from '../src/version.js';
-import type { ProjectSpec } from '../src/scaffold/spec.js';
+import { resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
 import { ALL_SPECS } from './support/specs.js';
 
 describe('renderProject', () => {
@@ -43,7 +44,8 @@ describe('renderProject', () => {
     return dir;
   }
 
-  const spec: ProjectSpec = { example: 'none', twins: false, name: 'a', trigger: 'sqs', api: 'none', sink: 'none', arch: 'arm64', memory: 128, timeout: 3 };
+  // Through the validator, so a field added to ProjectSpec can't leave this spec stale.
+  const spec = resolveSpec({ name: 'a', trigger: 'sqs', sink: 'none', arch: 'arm64', memory: '128', timeout: '3' });
 
   it('reports a misspelt variable instead of rendering an empty string', async () => {
     const dir = await fixture({ 'project/x.txt': '{{nmae}}' });
@@ -70,8 +72,10 @@ describe('renderProject', () => {
 describe('the precompiled templates in dist/', () => {
   it('render exactly what compiling templates/ renders', async () => {
     // dist/ is what the bins run: built by `npm test` (tsc + scripts/precompile-templates.mjs).
-    const dist = (await import('../dist/scaffold/render.js')) as typeof import('../src/scaffold/render.js');
-    const sources = (await import('../dist/scaffold/template-sources.js')) as typeof import('../src/scaffold/template-sources.js');
+    // dist/ has no .d.ts: import it by URL and give it the types of the sources it was built from.
+    const built = (path: string) => pathToFileURL(join(packageRoot(), 'dist', path)).href;
+    const dist = (await import(built('scaffold/render.js'))) as typeof import('../src/scaffold/render.js');
+    const sources = (await import(built('scaffold/template-sources.js'))) as typeof import('../src/scaffold/template-sources.js');
     const { createRequire } = await import('node:module');
     const bundle = createRequire(import.meta.url)('../dist/templates.precompiled.cjs') as { hash: string };
     expect(bundle.hash, 'dist/ is stale: run npm run build').toBe(sources.readTemplateSources(dist.TEMPLATES_DIR).hash);

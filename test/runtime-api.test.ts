@@ -70,7 +70,7 @@ describe('Runtime API emulator', () => {
     // An answer for another id is refused, and the invocation keeps waiting for its own.
     const wrong = await post(emulator, '/invocation/not-this-one/response', '1');
     expect(wrong.status).toBe(400);
-    expect(wrong.body.errorType).toBe('InvalidRequestID');
+    expect(wrong.body).toMatchObject({ errorType: 'InvalidRequestID' });
     await post(emulator, `/invocation/${delivered.requestId}/response`, '2');
     const result = await outcome;
     expect(result).toMatchObject({ outcome: 'response', requestId: 'c0ffee00-1111-2222-3333-444455556666' });

@@ -114,8 +114,8 @@ describe('messages stay one line', () => {
     const huge = problemOf(() => resolveSpec({ name: 'x', trigger: 'q'.repeat(10_000) }))!.message;
     expect(huge).toMatch(/^Invalid --trigger "q+… \(10000 characters\)": choose api, kinesis, s3 or sqs\.$/);
     expect(huge.length).toBeLessThan(200);
-    const escape = problemOf(() => resolveSpec({ name: 'x', arch: '\u001b[2Jarm' }))!.message;
-    expect(escape).toBe('Invalid --arch "\\u001b[2Jarm": choose arm64 or x86_64.');
+    const clearScreen = problemOf(() => resolveSpec({ name: 'x', arch: '\u001b[2Jarm' }))!.message;
+    expect(clearScreen).toBe('Invalid --arch "\\u001b[2Jarm": choose arm64 or x86_64.');
   });
 });
 

@@ -2,7 +2,7 @@
  * The stack-event tail without AWS (aws-sdk-client-mock): pagination past 100 events back to the
  * start marker, backoff on throttling, nested stacks; and the root cause and hints.
  */
-import { CloudFormationClient, DescribeStackEventsCommand, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackEventsCommand, type ResourceStatus, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rootCause } from '../src/aws/root-cause.js';
@@ -17,7 +17,7 @@ const cf = mockClient(CloudFormationClient);
 afterEach(() => cf.reset());
 
 let n = 0;
-function ev(logicalId: string, status: string, opts: Partial<StackEvent> = {}): StackEvent {
+function ev(logicalId: string, status: ResourceStatus, opts: Partial<StackEvent> = {}): StackEvent {
   n++;
   const isRoot = logicalId === 'orders';
   return {

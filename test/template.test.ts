@@ -481,7 +481,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       if (spec.auth !== 'public') expect(text()).not.toMatch(/PUBLIC/);
       if (spec.auth === 'public') {
         expect(auth).toBeUndefined();
-        expect(apiBlock(text(), spec.api === 'http' ? 'HttpApi' : 'RestApi')).toMatch(/# PUBLIC: no authorizer[^]*anyone/i);
+        expect(apiBlock(text(), spec.api === 'http' ? 'HttpApi' : 'RestApi')).toMatch(/# PUBLIC: no authorizer.*anyone/is);
       }
       if (spec.api === 'http' && spec.auth === 'iam') {
         expect(auth).toEqual({ EnableIamAuthorizer: true, DefaultAuthorizer: 'AWS_IAM' });
@@ -792,15 +792,19 @@ let checks: PythonChecks | { problem: string } | undefined;
 function pythonChecks(): PythonChecks | { problem: string } {
   if (checks) return checks;
   const tools = pythonTools();
-  if ('problem' in tools) return (checks = tools);
+  if ('problem' in tools) {
+    checks = tools;
+    return checks;
+  }
   const files = new Map(SPECS.map((spec) => [spec, join(workDir, `${fileStem(spec)}.yaml`)]));
   for (const [spec, file] of files) writeFileSync(file, templateText(spec));
   const run = (command: string, args: string[]) => execa(command, args, { reject: false, stdin: 'ignore' });
-  return (checks = {
+  checks = {
     files,
     lint: run(join(tools.bin, 'cfn-lint'), ['--format', 'parseable', '--include-checks', 'I', '--', ...files.values()]),
     transform: run(join(tools.bin, 'python'), [join(ROOT, 'test/support/sam-transform.py'), ...files.values()]),
-  });
+  };
+  return checks;
 }
 
 /** A developer without Python tools may skip; CI must never pass without them. */

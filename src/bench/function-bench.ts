@@ -12,8 +12,8 @@
  *
  * A development script, run from a clone of this repository: it needs the Python venv of
  * scripts/python-tools.sh (moto, cargo-lambda, ziglang), and it creates the sink resources with
- * @aws-sdk/client-dynamodb and client-sqs, which are devDependencies. It ships in dist/ but is
- * not meant to run from the installed package.
+ * @aws-sdk/client-dynamodb and client-sqs, which are devDependencies. It is built into dist/ but
+ * left out of the published package (`files` in package.json).
  *
  * Moto, the functions and a running build are stopped on success, on failure and on
  * Ctrl-C/SIGTERM; the build runs in a process group of its own, so its compilers go with it.

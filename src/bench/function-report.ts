@@ -51,7 +51,8 @@ export function answerProblem(trigger: TriggerId, result: LocalInvocation): stri
     case 'exited':
       return `the process ended before answering (${result.spawnError ?? (result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`)})`;
   }
-  let payload: any;
+  // Only read, and through `?.`: any JSON value (a number, null) is safe to probe.
+  let payload: { statusCode?: unknown; body?: unknown; batchItemFailures?: unknown } | null;
   try {
     payload = JSON.parse(result.payload.toString('utf8'));
   } catch {

@@ -96,7 +96,7 @@ async function settleDirectory(dir: string): Promise<string> {
       await p.text({
         message: 'Directory',
         placeholder: `${dir}-2`,
-        validate: (v) => (v && v.trim() ? undefined : 'a directory is required'),
+        validate: (v) => (v?.trim() ? undefined : 'a directory is required'),
       }),
     );
   }

@@ -37,6 +37,7 @@ export class CancelledError extends UserError {
  * Runs a command's main function and turns its outcome into an exit code. User errors print as
  * one line; anything unexpected prints its message (and its stack only with DEBUG set).
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command's main may end without a return, which means success.
 export async function runMain(program: string, main: () => Promise<number | void>): Promise<void> {
   try {
     process.exitCode = (await main()) ?? EXIT.ok;

@@ -18,7 +18,11 @@ export function abortOnTerminationSignals(controller: AbortController): { releas
     process.on(name, handler);
     return () => process.removeListener(name, handler);
   });
-  return { release: () => removers.forEach((remove) => remove()) };
+  return {
+    release: () => {
+      for (const remove of removers) remove();
+    },
+  };
 }
 
 /** The signal an aborted controller was aborted by, if it was one of the three. */

@@ -43,7 +43,7 @@ export interface Project {
   samconfig: SamConfig | undefined;
 }
 
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
 
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
 const ARCHITECTURES: readonly Architecture[] = ['arm64', 'x86_64'];
@@ -226,8 +226,8 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
   }
   const globalEnvironment = environmentOf(globals.Environment, 'Globals.Function');
   return Object.entries((Resources ?? {}) as Json)
-    .filter(([, resource]) => isMapping(resource) && FUNCTION_TYPES.has(resource.Type))
-    .map(([logicalId, resource]: [string, Json]) => {
+    .filter((entry): entry is [string, Json] => isMapping(entry[1]) && FUNCTION_TYPES.has(String(entry[1].Type)))
+    .map(([logicalId, resource]) => {
       const id = visible(logicalId, 64);
       // CloudFormation's rule; it also keeps ids safe to name in messages and paths (.aws-sam/build/<id>).
       if (!/^[A-Za-z0-9]{1,255}$/.test(logicalId)) throw templateError(quoted(logicalId, 64), 'a logical id must be letters and digits only');

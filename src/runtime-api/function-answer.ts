@@ -28,7 +28,7 @@ export function eventShapeProblem(errorType: string | undefined, errorMessage: s
   if (!(errorType !== undefined && shortErrorType(errorType) === 'DeserializeError') && !message.startsWith(DESERIALIZE_CONTEXT)) return undefined;
   const reason = (message.startsWith(DESERIALIZE_CONTEXT) ? message.slice(DESERIALIZE_CONTEXT.length) : message).trim();
   // `[path] path: reason`: lambda_runtime puts the path in brackets before serde_path_to_error's own.
-  const atPath = /^\[([^\n]*?)\] ([^]*)$/.exec(reason);
+  const atPath = /^\[([^\n]*?)\] (.*)$/s.exec(reason);
   if (!atPath) return reason;
   const [, path, rest] = atPath as unknown as [string, string, string];
   return rest.startsWith(`${path}: `) ? rest : `${path}: ${rest}`;

@@ -72,7 +72,7 @@ export function showableBytes(bytes: Uint8Array, maxBytes = MAX_SHOWN_CHARS): st
       continue;
     }
     if (length > 0) break; // a valid sequence cut by `end`
-    out += showable(decoder.decode(bytes.subarray(start, i))) + `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
+    out += `${showable(decoder.decode(bytes.subarray(start, i)))}\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
     start = ++i;
   }
   out += showable(decoder.decode(bytes.subarray(start, i)));

@@ -72,7 +72,14 @@ export function spawnInPty(command: string[], options: { cwd: string; env?: Node
         };
         if (!check()) {
           listeners.add(check);
-          void exit.then(() => setTimeout(() => listeners.has(check) && !check() && (done(), reject(new Error(`exited before ${String(text)}; screen:\n${screen().slice(-2000)}`))), 50));
+          void exit.then(() =>
+            setTimeout(() => {
+              if (listeners.has(check) && !check()) {
+                done();
+                reject(new Error(`exited before ${String(text)}; screen:\n${screen().slice(-2000)}`));
+              }
+            }, 50),
+          );
         }
       });
     },

@@ -25,9 +25,10 @@ let tools: { bin: string } | { problem: string } | undefined;
 export function pythonTools(): { bin: string } | { problem: string } {
   if (tools) return tools;
   const run = spawnSync('bash', [join(ROOT, 'scripts/python-tools.sh')], { cwd: ROOT, encoding: 'utf8' });
-  if (run.error) return (tools = { problem: run.error.message });
-  if (run.status !== 0) return (tools = { problem: `scripts/python-tools.sh exited ${run.status}: ${run.stderr.trim()}` });
-  return (tools = { bin: run.stdout.trim().split('\n').at(-1)! });
+  if (run.error) tools = { problem: run.error.message };
+  else if (run.status !== 0) tools = { problem: `scripts/python-tools.sh exited ${run.status}: ${run.stderr.trim()}` };
+  else tools = { bin: run.stdout.trim().split('\n').at(-1)! };
+  return tools;
 }
 
 /** The venv bin directory; a developer without it skips, CI never passes without it. */

@@ -123,19 +123,19 @@ export function chartSvg(results: BenchResults): string {
   const top = 70;
   const height = top + results.runtimes.length * (barHeight + 14) + 40;
   const rust = results.runtimes.find((r) => r.runtime === 'rust');
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="12" y="24" font-size="16" font-weight="600">Churn predictions, ${results.records} records per batch (lambda-kit bench --${results.mode})</text>`,
-    `<text x="12" y="44" fill="#555">${escape(results.host)}; lower is better</text>`,
+    `<text x="12" y="44" fill="#555">${escapeXml(results.host)}; lower is better</text>`,
   ];
   panels.forEach((panel, p) => {
     const x0 = p * panelWidth + 12;
     const barSpace = panelWidth - labelWidth - 110;
     const max = Math.max(...results.runtimes.map(panel.value).filter(Number.isFinite), 1e-9);
-    parts.push(`<text x="${x0}" y="${top - 8}" font-weight="600">${escape(panel.title)}</text>`);
+    parts.push(`<text x="${x0}" y="${top - 8}" font-weight="600">${escapeXml(panel.title)}</text>`);
     results.runtimes.forEach((r, i) => {
       const y = top + i * (barHeight + 14);
       const value = panel.value(r);
@@ -144,7 +144,7 @@ export function chartSvg(results: BenchResults): string {
       parts.push(
         `<text x="${x0}" y="${y + barHeight * 0.68}">${LABELS[r.runtime]}</text>`,
         `<rect x="${x0 + labelWidth}" y="${y}" width="${length.toFixed(1)}" height="${barHeight}" fill="${COLOURS[r.runtime]}" rx="3"/>`,
-        `<text x="${(x0 + labelWidth + length + 6).toFixed(1)}" y="${y + barHeight * 0.68}">${escape(panel.format(value))}${times ? ` (${times})` : ''}</text>`,
+        `<text x="${(x0 + labelWidth + length + 6).toFixed(1)}" y="${y + barHeight * 0.68}">${escapeXml(panel.format(value))}${times ? ` (${times})` : ''}</text>`,
       );
     });
   });
