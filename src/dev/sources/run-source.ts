@@ -4,6 +4,7 @@
  */
 import { usageError } from '../../cli/errors.js';
 import { DEFAULT_TIMING, type SourceOptions } from './source-runtime.js';
+import { runKinesisSource } from './kinesis-source.js';
 import { runSqsSource } from './sqs-source.js';
 
 export type { InvokeResult, SourceOptions } from './source-runtime.js';
@@ -36,6 +37,8 @@ export async function runSource(options: SourceOptions): Promise<void> {
   switch (options.kind) {
     case 'sqs':
       return runSqsSource(options, timing);
+    case 'kinesis':
+      return runKinesisSource(options, timing);
     default:
       throw usageError(`lambda-kit dev cannot poll ${options.kind} sources yet`);
   }
