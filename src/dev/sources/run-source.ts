@@ -5,6 +5,7 @@
 import { usageError } from '../../cli/errors.js';
 import { DEFAULT_TIMING, type SourceOptions } from './source-runtime.js';
 import { runKinesisSource } from './kinesis-source.js';
+import { runS3Source } from './s3-source.js';
 import { runSqsSource } from './sqs-source.js';
 
 export type { InvokeResult, SourceOptions } from './source-runtime.js';
@@ -39,7 +40,9 @@ export async function runSource(options: SourceOptions): Promise<void> {
       return runSqsSource(options, timing);
     case 'kinesis':
       return runKinesisSource(options, timing);
+    case 's3':
+      return runS3Source(options, timing);
     default:
-      throw usageError(`lambda-kit dev cannot poll ${options.kind} sources yet`);
+      throw usageError(`lambda-kit dev cannot poll ${String((options as { kind: unknown }).kind)} sources`);
   }
 }
