@@ -13,6 +13,7 @@ import { NewObjectTracker } from '../src/dev/sources/new-objects.js';
 import { keyFromS3EventKey, s3EventKey, s3Sequencer, type ListedObject } from '../src/dev/sources/s3-event.js';
 import { eventSourcesOf } from '../src/dev/sources/source-settings.js';
 import { sqsEventRecord } from '../src/dev/sources/sqs-event.js';
+import { runSource } from '../src/dev/sources/run-source.js';
 
 const ids = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 12 });
 /** The forms the dev loop may hand an answer over in: bytes, text, or parsed. */
@@ -336,5 +337,23 @@ K:
   ])('refuses %j with one line', (events, message) => {
     const event = events.split(':')[0];
     expect(() => eventSourcesOf(template(events), 'AppFunction')).toThrow(new UserError(`template.yaml: AppFunction Events.${event}: ${message}`));
+  });
+});
+
+describe('runSource', () => {
+  const invoke = async () => ({ ok: true as const, answer: null });
+  const base = { target: 'q', reportBatchItemFailures: false, env: {}, invoke, signal: new AbortController().signal, log: () => {} };
+
+  it.each([
+    [{ kind: 'sqs' as const, batchSize: 0, maximumBatchingWindowInSeconds: 0 }, 'sqs: the batch size must be a whole number from 1 to 10000, not 0'],
+    [{ kind: 'kinesis' as const, batchSize: 10, maximumBatchingWindowInSeconds: 301 }, 'kinesis: the batching window must be a whole number of seconds from 0 to 300, not 301'],
+    [{ kind: 'sqs' as const, batchSize: 11, maximumBatchingWindowInSeconds: 0 }, 'sqs: a batch size over 10 (11) needs a batching window of at least 1 second, as Lambda requires'],
+    [{ kind: 'sqs' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'orders' }, 'sqs: "orders" is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>) or ARN'],
+    [{ kind: 'kinesis' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'arn:aws:sqs:us-east-1:1:q' }, 'kinesis: "arn:aws:sqs:us-east-1:1:q" is not a stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>) or name'],
+    [{ kind: 's3' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'a' }, 's3: "a" is not a bucket name or ARN (arn:aws:s3:::<name>)'],
+  ])('refuses settings Lambda would refuse, before any call: %j', async (settings, message) => {
+    const error = await runSource({ ...base, ...settings }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(message);
   });
 });

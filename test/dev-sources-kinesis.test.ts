@@ -7,7 +7,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRe
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/cli/errors.js';
-import { startSource } from './support/source-harness.js';
+import { FAST_TIMING, startSource } from './support/source-harness.js';
 import { startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools } from './support/tools.js';
 
@@ -141,6 +141,17 @@ describe.skipIf('problem' in tools)('Kinesis source against moto', () => {
     // Not spinning: the pauses come between the attempts.
     expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(100);
     expect(calls[2]! - calls[1]!).toBeGreaterThanOrEqual(200);
+  });
+
+  it('stops at once when aborted between polls of an idle shard', async () => {
+    const stream = await createStream();
+    const timing = { ...FAST_TIMING, idlePollMs: 10_000 };
+    const source = startSource({ ...settings, target: stream.arn, env: moto.env, timing }, () => ({ ok: true, answer: null }));
+    await source.until(() => source.lines.length >= 1, 'reading to start');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const abortedAt = Date.now();
+    await source.stop();
+    expect(source.settledAt()! - abortedAt).toBeLessThan(500);
   });
 
   it('is a one-line error when the stream does not exist', async () => {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/cli/errors.js';
-import { startSource } from './support/source-harness.js';
+import { FAST_TIMING, startSource } from './support/source-harness.js';
 import { startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools } from './support/tools.js';
 
@@ -97,6 +97,16 @@ describe.skipIf('problem' in tools)('S3 source against moto', () => {
       's3: ObjectCreated:Put "bad.json" (1 byte): function error (HandlerError: bad); Lambda would retry it twice, dev does not',
       's3: ObjectCreated:Put "good.json" (2 bytes): done',
     ]);
+  });
+
+  it('stops at once when aborted between listings', async () => {
+    const bucket = await bucketWith([]);
+    const timing = { ...FAST_TIMING, idlePollMs: 10_000 };
+    const source = startSource({ ...settings, target: bucket, env: moto.env, timing }, () => ({ ok: true, answer: null }));
+    await source.until(() => source.lines.length >= 1, 'the baseline listing');
+    const abortedAt = Date.now();
+    await source.stop();
+    expect(source.settledAt()! - abortedAt).toBeLessThan(500);
   });
 
   it('is a one-line error when the bucket does not exist', async () => {

@@ -241,4 +241,18 @@ describe('SQS source against an endpoint that accepts and never answers', () => 
     expect(source.settledAt()! - abortedAt).toBeLessThan(500);
     expect(source.events).toEqual([]);
   });
+
+  it('stops at once when aborted while a call hangs, and reports no failure', async () => {
+    const endpoint = `http://127.0.0.1:${port}`;
+    const credentials = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint };
+    const before = connections;
+    const timing = { ...FAST_TIMING, callGraceMs: 20_000 };
+    const source = startSource({ ...settings, target: `${endpoint}/123456789012/q`, env: credentials, timing }, () => ({ ok: true, answer: null }));
+    await source.until(() => connections > before, 'the call to reach the endpoint', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const abortedAt = Date.now();
+    await source.stop();
+    expect(source.settledAt()! - abortedAt).toBeLessThan(500);
+    expect(source.lines).toEqual([]);
+  });
 });

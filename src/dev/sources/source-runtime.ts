@@ -141,21 +141,33 @@ export class Caller {
   async call<T>(name: string, timeoutMs: number, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     for (;;) {
       if (this.signal.aborted) throw new Stopped();
-      const deadline = AbortSignal.timeout(timeoutMs);
+      // One controller per call, let go of when the call ends: dev polls for hours, once a second.
+      const call = new AbortController();
+      let hung = false;
+      const timer = setTimeout(() => {
+        hung = true;
+        call.abort();
+      }, timeoutMs);
+      const stop = () => call.abort();
+      this.signal.addEventListener('abort', stop, { once: true });
+      let failure: unknown;
       try {
-        const result = await send(AbortSignal.any([this.signal, deadline]));
+        const result = await send(call.signal);
         this.failuresInARow = 0;
         return result;
       } catch (error) {
-        if (this.signal.aborted) throw new Stopped();
-        const hung = deadline.aborted;
-        if (!hung && !isTransient(error)) throw new UserError(`${this.prefix}: ${describeFailure(name, error)}`);
-        const wait = Math.min(this.timing.firstBackoffMs * 2 ** this.failuresInARow, this.timing.maxBackoffMs);
-        this.failuresInARow++;
-        const why = hung ? `${name}: no answer in ${seconds(timeoutMs)}` : describeFailure(name, error);
-        this.log(`${this.prefix}: ${why}; retrying in ${seconds(wait)}`);
-        await pause(wait, this.signal);
+        failure = error;
+      } finally {
+        clearTimeout(timer);
+        this.signal.removeEventListener('abort', stop);
       }
+      if (this.signal.aborted) throw new Stopped();
+      if (!hung && !isTransient(failure)) throw new UserError(`${this.prefix}: ${describeFailure(name, failure)}`);
+      const wait = Math.min(this.timing.firstBackoffMs * 2 ** this.failuresInARow, this.timing.maxBackoffMs);
+      this.failuresInARow++;
+      const why = hung ? `${name}: no answer in ${seconds(timeoutMs)}` : describeFailure(name, failure);
+      this.log(`${this.prefix}: ${why}; retrying in ${seconds(wait)}`);
+      await pause(wait, this.signal);
     }
   }
 }
