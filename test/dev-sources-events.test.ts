@@ -261,6 +261,7 @@ Api:
         maximumRetryAttempts: undefined,
         enabled: true,
         source: { resource: 'InputQueue' },
+        keyFilter: undefined,
       },
       {
         eventName: 'StreamRecords',
@@ -273,6 +274,7 @@ Api:
         maximumRetryAttempts: 3,
         enabled: true,
         source: { resource: 'InputStream' },
+        keyFilter: undefined,
       },
       {
         eventName: 'ObjectCreated',
@@ -285,6 +287,7 @@ Api:
         maximumRetryAttempts: undefined,
         enabled: true,
         source: { resource: 'InputBucket' },
+        keyFilter: undefined,
       },
     ]);
   });
@@ -307,6 +310,28 @@ K:
     );
     expect(sqs).toMatchObject({ batchSize: 10, maximumBatchingWindowInSeconds: 0, enabled: false, source: { literal: 'arn:aws:sqs:us-east-1:123456789012:orders' } });
     expect(kinesis).toMatchObject({ batchSize: 100, startingPosition: 'LATEST', maximumRetryAttempts: -1 });
+  });
+
+  it("reads an S3 event's key filter, whatever the case of its rule names", () => {
+    const events = `
+Uploads:
+  Type: S3
+  Properties:
+    Bucket: !Ref InputBucket
+    Events: s3:ObjectCreated:*
+    Filter:
+      S3Key:
+        Rules:
+          - Name: Prefix
+            Value: uploads/
+          - Name: suffix
+            Value: .jpg
+`;
+    expect(eventSourcesOf(template(events), 'AppFunction')[0]!.keyFilter).toEqual({ prefix: 'uploads/', suffix: '.jpg' });
+    const wrong = events.replace('Name: suffix', 'Name: extension');
+    expect(() => eventSourcesOf(template(wrong), 'AppFunction')).toThrow(
+      'template.yaml: AppFunction Events.Uploads: Filter must be {S3Key: {Rules: [{Name: prefix or suffix, Value: text}]}}, not {Name: …}',
+    );
   });
 
   it('accepts every batch size and window in Lambda range, and refuses the rest with one line naming the event', () => {

@@ -99,6 +99,24 @@ describe.skipIf('problem' in tools)('S3 source against moto', () => {
     ]);
   });
 
+  it("sends events only for keys that match the notification's prefix and suffix", async () => {
+    const bucket = await bucketWith([]);
+    const keyFilter = { prefix: 'uploads/', suffix: '.jpg' };
+    const source = startSource({ ...settings, target: bucket, env: moto.env, keyFilter }, () => ({ ok: true, answer: null }));
+    try {
+      await source.until(() => source.lines.length >= 1, 'the baseline listing');
+      for (const key of ['uploads/notes.txt', 'other/cat.jpg', 'uploads/cat.jpg']) {
+        await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
+      }
+      await source.until(() => source.events.length >= 1, 'the event');
+      await pause(500);
+    } finally {
+      await source.stop();
+    }
+    expect(source.lines[0]).toBe(`s3: watching bucket ${bucket}: the 0 objects in it now send no event; each new one starting "uploads/" and ending ".jpg" sends ObjectCreated:Put`);
+    expect(source.events.map((event) => event.Records[0].s3.object.key)).toEqual(['uploads/cat.jpg']);
+  });
+
   it('stops at once when aborted between listings', async () => {
     const bucket = await bucketWith([]);
     const timing = { ...FAST_TIMING, idlePollMs: 10_000 };

@@ -27,6 +27,8 @@ export async function runS3Source(options: SourceOptions, timing: SourceTiming):
   const s3 = new S3Client(clientSettings(options.env, 'S3'));
   const caller = new Caller('s3', signal, log, timing);
   const tracker = new NewObjectTracker();
+  const { prefix = '', suffix = '' } = options.keyFilter ?? {};
+  const matches = (key: string) => key.startsWith(prefix) && key.endsWith(suffix) && key.length >= prefix.length + suffix.length;
   let puts = 0;
 
   /** Every page of the listing, each object shown to the tracker; a failure part way forgets the listing. */
@@ -54,12 +56,14 @@ export async function runS3Source(options: SourceOptions, timing: SourceTiming):
   try {
     const existing = await list();
     tracker.endListing();
-    log(`s3: watching bucket ${bucket}: the ${plural(existing, 'object')} in it now send no event; each new one sends ObjectCreated:Put`);
+    const filter = [prefix && `starting ${quoted(prefix)}`, suffix && `ending ${quoted(suffix)}`].filter(Boolean).join(' and ');
+    const each = filter ? `each new one ${filter}` : 'each new one';
+    log(`s3: watching bucket ${bucket}: the ${plural(existing, 'object')} in it now send no event; ${each} sends ObjectCreated:Put`);
     while (!signal.aborted) {
       await pause(timing.idlePollMs, signal);
       if (signal.aborted) break;
       await list();
-      for (const object of tracker.endListing()) await invokeFor(object);
+      for (const object of tracker.endListing()) if (matches(object.key)) await invokeFor(object);
     }
   } catch (error) {
     if (!(error instanceof Stopped)) throw error;

@@ -51,7 +51,14 @@ export interface SourceOptions {
    * The template's MaximumRetryAttempts; unset or -1 (Lambda's "until the records expire") is 10 here.
    */
   maximumRetryAttempts?: number;
+  /** S3: the notification's Filter.S3Key rules; only keys that match send events. */
+  keyFilter?: S3KeyFilter;
   timing?: Partial<SourceTiming>;
+}
+
+export interface S3KeyFilter {
+  prefix?: string;
+  suffix?: string;
 }
 
 export const DEV_RETRY_LIMIT = 10;

@@ -10,6 +10,7 @@ import { UserError } from '../../cli/errors.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
 import { describeTemplateValue, literalOf, templateError, wholeNumber } from '../../project/project.js';
 import { visible } from '../../text/terminal-text.js';
+import type { S3KeyFilter } from './source-runtime.js';
 
 export type SourceKind = 'sqs' | 'kinesis' | 's3';
 export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
@@ -34,6 +35,8 @@ export interface EventSourceSettings {
    * whose physical id the deployed stack knows; a literal ARN, URL or name; or nothing dev can tell.
    */
   source: { resource: string } | { literal: string } | undefined;
+  /** S3 only: Filter.S3Key's prefix and suffix rules. */
+  keyFilter: S3KeyFilter | undefined;
 }
 
 type Json = Record<string, any>;
@@ -91,6 +94,7 @@ function settingsOf(kind: SourceKind, eventName: string, props: Json, parameters
     maximumRetryAttempts: kind === 'kinesis' ? retriesOf(literal('MaximumRetryAttempts'), where) : undefined,
     enabled: enabledOf(props.Enabled, where),
     source: sourceOf(props[SOURCE_PROPERTY[kind]], parameters, resources),
+    keyFilter: kind === 's3' ? keyFilterOf(props.Filter, where) : undefined,
   };
 }
 
@@ -129,6 +133,21 @@ function enabledOf(value: unknown, where: string): boolean {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw templateError(where, `Enabled must be true or false, not ${describeTemplateValue(value)}`);
+}
+
+/** Filter: {S3Key: {Rules: [{Name: prefix, Value: uploads/}, {Name: suffix, Value: .jpg}]}}; S3 takes the names in any case. */
+function keyFilterOf(filter: unknown, where: string): S3KeyFilter | undefined {
+  if (filter === undefined || filter === null) return undefined;
+  const rules: unknown = isMapping(filter) && isMapping(filter.S3Key) ? filter.S3Key.Rules : undefined;
+  const shape = 'Filter must be {S3Key: {Rules: [{Name: prefix or suffix, Value: text}]}}';
+  if (!Array.isArray(rules)) throw templateError(where, `${shape}, not ${describeTemplateValue(filter)}`);
+  const keyFilter: S3KeyFilter = {};
+  for (const rule of rules) {
+    const name = isMapping(rule) && typeof rule.Name === 'string' ? rule.Name.toLowerCase() : undefined;
+    if ((name !== 'prefix' && name !== 'suffix') || typeof rule.Value !== 'string') throw templateError(where, `${shape}, not ${describeTemplateValue(rule)}`);
+    keyFilter[name] = rule.Value;
+  }
+  return keyFilter;
 }
 
 /** `!GetAtt Queue.Arn` and `!Ref Bucket` name a resource; a string (or a parameter's Default) is the thing itself. */
