@@ -143,6 +143,23 @@ describe.skipIf('problem' in tools)('Kinesis source against moto', () => {
     expect(calls[2]! - calls[1]!).toBeGreaterThanOrEqual(200);
   });
 
+  it('gathers the records that arrive within the batching window into one batch', async () => {
+    const stream = await createStream();
+    await put(stream.name, ['early']);
+    const source = startSource(
+      { ...settings, startingPosition: 'TRIM_HORIZON', maximumBatchingWindowInSeconds: 2, target: stream.arn, env: moto.env },
+      () => ({ ok: true, answer: null }),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await put(stream.name, ['late']);
+      await source.until(() => source.events.length >= 1, 'a batch');
+    } finally {
+      await source.stop();
+    }
+    expect(source.events.map(texts)).toEqual([['early', 'late']]);
+  });
+
   it('stops at once when aborted between polls of an idle shard', async () => {
     const stream = await createStream();
     const timing = { ...FAST_TIMING, idlePollMs: 10_000 };

@@ -20,6 +20,9 @@ import { readBatchResponse } from './batch-response.js';
 import { compareSequenceNumbers, kinesisEvent, type StreamOrigin } from './kinesis-event.js';
 import { Caller, clientSettings, DEV_RETRY_LIMIT, pause, plural, regionOf, seconds, Stopped, type SourceOptions, type SourceTiming } from './source-runtime.js';
 
+/** What GetRecords gives for an iterator past its 5 minutes, instead of throwing. */
+const EXPIRED: unique symbol = Symbol('expired iterator');
+
 /** GetRecords returns at most 10,000 records a call. */
 const GET_RECORDS_MAX = 10_000;
 
@@ -101,24 +104,30 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
 
     const readBatch = async (shard: Shard): Promise<KinesisRecord[]> => {
       const records: KinesisRecord[] = [];
-      const windowEnds = Date.now() + window * 1000;
+      let windowEnds = Number.POSITIVE_INFINITY;
       while (shard.iterator !== undefined && records.length < options.batchSize) {
         const iterator = shard.iterator;
-        let page;
-        try {
-          page = await caller.call('GetRecords', timing.callGraceMs, (abortSignal) =>
-            kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(GET_RECORDS_MAX, options.batchSize - records.length) }), { abortSignal }),
-          );
-        } catch (error) {
+        const page = await caller.call('GetRecords', timing.callGraceMs, (abortSignal) =>
+          kinesis
+            .send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(GET_RECORDS_MAX, options.batchSize - records.length) }), { abortSignal })
+            .catch((error: unknown): typeof EXPIRED => {
+              if ((error as { name?: unknown }).name === 'ExpiredIteratorException') return EXPIRED;
+              throw error;
+            }),
+        );
+        if (page === EXPIRED) {
           // An iterator lasts 5 minutes: a new one starts right after what was handed on, or where reading began.
-          if ((error as { name?: string }).name !== 'ExpiredIteratorException' && !/ExpiredIterator/.test(String((error as Error).message))) throw error;
           shard.iterator = shard.checkpoint ? await iteratorAt(shard.id, 'AFTER_SEQUENCE_NUMBER', shard.checkpoint) : await iteratorAt(shard.id, position);
           continue;
         }
-        records.push(...(page.Records ?? []));
+        const got = page.Records ?? [];
+        // The window opens with the batch's first record.
+        if (records.length === 0 && got.length > 0) windowEnds = Date.now() + window * 1000;
+        records.push(...got);
         shard.iterator = page.NextShardIterator;
-        if (records.length === 0 || Date.now() >= windowEnds || (page.Records ?? []).length === 0) break;
-        await pause(Math.min(timing.idlePollMs, Math.max(0, windowEnds - Date.now())), signal);
+        // Nothing yet: on to the next shard. Something: without a window, invoke now; with one, gather until it closes.
+        if (records.length === 0 || window === 0 || Date.now() >= windowEnds) break;
+        if (got.length === 0) await pause(Math.min(timing.idlePollMs, windowEnds - Date.now()), signal);
       }
       return records;
     };

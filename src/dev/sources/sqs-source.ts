@@ -134,7 +134,7 @@ async function invokeAndSettle(sqs: SQSClient, caller: Caller, queue: Queue, bat
   const kept = batch.length - done.length;
   const failedPart = `${kept} failed${why}`;
   const keptPart = kept > 0 ? `; kept ${kept}, which come${kept === 1 ? 's' : ''} back ${comesBack}` : '';
-  const trouble = notDeleted.length > 0 ? `; ${notDeleted.length} could not be deleted (${notDeleted[0]}) and will come back` : '';
+  const trouble = notDeleted.length > 0 ? `; ${notDeleted.length} could not be deleted (${visible(notDeleted[0]!, 120)}) and will come back` : '';
   log(`sqs: ${records}, ${failedPart}: deleted ${done.length - notDeleted.length}${keptPart}${trouble}`);
 }
 
