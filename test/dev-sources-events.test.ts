@@ -260,7 +260,7 @@ Api:
         startingPositionTimestamp: undefined,
         maximumRetryAttempts: undefined,
         enabled: true,
-        source: { resource: 'InputQueue' },
+        source: { logicalId: 'InputQueue' },
         keyFilter: undefined,
       },
       {
@@ -273,7 +273,7 @@ Api:
         startingPositionTimestamp: undefined,
         maximumRetryAttempts: 3,
         enabled: true,
-        source: { resource: 'InputStream' },
+        source: { logicalId: 'InputStream' },
         keyFilter: undefined,
       },
       {
@@ -286,20 +286,25 @@ Api:
         startingPositionTimestamp: undefined,
         maximumRetryAttempts: undefined,
         enabled: true,
-        source: { resource: 'InputBucket' },
+        source: { logicalId: 'InputBucket' },
         keyFilter: undefined,
       },
     ]);
   });
 
   it('fills in Lambda defaults, and takes a literal ARN as the source', () => {
-    const [sqs, kinesis] = eventSourcesOf(
+    const [sqs, longForm, kinesis] = eventSourcesOf(
       template(`
 Q:
   Type: SQS
   Properties:
     Queue: arn:aws:sqs:us-east-1:123456789012:orders
     Enabled: false
+LongForm:
+  Type: SQS
+  Properties:
+    Queue:
+      Fn::GetAtt: InputQueue.Arn
 K:
   Type: Kinesis
   Properties:
@@ -309,6 +314,7 @@ K:
       'AppFunction',
     );
     expect(sqs).toMatchObject({ batchSize: 10, maximumBatchingWindowInSeconds: 0, enabled: false, source: { literal: 'arn:aws:sqs:us-east-1:123456789012:orders' } });
+    expect(longForm!.source).toEqual({ logicalId: 'InputQueue' });
     expect(kinesis).toMatchObject({ batchSize: 100, startingPosition: 'LATEST', maximumRetryAttempts: -1 });
   });
 

@@ -34,7 +34,7 @@ export interface EventSourceSettings {
    * What the event reads: a resource of this template (`!GetAtt InputQueue.Arn`, `!Ref InputBucket`),
    * whose physical id the deployed stack knows; a literal ARN, URL or name; or nothing dev can tell.
    */
-  source: { resource: string } | { literal: string } | undefined;
+  source: { logicalId: string } | { literal: string } | undefined;
   /** S3 only: Filter.S3Key's prefix and suffix rules. */
   keyFilter: S3KeyFilter | undefined;
 }
@@ -155,10 +155,12 @@ function sourceOf(value: unknown, parameters: Json, resources: Json): EventSourc
   if (typeof value === 'string') return value === '' ? undefined : { literal: value };
   if (!isMapping(value) || Object.keys(value).length !== 1) return undefined;
   const getAtt: unknown = value['Fn::GetAtt'];
-  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string' && Object.hasOwn(resources, getAtt[0])) return { resource: getAtt[0] };
+  // `!GetAtt Queue.Arn` parses as [Queue, Arn]; the long form may write `Fn::GetAtt: Queue.Arn`.
+  const target = Array.isArray(getAtt) ? getAtt[0] : typeof getAtt === 'string' ? getAtt.split('.')[0] : undefined;
+  if (typeof target === 'string' && Object.hasOwn(resources, target)) return { logicalId: target };
   const ref: unknown = value.Ref;
   if (typeof ref !== 'string') return undefined;
-  if (Object.hasOwn(resources, ref)) return { resource: ref };
+  if (Object.hasOwn(resources, ref)) return { logicalId: ref };
   const parameter: unknown = Object.hasOwn(parameters, ref) ? parameters[ref] : undefined;
   const fallback: unknown = isMapping(parameter) ? parameter.Default : undefined;
   return typeof fallback === 'string' && fallback !== '' ? { literal: fallback } : undefined;
