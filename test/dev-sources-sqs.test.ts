@@ -179,6 +179,31 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
     expect(await leftInQueue(queue.url)).toEqual([]);
   });
 
+  it("ends a batch before Lambda's 6 MB limit, and hands the messages past it back at once for the next batch", async () => {
+    // 30 messages of 250 KB: 7.5 MB, more than one invoke may carry. A long visibility timeout: what comes back quickly was handed back.
+    const queue = await queueWith([], 60);
+    const bodies = Array.from({ length: 30 }, (_, i) => `${String(i).padStart(2, '0')}${'x'.repeat(250_000)}`);
+    // SQS takes 1 MiB per SendMessageBatch: four of these.
+    for (let start = 0; start < bodies.length; start += 4) {
+      const entries = bodies.slice(start, start + 4).map((body, i) => ({ Id: String(i), MessageBody: body }));
+      await sqs().send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: entries }));
+    }
+    const source = startSource({ ...settings, batchSize: 100, maximumBatchingWindowInSeconds: 1, target: queue.url, env: env() }, () => ({
+      ok: true,
+      answer: null,
+    }));
+    try {
+      await source.until(() => source.events.flatMap((e) => e.Records).length >= 30, 'every message', 15_000);
+    } finally {
+      await source.stop();
+    }
+    const sizes = source.events.map((event) => Buffer.byteLength(JSON.stringify(event)));
+    expect(source.events.length).toBeGreaterThanOrEqual(2);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(6_291_456);
+    const received = source.events.flatMap((event) => event.Records.map((r: any) => r.body.slice(0, 2))).sort();
+    expect(received).toEqual(bodies.map((body) => body.slice(0, 2)));
+  });
+
   it('returns promptly when aborted in the middle of a 20-second long poll', async () => {
     const queue = await queueWith([]);
     const source = startSource({ ...settings, target: queue.url, env: env(), timing: { ...FAST_TIMING, longPollSeconds: 20 } }, () => ({ ok: true, answer: null }));

@@ -6,6 +6,7 @@
  * visibility timeout passes (so a message may be invoked more than once, as in Lambda).
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -14,13 +15,16 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { UserError } from '../../cli/errors.js';
+import { SYNC_EVENT_BYTES } from '../../project/events.js';
 import { quoted, visible } from '../../text/terminal-text.js';
 import { readBatchResponse } from './batch-response.js';
 import { Caller, clientSettings, plural, regionOf, Stopped, type SourceOptions, type SourceTiming } from './source-runtime.js';
-import { sqsEvent } from './sqs-event.js';
+import { sqsEvent, sqsEventRecord } from './sqs-event.js';
 
 /** SQS gives at most 10 messages per ReceiveMessage and takes at most 10 per DeleteMessageBatch. */
 const SQS_MAX_PER_CALL = 10;
+/** `{"Records":[]}` around the records. */
+const EVENT_OVERHEAD_BYTES = 14;
 
 interface Queue {
   url: string;
@@ -80,8 +84,11 @@ export async function runSqsSource(options: SourceOptions, timing: SourceTiming)
  */
 async function gatherBatch(sqs: SQSClient, caller: Caller, queue: Queue, options: SourceOptions, timing: SourceTiming): Promise<Message[]> {
   const batch: Message[] = [];
+  const region = regionOf(options.env);
+  let bytes = EVENT_OVERHEAD_BYTES;
+  let overflow: Message[] = [];
   let windowEnds = Number.POSITIVE_INFINITY;
-  while (batch.length < options.batchSize) {
+  while (batch.length < options.batchSize && overflow.length === 0) {
     const left = windowEnds - Date.now();
     if (batch.length > 0 && left <= 0) break;
     const waitSeconds = batch.length === 0 ? timing.longPollSeconds : Math.min(timing.longPollSeconds, Math.ceil(left / 1000));
@@ -98,11 +105,31 @@ async function gatherBatch(sqs: SQSClient, caller: Caller, queue: Queue, options
       ),
     );
     if (batch.length === 0 && Messages.length > 0) windowEnds = Date.now() + options.maximumBatchingWindowInSeconds * 1000;
-    batch.push(...Messages);
+    for (const [index, message] of Messages.entries()) {
+      // Lambda's synchronous invoke takes 6 MB: a batch ends before the message that would pass it.
+      const size = Buffer.byteLength(JSON.stringify(sqsEventRecord(message, queue.arn, region))) + 1;
+      if (batch.length > 0 && bytes + size > SYNC_EVENT_BYTES) {
+        overflow = Messages.slice(index);
+        break;
+      }
+      bytes += size;
+      batch.push(message);
+    }
     // Without a window, Lambda invokes with whatever one poll brought.
     if (batch.length > 0 && options.maximumBatchingWindowInSeconds === 0) break;
   }
+  if (overflow.length > 0) await release(sqs, caller, queue, overflow, timing);
   return batch;
+}
+
+/** Messages received past the batch's limit go back to the queue at once, for the next batch, rather than after the visibility timeout. */
+async function release(sqs: SQSClient, caller: Caller, queue: Queue, messages: Message[], timing: SourceTiming): Promise<void> {
+  for (let start = 0; start < messages.length; start += SQS_MAX_PER_CALL) {
+    const entries = messages.slice(start, start + SQS_MAX_PER_CALL).map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 }));
+    await caller.call('ChangeMessageVisibilityBatch', timing.callGraceMs, (abortSignal) =>
+      sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queue.url, Entries: entries }), { abortSignal }),
+    );
+  }
 }
 
 async function invokeAndSettle(sqs: SQSClient, caller: Caller, queue: Queue, batch: Message[], options: SourceOptions, timing: SourceTiming): Promise<void> {
