@@ -160,6 +160,20 @@ describe.skipIf('problem' in tools)('Kinesis source against moto', () => {
     expect(source.events.map(texts)).toEqual([['early', 'late']]);
   });
 
+  it("ends a batch before Lambda's 6 MB limit, and reads the rest in the next", async () => {
+    const stream = await createStream();
+    // Seven records of 1 MB: 9.3 MB in base64, more than one invoke may carry.
+    const sent = await put(stream.name, Array.from({ length: 7 }, (_, i) => `${i}${'k'.repeat(1_000_000 - 1)}`));
+    const source = startSource({ ...settings, startingPosition: 'TRIM_HORIZON', target: stream.arn, env: moto.env }, () => ({ ok: true, answer: null }));
+    try {
+      await source.until(() => source.events.flatMap((e) => e.Records).length >= 7, 'every record');
+    } finally {
+      await source.stop();
+    }
+    expect(source.events.map(sequenceNumbers)).toEqual([sent.slice(0, 4), sent.slice(4)]);
+    for (const event of source.events) expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(6_291_456);
+  });
+
   it('stops at once when aborted between polls of an idle shard', async () => {
     const stream = await createStream();
     const timing = { ...FAST_TIMING, idlePollMs: 10_000 };

@@ -15,14 +15,17 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { UserError } from '../../cli/errors.js';
+import { SYNC_EVENT_BYTES } from '../../project/events.js';
 import { quoted, visible } from '../../text/terminal-text.js';
 import { readBatchResponse } from './batch-response.js';
-import { compareSequenceNumbers, kinesisEvent, type StreamOrigin } from './kinesis-event.js';
+import { compareSequenceNumbers, kinesisEvent, kinesisEventRecord, type StreamOrigin } from './kinesis-event.js';
 import { Caller, clientSettings, DEV_RETRY_LIMIT, pause, plural, regionOf, seconds, Stopped, type SourceOptions, type SourceTiming } from './source-runtime.js';
 
 /** What GetRecords gives for an iterator past its 5 minutes, instead of throwing. */
 const EXPIRED: unique symbol = Symbol('expired iterator');
 
+/** `{"Records":[]}` around the records. */
+const EVENT_OVERHEAD_BYTES = 14;
 /** GetRecords returns at most 10,000 records a call. */
 const GET_RECORDS_MAX = 10_000;
 
@@ -104,6 +107,16 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
 
     const readBatch = async (shard: Shard): Promise<KinesisRecord[]> => {
       const records: KinesisRecord[] = [];
+      let bytes = EVENT_OVERHEAD_BYTES;
+      /** How many of `got` the batch can take without passing the limit; at least one, so a batch always moves on. */
+      const fitting = (got: KinesisRecord[]): number => {
+        for (const [index, record] of got.entries()) {
+          const size = Buffer.byteLength(JSON.stringify(kinesisEventRecord(record, origin(shard.id)))) + 1;
+          if (records.length + index > 0 && bytes + size > SYNC_EVENT_BYTES) return index;
+          bytes += size;
+        }
+        return got.length;
+      };
       let windowEnds = Number.POSITIVE_INFINITY;
       while (shard.iterator !== undefined && records.length < options.batchSize) {
         const iterator = shard.iterator;
@@ -123,8 +136,14 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
         const got = page.Records ?? [];
         // The window opens with the batch's first record.
         if (records.length === 0 && got.length > 0) windowEnds = Date.now() + window * 1000;
-        records.push(...got);
         shard.iterator = page.NextShardIterator;
+        const fits = fitting(got);
+        records.push(...got.slice(0, fits));
+        if (fits < got.length) {
+          // Lambda's synchronous invoke takes 6 MB: the rest is read again, for the next batch.
+          shard.iterator = await iteratorAt(shard.id, 'AT_SEQUENCE_NUMBER', got[fits]!.SequenceNumber);
+          break;
+        }
         // Nothing yet: on to the next shard. Something: without a window, invoke now; with one, gather until it closes.
         if (records.length === 0 || window === 0 || Date.now() >= windowEnds) break;
         if (got.length === 0) await pause(Math.min(timing.idlePollMs, windowEnds - Date.now()), signal);
