@@ -14,6 +14,7 @@ import { keyFromS3EventKey, s3EventKey, s3Sequencer, type ListedObject } from '.
 import { eventSourcesOf } from '../src/dev/sources/source-settings.js';
 import { sqsEventRecord } from '../src/dev/sources/sqs-event.js';
 import { runSource } from '../src/dev/sources/run-source.js';
+import { queueRegion } from '../src/dev/sources/sqs-source.js';
 
 const ids = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 12 });
 /** The forms the dev loop may hand an answer over in: bytes, text, or parsed. */
@@ -386,5 +387,16 @@ describe('runSource', () => {
     const error = await runSource({ ...base, ...settings }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toBe(message);
+  });
+});
+
+describe('queueRegion', () => {
+  it('reads the region a queue URL or ARN names, and none from a stand-in', () => {
+    expect(queueRegion('https://sqs.eu-west-1.amazonaws.com/123456789012/orders')).toBe('eu-west-1');
+    expect(queueRegion('https://ap-southeast-2.queue.amazonaws.com/123456789012/orders')).toBe('ap-southeast-2');
+    expect(queueRegion('https://sqs.cn-north-1.amazonaws.com.cn/123456789012/orders')).toBe('cn-north-1');
+    expect(queueRegion('arn:aws:sqs:us-gov-west-1:123456789012:orders')).toBe('us-gov-west-1');
+    expect(queueRegion('http://127.0.0.1:5000/123456789012/orders')).toBeUndefined();
+    expect(queueRegion('https://sqs.example.com/123456789012/orders')).toBeUndefined();
   });
 });

@@ -24,7 +24,8 @@ export async function runS3Source(options: SourceOptions, timing: SourceTiming):
   const { signal, log } = options;
   const bucket = bucketOf(options.target);
   const region = regionOf(options.env);
-  const s3 = new S3Client(clientSettings(options.env, 'S3'));
+  // A bucket in another region than the environment's answers with a redirect, which the client then follows.
+  const s3 = new S3Client({ ...clientSettings(options.env, 'S3'), followRegionRedirects: true });
   const caller = new Caller('s3', signal, log, timing);
   const tracker = new NewObjectTracker();
   const { prefix = '', suffix = '' } = options.keyFilter ?? {};

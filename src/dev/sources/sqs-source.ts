@@ -39,6 +39,18 @@ function queueArnParts(arn: string): { name: string; account: string } | undefin
   return match ? { account: match[1]!, name: match[2]! } : undefined;
 }
 
+/**
+ * The region a queue URL or ARN names (`https://sqs.eu-west-1.amazonaws.com/…`, the legacy
+ * `https://eu-west-1.queue.amazonaws.com/…`, `arn:aws:sqs:eu-west-1:…`): requests are signed for
+ * it. A stand-in's URL (http://127.0.0.1:5000/…) names none, and the environment's region is used.
+ */
+export function queueRegion(target: string): string | undefined {
+  const arn = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):/.exec(target);
+  if (arn) return arn[1];
+  const host = /^https?:\/\/([^/:]+)/.exec(target)?.[1] ?? '';
+  return /^sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1] ?? /^([a-z]{2}(?:-[a-z]+)+-\d)\.queue\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
+}
+
 async function findQueue(sqs: SQSClient, caller: Caller, target: string, timeoutMs: number): Promise<Queue> {
   let url = target;
   if (target.startsWith('arn:')) {
@@ -58,9 +70,14 @@ async function findQueue(sqs: SQSClient, caller: Caller, target: string, timeout
   return { url, arn, name: arn.split(':').at(-1) || url.split('/').at(-1)!, visibilityTimeoutSeconds: Number(Attributes.VisibilityTimeout ?? 30) };
 }
 
+/** The region the event names: the queue's own, as its ARN says. */
+function eventRegion(queue: Queue, options: SourceOptions): string {
+  return queueRegion(queue.arn) ?? queueRegion(options.target) ?? regionOf(options.env);
+}
+
 export async function runSqsSource(options: SourceOptions, timing: SourceTiming): Promise<void> {
   const { signal, log } = options;
-  const sqs = new SQSClient(clientSettings(options.env, 'SQS'));
+  const sqs = new SQSClient({ ...clientSettings(options.env, 'SQS'), region: queueRegion(options.target) ?? regionOf(options.env) });
   const caller = new Caller('sqs', signal, log, timing);
   try {
     const queue = await findQueue(sqs, caller, options.target, timing.callGraceMs);
@@ -84,7 +101,7 @@ export async function runSqsSource(options: SourceOptions, timing: SourceTiming)
  */
 async function gatherBatch(sqs: SQSClient, caller: Caller, queue: Queue, options: SourceOptions, timing: SourceTiming): Promise<Message[]> {
   const batch: Message[] = [];
-  const region = regionOf(options.env);
+  const region = eventRegion(queue, options);
   let bytes = EVENT_OVERHEAD_BYTES;
   let overflow: Message[] = [];
   let windowEnds = Number.POSITIVE_INFINITY;
@@ -134,7 +151,7 @@ async function release(sqs: SQSClient, caller: Caller, queue: Queue, messages: M
 
 async function invokeAndSettle(sqs: SQSClient, caller: Caller, queue: Queue, batch: Message[], options: SourceOptions, timing: SourceTiming): Promise<void> {
   const { log } = options;
-  const event = sqsEvent(batch, queue.arn, regionOf(options.env));
+  const event = sqsEvent(batch, queue.arn, eventRegion(queue, options));
   const ids = batch.map((m) => m.MessageId ?? '');
   const result = await options.invoke(event);
   const comesBack = `after the visibility timeout (${queue.visibilityTimeoutSeconds} s)`;
