@@ -60,9 +60,13 @@ describe('readBatchResponse', () => {
       [{ batchItemFailures: ['m-1'] }, 'a batchItemFailures entry has no itemIdentifier'],
       [{ batchItemFailures: [{ itemIdentifier: null }] }, 'a batchItemFailures entry has an empty itemIdentifier'],
       [{ batchItemFailures: [{ itemIdentifier: 7 }] }, 'a batchItemFailures entry has an empty itemIdentifier'],
-      [{ batchItemFailures: [{ itemIdentifier: 'm-\u001b[2J' }] }, 'batchItemFailures names "m-\\u001b[2J", which is no record of the batch'],
+      [
+        { batchItemFailures: [{ itemIdentifier: 'm-\u001b[2J' }] },
+        'batchItemFailures names "m-\\u001b[2J", which is no record of the batch',
+      ],
     ];
-    for (const [answer, why] of failures) expect(readBatchResponse(answer, batch), String(answer)).toEqual({ kind: 'whole-batch-failed', why });
+    for (const [answer, why] of failures)
+      expect(readBatchResponse(answer, batch), String(answer)).toEqual({ kind: 'whole-batch-failed', why });
   });
 
   it('never throws, whatever the function answers', () => {
@@ -114,13 +118,21 @@ describe('Kinesis sequence numbers', () => {
 });
 
 describe('NewObjectTracker', () => {
-  const object = (key: string, time: number, eTag = `"${key}-${time}"`): ListedObject => ({ key, size: 1, eTag, lastModified: new Date(time) });
+  const object = (key: string, time: number, eTag = `"${key}-${time}"`): ListedObject => ({
+    key,
+    size: 1,
+    eTag,
+    lastModified: new Date(time),
+  });
 
   /** Rounds of puts at ever later times, listed after each round: the bucket as S3 would list it. */
-  const rounds = fc.array(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd/e f', 'g', 'h'), fc.integer({ min: 1, max: 5000 })), { maxLength: 6 }), {
-    minLength: 1,
-    maxLength: 8,
-  });
+  const rounds = fc.array(
+    fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd/e f', 'g', 'h'), fc.integer({ min: 1, max: 5000 })), { maxLength: 6 }),
+    {
+      minLength: 1,
+      maxLength: 8,
+    },
+  );
 
   it('reports each object put after the baseline once, per put, and never one from the baseline, whatever its cap', () => {
     fc.assert(
@@ -133,12 +145,16 @@ describe('NewObjectTracker', () => {
           return tracker.endListing();
         };
         const [baseline, ...later] = puts;
-        for (const [key, step] of baseline!) bucket.set(key, object(key, (clock += step)));
+        for (const [key, step] of baseline!) {
+          clock += step;
+          bucket.set(key, object(key, clock));
+        }
         expect(list()).toEqual([]);
         for (const round of later) {
           const expected = new Map<string, ListedObject>();
           for (const [key, step] of round) {
-            const put = object(key, (clock += step));
+            clock += step;
+            const put = object(key, clock);
             bucket.set(key, put);
             expected.set(key, put);
           }
@@ -182,7 +198,10 @@ describe('sqsEventRecord', () => {
             Body: body,
             MD5OfBody: 'md5',
             Attributes: { ApproximateReceiveCount: '3' },
-            MessageAttributes: { bin: { DataType: 'Binary', BinaryValue: bytes }, list: { DataType: 'String.List', StringListValues: list } },
+            MessageAttributes: {
+              bin: { DataType: 'Binary', BinaryValue: bytes },
+              list: { DataType: 'String.List', StringListValues: list },
+            },
           },
           'arn:aws:sqs:eu-west-1:123456789012:q',
           'eu-west-1',
@@ -190,7 +209,13 @@ describe('sqsEventRecord', () => {
         expect(record.body).toBe(body);
         expect(Buffer.from(record.messageAttributes.bin!.binaryValue!, 'base64')).toEqual(Buffer.from(bytes));
         expect(record.messageAttributes.list).toEqual({ stringListValues: list, binaryListValues: [], dataType: 'String.List' });
-        expect(record).toMatchObject({ messageId: 'id-1', receiptHandle: 'rh', attributes: { ApproximateReceiveCount: '3' }, eventSource: 'aws:sqs', awsRegion: 'eu-west-1' });
+        expect(record).toMatchObject({
+          messageId: 'id-1',
+          receiptHandle: 'rh',
+          attributes: { ApproximateReceiveCount: '3' },
+          eventSource: 'aws:sqs',
+          awsRegion: 'eu-west-1',
+        });
       }),
     );
   });
@@ -314,7 +339,12 @@ K:
 `),
       'AppFunction',
     );
-    expect(sqs).toMatchObject({ batchSize: 10, maximumBatchingWindowInSeconds: 0, enabled: false, source: { literal: 'arn:aws:sqs:us-east-1:123456789012:orders' } });
+    expect(sqs).toMatchObject({
+      batchSize: 10,
+      maximumBatchingWindowInSeconds: 0,
+      enabled: false,
+      source: { literal: 'arn:aws:sqs:us-east-1:123456789012:orders' },
+    });
     expect(longForm!.source).toEqual({ logicalId: 'InputQueue' });
     expect(kinesis).toMatchObject({ batchSize: 100, startingPosition: 'LATEST', maximumRetryAttempts: -1 });
   });
@@ -353,7 +383,9 @@ Uploads:
         } catch (error) {
           expect(valid).toBe(false);
           expect(error).toBeInstanceOf(UserError);
-          expect((error as Error).message).toMatch(/^template\.yaml: AppFunction Events\.K: (BatchSize|MaximumBatchingWindowInSeconds) must be [^\n]+$/);
+          expect((error as Error).message).toMatch(
+            /^template\.yaml: AppFunction Events\.K: (BatchSize|MaximumBatchingWindowInSeconds) must be [^\n]+$/,
+          );
         }
       }),
       { numRuns: 200 },
@@ -361,14 +393,28 @@ Uploads:
   });
 
   it.each([
-    ['Q:\n  Type: SQS\n  Properties:\n    Queue: q\n    BatchSize: 50', 'a BatchSize over 10 (50) needs MaximumBatchingWindowInSeconds of at least 1, as Lambda requires'],
-    ['Q:\n  Type: SQS\n  Properties:\n    Queue: q\n    FunctionResponseTypes: [ReportBatchFailures]', 'FunctionResponseTypes must be [ReportBatchItemFailures] or [], not [ReportBatchFailures]'],
-    ['K:\n  Type: Kinesis\n  Properties:\n    Stream: s\n    StartingPosition: OLDEST', 'StartingPosition must be one of LATEST, TRIM_HORIZON, AT_TIMESTAMP, not OLDEST'],
+    [
+      'Q:\n  Type: SQS\n  Properties:\n    Queue: q\n    BatchSize: 50',
+      'a BatchSize over 10 (50) needs MaximumBatchingWindowInSeconds of at least 1, as Lambda requires',
+    ],
+    [
+      'Q:\n  Type: SQS\n  Properties:\n    Queue: q\n    FunctionResponseTypes: [ReportBatchFailures]',
+      'FunctionResponseTypes must be [ReportBatchItemFailures] or [], not [ReportBatchFailures]',
+    ],
+    [
+      'K:\n  Type: Kinesis\n  Properties:\n    Stream: s\n    StartingPosition: OLDEST',
+      'StartingPosition must be one of LATEST, TRIM_HORIZON, AT_TIMESTAMP, not OLDEST',
+    ],
     ['K:\n  Type: Kinesis\n  Properties:\n    Stream: s\n    Enabled: maybe', 'Enabled must be true or false, not maybe'],
-    ['K:\n  Type: Kinesis\n  Properties:\n    Stream: s\n    BatchSize: !Ref Missing', 'BatchSize is !Ref Missing, which is not a parameter of the template'],
+    [
+      'K:\n  Type: Kinesis\n  Properties:\n    Stream: s\n    BatchSize: !Ref Missing',
+      'BatchSize is !Ref Missing, which is not a parameter of the template',
+    ],
   ])('refuses %j with one line', (events, message) => {
     const event = events.split(':')[0];
-    expect(() => eventSourcesOf(template(events), 'AppFunction')).toThrow(new UserError(`template.yaml: AppFunction Events.${event}: ${message}`));
+    expect(() => eventSourcesOf(template(events), 'AppFunction')).toThrow(
+      new UserError(`template.yaml: AppFunction Events.${event}: ${message}`),
+    );
   });
 });
 
@@ -377,14 +423,35 @@ describe('runSource', () => {
   const base = { target: 'q', reportBatchItemFailures: false, env: {}, invoke, signal: new AbortController().signal, log: () => {} };
 
   it.each([
-    [{ kind: 'sqs' as const, batchSize: 0, maximumBatchingWindowInSeconds: 0 }, 'sqs: the batch size must be a whole number from 1 to 10000, not 0'],
-    [{ kind: 'kinesis' as const, batchSize: 10, maximumBatchingWindowInSeconds: 301 }, 'kinesis: the batching window must be a whole number of seconds from 0 to 300, not 301'],
-    [{ kind: 'sqs' as const, batchSize: 11, maximumBatchingWindowInSeconds: 0 }, 'sqs: a batch size over 10 (11) needs a batching window of at least 1 second, as Lambda requires'],
-    [{ kind: 'sqs' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'orders' }, 'sqs: "orders" is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>) or ARN'],
-    [{ kind: 'kinesis' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'arn:aws:sqs:us-east-1:1:q' }, 'kinesis: "arn:aws:sqs:us-east-1:1:q" is not a stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>) or name'],
-    [{ kind: 's3' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'a' }, 's3: "a" is not a bucket name or ARN (arn:aws:s3:::<name>)'],
+    [
+      { kind: 'sqs' as const, batchSize: 0, maximumBatchingWindowInSeconds: 0 },
+      'sqs: the batch size must be a whole number from 1 to 10000, not 0',
+    ],
+    [
+      { kind: 'kinesis' as const, batchSize: 10, maximumBatchingWindowInSeconds: 301 },
+      'kinesis: the batching window must be a whole number of seconds from 0 to 300, not 301',
+    ],
+    [
+      { kind: 'sqs' as const, batchSize: 11, maximumBatchingWindowInSeconds: 0 },
+      'sqs: a batch size over 10 (11) needs a batching window of at least 1 second, as Lambda requires',
+    ],
+    [
+      { kind: 'sqs' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'orders' },
+      'sqs: "orders" is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>) or ARN',
+    ],
+    [
+      { kind: 'kinesis' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'arn:aws:sqs:us-east-1:1:q' },
+      'kinesis: "arn:aws:sqs:us-east-1:1:q" is not a stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>) or name',
+    ],
+    [
+      { kind: 's3' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, target: 'a' },
+      's3: "a" is not a bucket name or ARN (arn:aws:s3:::<name>)',
+    ],
   ])('refuses settings Lambda would refuse, before any call: %j', async (settings, message) => {
-    const error = await runSource({ ...base, ...settings }).then(() => undefined, (e: unknown) => e);
+    const error = await runSource({ ...base, ...settings }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toBe(message);
   });

@@ -3,7 +3,13 @@
  * function: the event Lambda sends, reading from LATEST or TRIM_HORIZON, resuming from the lowest
  * failed sequence number, and retrying a failed batch a bounded number of times, with pauses.
  */
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  PutRecordCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/cli/errors.js';
@@ -41,11 +47,21 @@ async function createStream(): Promise<{ name: string; arn: string }> {
   return { name, arn: StreamDescriptionSummary!.StreamARN! };
 }
 
+/** Puts the texts in one request, so that they appear together; returns their sequence numbers. */
+async function putTogether(stream: string, texts: string[]): Promise<string[]> {
+  const { Records = [] } = await kinesis().send(
+    new PutRecordsCommand({ StreamName: stream, Records: texts.map((text) => ({ Data: Buffer.from(text), PartitionKey: 'orders' })) }),
+  );
+  return Records.map((record) => record.SequenceNumber!);
+}
+
 /** Puts each text as one record, in order; returns their sequence numbers. */
 async function put(stream: string, texts: string[]): Promise<string[]> {
   const sequenceNumbers: string[] = [];
   for (const text of texts) {
-    const { SequenceNumber } = await kinesis().send(new PutRecordCommand({ StreamName: stream, Data: Buffer.from(text), PartitionKey: 'orders' }));
+    const { SequenceNumber } = await kinesis().send(
+      new PutRecordCommand({ StreamName: stream, Data: Buffer.from(text), PartitionKey: 'orders' }),
+    );
     sequenceNumbers.push(SequenceNumber!);
   }
   return sequenceNumbers;
@@ -64,18 +80,25 @@ describe.skipIf('problem' in tools)('Kinesis source against moto', () => {
     const putAt = Date.now();
     try {
       await source.until(() => source.lines.length >= 1, 'reading to start');
-      sent = await put(stream.name, ['{"id":1}', 'two', 'three']);
+      sent = await putTogether(stream.name, ['{"id":1}', 'two', 'three']);
       await source.until(() => source.events.length >= 1 && source.lines.length >= 2, 'a batch');
     } finally {
       await source.stop();
     }
-    expect(source.lines[0]).toBe(`kinesis: reading 1 shard of ${stream.name} from LATEST (batch size 100, batching window 0 s, ReportBatchItemFailures)`);
+    expect(source.lines[0]).toBe(
+      `kinesis: reading 1 shard of ${stream.name} from LATEST (batch size 100, batching window 0 s, ReportBatchItemFailures)`,
+    );
     expect(source.events).toHaveLength(1);
     const [event] = source.events;
     expect(texts(event)).toEqual(['{"id":1}', 'two', 'three']);
     const [record] = event.Records;
     expect(record).toMatchObject({
-      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'orders', sequenceNumber: sent[0], data: Buffer.from('{"id":1}').toString('base64') },
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: 'orders',
+        sequenceNumber: sent[0],
+        data: Buffer.from('{"id":1}').toString('base64'),
+      },
       eventSource: 'aws:kinesis',
       eventVersion: '1.0',
       eventID: `shardId-000000000000:${sent[0]}`,
@@ -163,8 +186,14 @@ describe.skipIf('problem' in tools)('Kinesis source against moto', () => {
   it("ends a batch before Lambda's 6 MB limit, and reads the rest in the next", async () => {
     const stream = await createStream();
     // Seven records of 1 MB: 9.3 MB in base64, more than one invoke may carry.
-    const sent = await put(stream.name, Array.from({ length: 7 }, (_, i) => `${i}${'k'.repeat(1_000_000 - 1)}`));
-    const source = startSource({ ...settings, startingPosition: 'TRIM_HORIZON', target: stream.arn, env: moto.env }, () => ({ ok: true, answer: null }));
+    const sent = await put(
+      stream.name,
+      Array.from({ length: 7 }, (_, i) => `${i}${'k'.repeat(1_000_000 - 1)}`),
+    );
+    const source = startSource({ ...settings, startingPosition: 'TRIM_HORIZON', target: stream.arn, env: moto.env }, () => ({
+      ok: true,
+      answer: null,
+    }));
     try {
       await source.until(() => source.events.flatMap((e) => e.Records).length >= 7, 'every record');
     } finally {
@@ -186,11 +215,17 @@ describe.skipIf('problem' in tools)('Kinesis source against moto', () => {
   });
 
   it('is a one-line error when the stream does not exist', async () => {
-    const source = startSource({ ...settings, target: 'arn:aws:kinesis:us-east-1:123456789012:stream/no-such-stream', env: moto.env }, () => ({
-      ok: true,
-      answer: null,
-    }));
-    const error = await source.done.then(() => undefined, (e: unknown) => e);
+    const source = startSource(
+      { ...settings, target: 'arn:aws:kinesis:us-east-1:123456789012:stream/no-such-stream', env: moto.env },
+      () => ({
+        ok: true,
+        answer: null,
+      }),
+    );
+    const error = await source.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/^kinesis: ListShards: ResourceNotFoundException[^\n]*$/);
   });

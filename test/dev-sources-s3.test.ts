@@ -26,7 +26,12 @@ afterAll(async () => {
 });
 
 const s3 = () =>
-  new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  new S3Client({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
 
 async function bucketWith(keys: string[]): Promise<string> {
   const bucket = `dev-bucket-${process.pid}-${++counter}`;
@@ -56,7 +61,9 @@ describe.skipIf('problem' in tools)('S3 source against moto', () => {
     } finally {
       await source.stop();
     }
-    expect(source.lines[0]).toBe(`s3: watching bucket ${bucket}: the 2 objects in it now send no event; each new one sends ObjectCreated:Put`);
+    expect(source.lines[0]).toBe(
+      `s3: watching bucket ${bucket}: the 2 objects in it now send no event; each new one sends ObjectCreated:Put`,
+    );
     const [first, second] = source.events;
     expect(first.Records).toHaveLength(1);
     const [record] = first.Records;
@@ -113,7 +120,9 @@ describe.skipIf('problem' in tools)('S3 source against moto', () => {
     } finally {
       await source.stop();
     }
-    expect(source.lines[0]).toBe(`s3: watching bucket ${bucket}: the 0 objects in it now send no event; each new one starting "uploads/" and ending ".jpg" sends ObjectCreated:Put`);
+    expect(source.lines[0]).toBe(
+      `s3: watching bucket ${bucket}: the 0 objects in it now send no event; each new one starting "uploads/" and ending ".jpg" sends ObjectCreated:Put`,
+    );
     expect(source.events.map((event) => event.Records[0].s3.object.key)).toEqual(['uploads/cat.jpg']);
   });
 
@@ -129,7 +138,10 @@ describe.skipIf('problem' in tools)('S3 source against moto', () => {
 
   it('is a one-line error when the bucket does not exist', async () => {
     const source = startSource({ ...settings, target: 'no-such-bucket-here', env: moto.env }, () => ({ ok: true, answer: null }));
-    const error = await source.done.then(() => undefined, (e: unknown) => e);
+    const error = await source.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/^s3: ListObjectsV2: NoSuchBucket[^\n]*$/);
   });

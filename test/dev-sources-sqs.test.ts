@@ -32,7 +32,8 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-const sqs = () => new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const sqs = () =>
+  new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
 
 /** A fresh queue whose messages come back `visibilityTimeout` seconds after a receive that did not delete them. */
 async function queueWith(bodies: string[], visibilityTimeout = 1): Promise<{ url: string; arn: string; ids: string[] }> {
@@ -49,7 +50,10 @@ async function queueWith(bodies: string[], visibilityTimeout = 1): Promise<{ url
         Entries: bodies.map((body, i) => ({
           Id: String(i),
           MessageBody: body,
-          MessageAttributes: { origin: { DataType: 'String', StringValue: 'test' }, blob: { DataType: 'Binary', BinaryValue: Buffer.from([0, 1, 2]) } },
+          MessageAttributes: {
+            origin: { DataType: 'String', StringValue: 'test' },
+            blob: { DataType: 'Binary', BinaryValue: Buffer.from([0, 1, 2]) },
+          },
         })),
       }),
     );
@@ -101,7 +105,9 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
     // At least once, as Lambda: the same message again, received a second time.
     expect(ids(second)).toEqual([poison]);
     expect(second.Records[0].attributes.ApproximateReceiveCount).toBe('2');
-    expect(source.lines).toContain('sqs: 3 records, 1 failed (batchItemFailures): deleted 2; kept 1, which comes back after the visibility timeout (1 s)');
+    expect(source.lines).toContain(
+      'sqs: 3 records, 1 failed (batchItemFailures): deleted 2; kept 1, which comes back after the visibility timeout (1 s)',
+    );
     expect(await leftInQueue(queue.url)).toEqual(['poison']);
   });
 
@@ -116,14 +122,20 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
       await source.stop();
     }
     expect(ids(source.events[1]).sort()).toEqual([...queue.ids].sort());
-    expect(source.lines[1]).toBe('sqs: 3 records, function error (HandlerError: boom): deleted none; they come back after the visibility timeout (1 s)');
+    expect(source.lines[1]).toBe(
+      'sqs: 3 records, function error (HandlerError: boom): deleted none; they come back after the visibility timeout (1 s)',
+    );
     expect(source.lines[2]).toBe('sqs: 3 records, 0 failed: deleted 3');
     expect(await leftInQueue(queue.url)).toEqual([]);
   });
 
   it.each([
     ['not JSON', Buffer.from('{"batchItemFailures": ['), 'the answer is not JSON'],
-    ['an unknown id', { batchItemFailures: [{ itemIdentifier: 'no-such-message' }] }, 'batchItemFailures names "no-such-message", which is no record of the batch'],
+    [
+      'an unknown id',
+      { batchItemFailures: [{ itemIdentifier: 'no-such-message' }] },
+      'batchItemFailures names "no-such-message", which is no record of the batch',
+    ],
     ['an empty id', { batchItemFailures: [{ itemIdentifier: '' }] }, 'a batchItemFailures entry has an empty itemIdentifier'],
   ])('keeps the whole batch when the answer is %s', async (_name, answer, why) => {
     const queue = await queueWith(['a', 'b', 'c']);
@@ -140,7 +152,10 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
   it('deletes every message when the mapping has no ReportBatchItemFailures, whatever the answer lists', async () => {
     const queue = await queueWith(['a', 'b']);
     const answer = { batchItemFailures: [{ itemIdentifier: queue.ids[0] }] };
-    const source = startSource({ ...settings, reportBatchItemFailures: false, target: queue.url, env: env() }, () => ({ ok: true, answer }));
+    const source = startSource({ ...settings, reportBatchItemFailures: false, target: queue.url, env: env() }, () => ({
+      ok: true,
+      answer,
+    }));
     try {
       await source.until(() => source.lines.length >= 2, 'the batch to be settled');
     } finally {
@@ -152,7 +167,10 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
 
   it('gathers messages sent within the batching window into one batch', async () => {
     const queue = await queueWith(['early'], 30);
-    const source = startSource({ ...settings, maximumBatchingWindowInSeconds: 2, target: queue.url, env: env() }, () => ({ ok: true, answer: null }));
+    const source = startSource({ ...settings, maximumBatchingWindowInSeconds: 2, target: queue.url, env: env() }, () => ({
+      ok: true,
+      answer: null,
+    }));
     try {
       await new Promise((resolve) => setTimeout(resolve, 600));
       await sqs().send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: [{ Id: '0', MessageBody: 'late' }] }));
@@ -166,7 +184,10 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
   it('passes a message delivered twice within one batching window twice, as Lambda would, and deletes both deliveries', async () => {
     // The window (2 s) outlasts the visibility timeout (1 s): SQS hands the same message out again meanwhile.
     const queue = await queueWith(['twice'], 1);
-    const source = startSource({ ...settings, maximumBatchingWindowInSeconds: 2, target: queue.url, env: env() }, () => ({ ok: true, answer: null }));
+    const source = startSource({ ...settings, maximumBatchingWindowInSeconds: 2, target: queue.url, env: env() }, () => ({
+      ok: true,
+      answer: null,
+    }));
     try {
       await source.until(() => source.lines.length >= 2, 'a batch to be settled');
     } finally {
@@ -206,7 +227,10 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
 
   it('returns promptly when aborted in the middle of a 20-second long poll', async () => {
     const queue = await queueWith([]);
-    const source = startSource({ ...settings, target: queue.url, env: env(), timing: { ...FAST_TIMING, longPollSeconds: 20 } }, () => ({ ok: true, answer: null }));
+    const source = startSource({ ...settings, target: queue.url, env: env(), timing: { ...FAST_TIMING, longPollSeconds: 20 } }, () => ({
+      ok: true,
+      answer: null,
+    }));
     await source.until(() => source.lines.length >= 1, 'polling to start');
     // Well into the long poll, which moto holds open for 20 s.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -217,8 +241,14 @@ describe.skipIf('problem' in tools)('SQS source against moto', () => {
   });
 
   it('is a one-line error when the queue does not exist', async () => {
-    const source = startSource({ ...settings, target: `${moto.endpoint}/123456789012/no-such-queue`, env: env() }, () => ({ ok: true, answer: null }));
-    const error = await source.done.then(() => undefined, (e: unknown) => e);
+    const source = startSource({ ...settings, target: `${moto.endpoint}/123456789012/no-such-queue`, env: env() }, () => ({
+      ok: true,
+      answer: null,
+    }));
+    const error = await source.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/^sqs: GetQueueAttributes: QueueDoesNotExist: [^\n]+$/);
   });
@@ -249,8 +279,16 @@ describe('SQS source against an endpoint that accepts and never answers', () => 
   it('gives each call a bounded time, logs it, retries with back-off, and still stops at once on abort', async () => {
     const endpoint = `http://127.0.0.1:${port}`;
     const timing = { ...FAST_TIMING, callGraceMs: 300, firstBackoffMs: 100, maxBackoffMs: 200 };
-    const credentials = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint };
-    const source = startSource({ ...settings, target: `${endpoint}/123456789012/q`, env: credentials, timing }, () => ({ ok: true, answer: null }));
+    const credentials = {
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: endpoint,
+    };
+    const source = startSource({ ...settings, target: `${endpoint}/123456789012/q`, env: credentials, timing }, () => ({
+      ok: true,
+      answer: null,
+    }));
     const startedAt = Date.now();
     await source.until(() => source.lines.length >= 3, 'three failed attempts', 10_000);
     // Three attempts of 0.3 s with pauses of 0.1, 0.2, 0.2 s: bounded, neither hung nor spinning.
@@ -269,10 +307,18 @@ describe('SQS source against an endpoint that accepts and never answers', () => 
 
   it('stops at once when aborted while a call hangs, and reports no failure', async () => {
     const endpoint = `http://127.0.0.1:${port}`;
-    const credentials = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint };
+    const credentials = {
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: endpoint,
+    };
     const before = connections;
     const timing = { ...FAST_TIMING, callGraceMs: 20_000 };
-    const source = startSource({ ...settings, target: `${endpoint}/123456789012/q`, env: credentials, timing }, () => ({ ok: true, answer: null }));
+    const source = startSource({ ...settings, target: `${endpoint}/123456789012/q`, env: credentials, timing }, () => ({
+      ok: true,
+      answer: null,
+    }));
     await source.until(() => connections > before, 'the call to reach the endpoint', 5000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const abortedAt = Date.now();

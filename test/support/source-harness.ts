@@ -19,7 +19,7 @@ export interface RunningSource {
 }
 
 /** Short enough for tests; the defaults are Lambda's. */
-export const FAST_TIMING = { longPollSeconds: 1, callGraceMs: 3000, firstBackoffMs: 100, maxBackoffMs: 400, idlePollMs: 100 };
+export const FAST_TIMING = { longPollSeconds: 1, callGraceMs: 5000, firstBackoffMs: 100, maxBackoffMs: 400, idlePollMs: 100 };
 
 export function startSource(
   options: Omit<SourceOptions, 'invoke' | 'signal' | 'log'>,

@@ -53,8 +53,10 @@ export function readBatchResponse(answer: unknown, ids: readonly string[]): Batc
       return { kind: 'whole-batch-failed', why: 'a batchItemFailures entry has no itemIdentifier' };
     }
     const id = entry.itemIdentifier;
-    if (typeof id !== 'string' || id === '') return { kind: 'whole-batch-failed', why: 'a batchItemFailures entry has an empty itemIdentifier' };
-    if (!known.has(id)) return { kind: 'whole-batch-failed', why: `batchItemFailures names ${quoted(id, 80)}, which is no record of the batch` };
+    if (typeof id !== 'string' || id === '')
+      return { kind: 'whole-batch-failed', why: 'a batchItemFailures entry has an empty itemIdentifier' };
+    if (!known.has(id))
+      return { kind: 'whole-batch-failed', why: `batchItemFailures names ${quoted(id, 80)}, which is no record of the batch` };
     failed.add(id);
   }
   if (failed.size === 0) return { kind: 'all-succeeded' };

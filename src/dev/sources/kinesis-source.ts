@@ -19,7 +19,18 @@ import { SYNC_EVENT_BYTES } from '../../project/events.js';
 import { quoted, visible } from '../../text/terminal-text.js';
 import { readBatchResponse } from './batch-response.js';
 import { compareSequenceNumbers, kinesisEvent, kinesisEventRecord, type StreamOrigin } from './kinesis-event.js';
-import { Caller, clientSettings, DEV_RETRY_LIMIT, pause, plural, regionOf, seconds, Stopped, type SourceOptions, type SourceTiming } from './source-runtime.js';
+import {
+  Caller,
+  clientSettings,
+  DEV_RETRY_LIMIT,
+  pause,
+  plural,
+  regionOf,
+  seconds,
+  Stopped,
+  type SourceOptions,
+  type SourceTiming,
+} from './source-runtime.js';
 
 /** What GetRecords gives for an iterator past its 5 minutes, instead of throwing. */
 const EXPIRED: unique symbol = Symbol('expired iterator');
@@ -63,9 +74,14 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
   const { signal, log } = options;
   const stream = streamOf(options.target, options.env);
   // The Kinesis client speaks HTTP/2 by default, for SubscribeToShard; polling needs HTTP/1.1, which moto and LocalStack speak.
-  const kinesis = new KinesisClient({ ...clientSettings(options.env, 'KINESIS'), region: stream.region, requestHandler: new NodeHttpHandler() });
+  const kinesis = new KinesisClient({
+    ...clientSettings(options.env, 'KINESIS'),
+    region: stream.region,
+    requestHandler: new NodeHttpHandler(),
+  });
   const caller = new Caller('kinesis', signal, log, timing);
-  const retryLimit = options.maximumRetryAttempts === undefined || options.maximumRetryAttempts < 0 ? DEV_RETRY_LIMIT : options.maximumRetryAttempts;
+  const retryLimit =
+    options.maximumRetryAttempts === undefined || options.maximumRetryAttempts < 0 ? DEV_RETRY_LIMIT : options.maximumRetryAttempts;
   const origin = (shardId: string): StreamOrigin => ({
     streamArn: stream.arn,
     shardId,
@@ -103,7 +119,9 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
     for (const id of shardIds) shards.push({ id, iterator: await iteratorAt(id, position), checkpoint: undefined, attempts: 0 });
     const failures = options.reportBatchItemFailures ? ', ReportBatchItemFailures' : '';
     const window = options.maximumBatchingWindowInSeconds;
-    log(`kinesis: reading ${plural(shards.length, 'shard')} of ${stream.name} from ${position} (batch size ${options.batchSize}, batching window ${window} s${failures})`);
+    log(
+      `kinesis: reading ${plural(shards.length, 'shard')} of ${stream.name} from ${position} (batch size ${options.batchSize}, batching window ${window} s${failures})`,
+    );
 
     const readBatch = async (shard: Shard): Promise<KinesisRecord[]> => {
       const records: KinesisRecord[] = [];
@@ -122,7 +140,10 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
         const iterator = shard.iterator;
         const page = await caller.call('GetRecords', timing.callGraceMs, (abortSignal) =>
           kinesis
-            .send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(GET_RECORDS_MAX, options.batchSize - records.length) }), { abortSignal })
+            .send(
+              new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(GET_RECORDS_MAX, options.batchSize - records.length) }),
+              { abortSignal },
+            )
             .catch((error: unknown): typeof EXPIRED => {
               if ((error as { name?: unknown }).name === 'ExpiredIteratorException') return EXPIRED;
               throw error;
@@ -130,7 +151,9 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
         );
         if (page === EXPIRED) {
           // An iterator lasts 5 minutes: a new one starts right after what was handed on, or where reading began.
-          shard.iterator = shard.checkpoint ? await iteratorAt(shard.id, 'AFTER_SEQUENCE_NUMBER', shard.checkpoint) : await iteratorAt(shard.id, position);
+          shard.iterator = shard.checkpoint
+            ? await iteratorAt(shard.id, 'AFTER_SEQUENCE_NUMBER', shard.checkpoint)
+            : await iteratorAt(shard.id, position);
           continue;
         }
         const got = page.Records ?? [];
@@ -213,7 +236,9 @@ export async function runKinesisSource(options: SourceOptions, timing: SourceTim
     if (shard.attempts > retryLimit) {
       shard.checkpoint = last;
       shard.attempts = 0;
-      log(`${head}, ${outcome}: gave up after ${retryLimit} ${retryLimit === 1 ? 'retry' : 'retries'} (MaximumRetryAttempts); skipping to after ${last}`);
+      log(
+        `${head}, ${outcome}: gave up after ${retryLimit} ${retryLimit === 1 ? 'retry' : 'retries'} (MaximumRetryAttempts); skipping to after ${last}`,
+      );
       shard.iterator = await iteratorAt(shard.id, 'AFTER_SEQUENCE_NUMBER', last);
       return;
     }

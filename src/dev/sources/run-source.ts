@@ -20,7 +20,9 @@ function checkOptions(options: SourceOptions): void {
     throw usageError(`${options.kind}: the batch size must be a whole number from 1 to ${BATCH_SIZE_MAX}, not ${batchSize}`);
   }
   if (!Number.isInteger(window) || window < 0 || window > WINDOW_MAX_SECONDS) {
-    throw usageError(`${options.kind}: the batching window must be a whole number of seconds from 0 to ${WINDOW_MAX_SECONDS}, not ${window}`);
+    throw usageError(
+      `${options.kind}: the batching window must be a whole number of seconds from 0 to ${WINDOW_MAX_SECONDS}, not ${window}`,
+    );
   }
   // Lambda's own rule: more than 10 messages need a window to gather them in.
   if (options.kind === 'sqs' && batchSize > 10 && window === 0) {

@@ -43,7 +43,12 @@ export async function runS3Source(options: SourceOptions, timing: SourceTiming):
         );
         for (const object of page.Contents ?? []) {
           count++;
-          tracker.see({ key: object.Key ?? '', size: object.Size ?? 0, eTag: object.ETag ?? '', lastModified: object.LastModified ?? new Date(0) });
+          tracker.see({
+            key: object.Key ?? '',
+            size: object.Size ?? 0,
+            eTag: object.ETag ?? '',
+            lastModified: object.LastModified ?? new Date(0),
+          });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);

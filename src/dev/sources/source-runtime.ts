@@ -22,7 +22,13 @@ export interface SourceTiming {
   idlePollMs: number;
 }
 
-export const DEFAULT_TIMING: SourceTiming = { longPollSeconds: 20, callGraceMs: 10_000, firstBackoffMs: 1000, maxBackoffMs: 30_000, idlePollMs: 1000 };
+export const DEFAULT_TIMING: SourceTiming = {
+  longPollSeconds: 20,
+  callGraceMs: 10_000,
+  firstBackoffMs: 1000,
+  maxBackoffMs: 30_000,
+  idlePollMs: 1000,
+};
 
 export interface SourceOptions {
   kind: 'sqs' | 'kinesis' | 's3';
@@ -108,7 +114,11 @@ export class Stopped extends Error {
 function serviceError(error: unknown): { name: string; status: number | undefined; message: string } {
   const e = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
   const status = typeof e?.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  return { name: typeof e?.name === 'string' ? e.name : 'Error', status, message: typeof e?.message === 'string' ? e.message : String(error) };
+  return {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    status,
+    message: typeof e?.message === 'string' ? e.message : String(error),
+  };
 }
 
 const THROTTLING = /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|SlowDown|LimitExceeded/;

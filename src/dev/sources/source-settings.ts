@@ -71,8 +71,16 @@ export function eventSourcesOf(template: unknown, functionId: string): EventSour
   });
 }
 
-function settingsOf(kind: SourceKind, eventName: string, props: Json, parameters: Json, where: string, resources: Json): EventSourceSettings {
-  const literal = (property: string) => (props[property] === undefined ? undefined : literalOf(props[property], parameters, where, property));
+function settingsOf(
+  kind: SourceKind,
+  eventName: string,
+  props: Json,
+  parameters: Json,
+  where: string,
+  resources: Json,
+): EventSourceSettings {
+  const literal = (property: string) =>
+    props[property] === undefined ? undefined : literalOf(props[property], parameters, where, property);
   const number = (property: string, range: { min: number; max: number }, unit: string, unset: number) => {
     const value = literal(property);
     return value === undefined ? unset : wholeNumber(value, range, where, property, unit);
@@ -90,7 +98,10 @@ function settingsOf(kind: SourceKind, eventName: string, props: Json, parameters
     maximumBatchingWindowInSeconds: window,
     reportBatchItemFailures: batched && reportsBatchItemFailures(props.FunctionResponseTypes, parameters, where),
     startingPosition: kind === 'kinesis' ? startingPositionOf(literal('StartingPosition'), where) : undefined,
-    startingPositionTimestamp: kind === 'kinesis' && props.StartingPositionTimestamp !== undefined ? timestampOf(literal('StartingPositionTimestamp'), where) : undefined,
+    startingPositionTimestamp:
+      kind === 'kinesis' && props.StartingPositionTimestamp !== undefined
+        ? timestampOf(literal('StartingPositionTimestamp'), where)
+        : undefined,
     maximumRetryAttempts: kind === 'kinesis' ? retriesOf(literal('MaximumRetryAttempts'), where) : undefined,
     enabled: enabledOf(props.Enabled, where),
     source: sourceOf(props[SOURCE_PROPERTY[kind]], parameters, resources),
@@ -117,7 +128,8 @@ function startingPositionOf(value: unknown, where: string): StartingPosition {
 
 function timestampOf(value: unknown, where: string): number {
   const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isFinite(seconds) || seconds < 0) throw templateError(where, `StartingPositionTimestamp must be a time in epoch seconds, not ${describeTemplateValue(value)}`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw templateError(where, `StartingPositionTimestamp must be a time in epoch seconds, not ${describeTemplateValue(value)}`);
   return seconds;
 }
 
@@ -144,7 +156,8 @@ function keyFilterOf(filter: unknown, where: string): S3KeyFilter | undefined {
   const keyFilter: S3KeyFilter = {};
   for (const rule of rules) {
     const name = isMapping(rule) && typeof rule.Name === 'string' ? rule.Name.toLowerCase() : undefined;
-    if ((name !== 'prefix' && name !== 'suffix') || typeof rule.Value !== 'string') throw templateError(where, `${shape}, not ${describeTemplateValue(rule)}`);
+    if ((name !== 'prefix' && name !== 'suffix') || typeof rule.Value !== 'string')
+      throw templateError(where, `${shape}, not ${describeTemplateValue(rule)}`);
     keyFilter[name] = rule.Value;
   }
   return keyFilter;

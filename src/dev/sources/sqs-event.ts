@@ -40,7 +40,9 @@ function messageAttribute(value: MessageAttributeValue): SqsEventMessageAttribut
 
 /** One record of the event; `queueArn` and `region` say where it came from. */
 export function sqsEventRecord(message: Message, queueArn: string, region: string): SqsEventRecord {
-  const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, messageAttribute(value)]));
+  const attributes = Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, messageAttribute(value)]),
+  );
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',

@@ -48,7 +48,10 @@ export function queueRegion(target: string): string | undefined {
   const arn = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):/.exec(target);
   if (arn) return arn[1];
   const host = /^https?:\/\/([^/:]+)/.exec(target)?.[1] ?? '';
-  return /^sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1] ?? /^([a-z]{2}(?:-[a-z]+)+-\d)\.queue\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
+  return (
+    /^sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1] ??
+    /^([a-z]{2}(?:-[a-z]+)+-\d)\.queue\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1]
+  );
 }
 
 async function findQueue(sqs: SQSClient, caller: Caller, target: string, timeoutMs: number): Promise<Queue> {
@@ -67,7 +70,12 @@ async function findQueue(sqs: SQSClient, caller: Caller, target: string, timeout
     sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }), { abortSignal }),
   );
   const arn = Attributes.QueueArn ?? '';
-  return { url, arn, name: arn.split(':').at(-1) || url.split('/').at(-1)!, visibilityTimeoutSeconds: Number(Attributes.VisibilityTimeout ?? 30) };
+  return {
+    url,
+    arn,
+    name: arn.split(':').at(-1) || url.split('/').at(-1)!,
+    visibilityTimeoutSeconds: Number(Attributes.VisibilityTimeout ?? 30),
+  };
 }
 
 /** The region the event names: the queue's own, as its ARN says. */
@@ -142,14 +150,23 @@ async function gatherBatch(sqs: SQSClient, caller: Caller, queue: Queue, options
 /** Messages received past the batch's limit go back to the queue at once, for the next batch, rather than after the visibility timeout. */
 async function release(sqs: SQSClient, caller: Caller, queue: Queue, messages: Message[], timing: SourceTiming): Promise<void> {
   for (let start = 0; start < messages.length; start += SQS_MAX_PER_CALL) {
-    const entries = messages.slice(start, start + SQS_MAX_PER_CALL).map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 }));
+    const entries = messages
+      .slice(start, start + SQS_MAX_PER_CALL)
+      .map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 }));
     await caller.call('ChangeMessageVisibilityBatch', timing.callGraceMs, (abortSignal) =>
       sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queue.url, Entries: entries }), { abortSignal }),
     );
   }
 }
 
-async function invokeAndSettle(sqs: SQSClient, caller: Caller, queue: Queue, batch: Message[], options: SourceOptions, timing: SourceTiming): Promise<void> {
+async function invokeAndSettle(
+  sqs: SQSClient,
+  caller: Caller,
+  queue: Queue,
+  batch: Message[],
+  options: SourceOptions,
+  timing: SourceTiming,
+): Promise<void> {
   const { log } = options;
   const event = sqsEvent(batch, queue.arn, eventRegion(queue, options));
   const ids = batch.map((m) => m.MessageId ?? '');
@@ -178,7 +195,8 @@ async function invokeAndSettle(sqs: SQSClient, caller: Caller, queue: Queue, bat
   const kept = batch.length - done.length;
   const failedPart = `${kept} failed${why}`;
   const keptPart = kept > 0 ? `; kept ${kept}, which come${kept === 1 ? 's' : ''} back ${comesBack}` : '';
-  const trouble = notDeleted.length > 0 ? `; ${notDeleted.length} could not be deleted (${visible(notDeleted[0]!, 120)}) and will come back` : '';
+  const trouble =
+    notDeleted.length > 0 ? `; ${notDeleted.length} could not be deleted (${visible(notDeleted[0]!, 120)}) and will come back` : '';
   log(`sqs: ${records}, ${failedPart}: deleted ${done.length - notDeleted.length}${keptPart}${trouble}`);
 }
 
