@@ -4,9 +4,6 @@
  */
 import { usageError } from '../../cli/errors.js';
 import { DEFAULT_TIMING, type SourceOptions } from './source-runtime.js';
-import { runKinesisSource } from './kinesis-source.js';
-import { runS3Source } from './s3-source.js';
-import { runSqsSource } from './sqs-source.js';
 
 export type { InvokeResult, SourceOptions } from './source-runtime.js';
 
@@ -37,13 +34,14 @@ function checkOptions(options: SourceOptions): void {
 export async function runSource(options: SourceOptions): Promise<void> {
   checkOptions(options);
   const timing = { ...DEFAULT_TIMING, ...options.timing };
+  // Each kind loads its own AWS SDK client only: the S3 client alone takes a while to load.
   switch (options.kind) {
     case 'sqs':
-      return runSqsSource(options, timing);
+      return (await import('./sqs-source.js')).runSqsSource(options, timing);
     case 'kinesis':
-      return runKinesisSource(options, timing);
+      return (await import('./kinesis-source.js')).runKinesisSource(options, timing);
     case 's3':
-      return runS3Source(options, timing);
+      return (await import('./s3-source.js')).runS3Source(options, timing);
     default:
       throw usageError(`lambda-kit dev cannot poll ${String((options as { kind: unknown }).kind)} sources`);
   }
