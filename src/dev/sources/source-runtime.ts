@@ -48,7 +48,7 @@ export interface SourceOptions {
   signal: AbortSignal;
   /** One line per batch: how many records, how many failed, what was deleted or kept. */
   log: (line: string) => void;
-  /** Kinesis: where a shard is first read from. Lambda's template default is LATEST here. */
+  /** Kinesis: where each shard is first read from; LATEST when unset. */
   startingPosition?: 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
   /** Kinesis AT_TIMESTAMP: the time, in epoch seconds. */
   startingPositionTimestamp?: number;
