@@ -58,7 +58,7 @@ const LOG_FORMATS = ['Text', 'JSON'];
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 
 /** A template that CloudFormation or Lambda would refuse, or that lambda-kit cannot read: one line naming where. */
-function templateError(where: string, message: string): UserError {
+export function templateError(where: string, message: string): UserError {
   return new UserError(`template.yaml: ${where}: ${message}`);
 }
 
@@ -123,7 +123,7 @@ export function cargoPackageName(cargoToml: string): string | undefined {
  * A property's literal value: itself, or for `!Ref P` the Default of template parameter P, as
  * CloudFormation would use it when nobody overrides P. Other intrinsics need a deployed stack.
  */
-function literalOf(value: unknown, parameters: Json, where: string, property: string): unknown {
+export function literalOf(value: unknown, parameters: Json, where: string, property: string): unknown {
   if (!isMapping(value)) return value;
   const ref = value.Ref;
   if (Object.keys(value).length === 1 && typeof ref === 'string') {
@@ -142,7 +142,7 @@ function literalOf(value: unknown, parameters: Json, where: string, property: st
 }
 
 /** A whole number in Lambda's range, written as a number or as digits (CloudFormation takes both). */
-function wholeNumber(value: unknown, range: { min: number; max: number }, where: string, property: string, unit: string): number {
+export function wholeNumber(value: unknown, range: { min: number; max: number }, where: string, property: string, unit: string): number {
   const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(number) || number < range.min || number > range.max) {
     const expected = `a whole number of ${unit} from ${range.min} to ${range.max}`;
