@@ -6,7 +6,7 @@
  */
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { maskUrlCredentials } from '../text/secret-masking.js';
 import { parseLogTail, type Report } from './report.js';
 import { sdkLogger } from '../tools/aws-setup.js';

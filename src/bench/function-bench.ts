@@ -29,7 +29,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { compactLogLine } from '../aws/log-line.js';
 import { parseCommandFlags } from '../cli/args.js';
 import { formatBytes, formatDuration } from '../cli/commands/build.js';
-import { EXIT, UserError, reportError, usageError } from '../cli/errors.js';
+import { EXIT, UserError, reportError, usageError } from '../errors.js';
 import { hostArchitecture } from '../project/binary.js';
 import { defaultEventFile, readEventFile } from '../project/events.js';
 import { loadProject, pickFunction, type LambdaFunction } from '../project/project.js';

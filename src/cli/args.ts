@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { usageError } from './errors.js';
+import { usageError } from '../errors.js';
 import { abbreviateForMessage } from '../scaffold/quote.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

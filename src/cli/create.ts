@@ -4,7 +4,7 @@
  */
 import { basename, relative, resolve } from 'node:path';
 import { parseCommandLine } from './args.js';
-import { EXIT, UserError, runMain, usageError } from './errors.js';
+import { EXIT, UserError, runMain, usageError } from '../errors.js';
 import {
   APIS,
   ARCHS,

@@ -3,7 +3,7 @@
  * never pays for the AWS SDK.
  */
 import { parseCommandLine } from './args.js';
-import { EXIT, runMain, usageError } from './errors.js';
+import { EXIT, runMain, usageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 
 const PROGRAM = 'lambda-kit';

@@ -11,7 +11,7 @@ import { hostname, cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
-import { EXIT, CancelledError, UserError, usageError } from '../errors.js';
+import { EXIT, CancelledError, UserError, usageError } from '../../errors.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf, type TerminationSignal } from '../termination-signals.js';
 import { loadProject, type Project } from '../../project/project.js';

@@ -9,7 +9,7 @@ import { stripVTControlCharacters } from 'node:util';
 import * as p from '@clack/prompts';
 import kleur from 'kleur';
 import { parseCommandFlags } from '../args.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { isRustFunction, loadProject, pickFunction, type Architecture, type LambdaFunction } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, rustTargetPlan, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
 import { requireChecks, rustTargetToInstall, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';

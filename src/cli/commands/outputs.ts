@@ -3,7 +3,7 @@
  * for people or as one JSON object `{key: value}` for scripts.
  */
 import { parseCommandFlags } from '../args.js';
-import { EXIT } from '../errors.js';
+import { EXIT } from '../../errors.js';
 import { isInteractive, formatOutputs } from '../stack-view.js';
 import { showableJson } from '../../text/terminal-text.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
