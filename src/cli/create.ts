@@ -3,7 +3,7 @@
  * load nothing but this file and the catalog; prompts and the template engine load on demand.
  */
 import { basename, relative, resolve } from 'node:path';
-import { parseCommandLine } from './args.js';
+import { parseCommandLine } from '../command-line.js';
 import { EXIT, UserError, runMain, usageError } from '../errors.js';
 import {
   APIS,

@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname, cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
+import { parseCommandFlags } from '../../command-line.js';
 import { EXIT, CancelledError, UserError, usageError } from '../../errors.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf, type TerminationSignal } from '../termination-signals.js';

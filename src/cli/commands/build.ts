@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import * as p from '@clack/prompts';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
+import { parseCommandFlags } from '../../command-line.js';
 import { EXIT, UserError } from '../../errors.js';
 import { isRustFunction, loadProject, pickFunction, type Architecture, type LambdaFunction } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, rustTargetPlan, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';

@@ -4,7 +4,7 @@
  */
 import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import * as p from '@clack/prompts';
-import { parseCommandFlags } from '../args.js';
+import { parseCommandFlags } from '../../command-line.js';
 import { CancelledError, EXIT, UserError, usageError } from '../../errors.js';
 import { formatDuration } from './build.js';
 import { loadProject, stackNameOf } from '../../project/project.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
+import { parseCommandFlags } from '../../command-line.js';
 import { EXIT, UserError } from '../../errors.js';
 import { formatOutputs, isInteractive, stackView, toneOf } from '../stack-view.js';
 import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';

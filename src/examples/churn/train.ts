@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseCommandLine } from '../../cli/args.js';
+import { parseCommandLine } from '../../command-line.js';
 import { EXIT, UserError, runMain, usageError } from '../../errors.js';
 import {
   BOOLEAN_FEATURES,
