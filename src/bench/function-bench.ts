@@ -28,7 +28,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { compactLogLine } from '../aws/log-line.js';
 import { parseCommandFlags } from '../command-line.js';
-import { formatBytes, formatDuration } from '../cli/commands/build.js';
+import { formatBytes, formatDuration } from '../text/units.js';
 import { EXIT, UserError, reportError, usageError } from '../errors.js';
 import { hostArchitecture } from '../project/binary.js';
 import { defaultEventFile, readEventFile } from '../project/events.js';

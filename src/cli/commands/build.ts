@@ -15,6 +15,7 @@ import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, rustTargetPlan, samArt
 import { requireChecks, rustTargetToInstall, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
 import { parseVersion } from '../../tools/versions.js';
 import { zipOneFile } from '../../tools/zip.js';
+import { formatBytes, formatDuration } from '../../text/units.js';
 
 const PROGRAM = 'lambda-kit build';
 
@@ -166,15 +167,4 @@ function buildLog(title: string): BuildLog {
     succeeded: (message) => task.success(message),
     failed: (message) => task.error(message, { showLog: true }),
   };
-}
-
-export function formatBytes(bytes: number): string {
-  const mb = bytes / 1_000_000;
-  const size = mb >= 1 ? `${mb.toFixed(1)} MB` : `${(bytes / 1000).toFixed(0)} kB`;
-  return `${size} (${bytes.toLocaleString('en-US')} bytes)`;
-}
-
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }

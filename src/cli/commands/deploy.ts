@@ -11,7 +11,8 @@ import { formatOutputs, isInteractive, stackView, toneOf } from '../stack-view.j
 import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
 import { noEchoParameters, runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
 import { showableLine } from '../../text/terminal-text.js';
-import { formatDuration, main as build } from './build.js';
+import { formatDuration } from '../../text/units.js';
+import { main as build } from './build.js';
 
 const PROGRAM = 'lambda-kit deploy';
 
