@@ -1,13 +1,14 @@
 /**
  * The layering of src/: src/cli (argument parsing, prompts, output) sits on top, and nothing
- * below imports it, so a lower module never drags the CLI into a bench, a script or a test; and
- * no two modules import each other, however long the way round. Checked on the real tree, and on
- * a fixture tree that breaks both rules, through the same functions.
+ * below imports it, so a lower module never drags the CLI into a bench, a script or a test; no two
+ * modules import each other, however long the way round; and a command reuses another's work
+ * through a function, never through its argv main. Checked on the real tree, and on a fixture tree
+ * (test/fixtures/layering) that breaks each rule, through the same functions.
  */
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { importCycles, importSpecifiers, layerViolations } from './support/import-graph.js';
+import { commandMainImports, importCycles, importSpecifiers, layerViolations } from './support/import-graph.js';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const BROKEN = fileURLToPath(new URL('./fixtures/layering/src/', import.meta.url));
@@ -20,6 +21,10 @@ describe('src/', () => {
   it('has no import cycle', () => {
     expect(importCycles(SRC)).toEqual([]);
   });
+
+  it('has no command that runs another command through its argv main', () => {
+    expect(commandMainImports(SRC, 'cli/commands')).toEqual([]);
+  });
 });
 
 describe('the layering checks', () => {
@@ -31,6 +36,14 @@ describe('the layering checks', () => {
     expect(importCycles(BROKEN)).toEqual([
       'src/aws/call.ts → src/cli/output.ts → src/aws/call.ts',
       'src/scaffold/crate-names.ts → src/scaffold/render.ts → src/scaffold/spec.ts → src/scaffold/crate-names.ts',
+    ]);
+  });
+
+  it("name each command that imports another command's main, or the whole module, and leave a shared function alone", () => {
+    expect(commandMainImports(BROKEN, 'cli/commands')).toEqual([
+      "src/cli/commands/delete.ts runs main of './build.js'",
+      "src/cli/commands/deploy.ts runs main of './build.js'",
+      "src/cli/commands/deploy.ts runs main of './build.js'",
     ]);
   });
 });

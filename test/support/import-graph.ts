@@ -78,3 +78,31 @@ export function importCycles(root: string): string[] {
   for (const file of [...next.keys()].sort()) if (!done.has(file)) visit(file);
   return [...cycles].sort();
 }
+
+/**
+ * `src/cli/commands/deploy.ts runs main of './build.js'` for each file in `<root>/<commands>/` that
+ * imports another command's argv entry: `main` by name, or the whole module (`import * as`, a
+ * dynamic import), which reaches it too. A command shares work through a function that takes
+ * values, never through another command's flags.
+ */
+export function commandMainImports(root: string, commands: string): string[] {
+  const dir = resolve(root, commands);
+  const inDir = (path: string) => dirname(path) === dir;
+  const found: string[] = [];
+  for (const file of typeScriptFiles(dir).filter(inDir)) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const sibling = (node: ts.Node) => ts.isStringLiteral(node) && node.text.startsWith('./') && inDir(resolve(dir, node.text)) && node.text;
+    const visit = (node: ts.Node) => {
+      if (ts.isImportDeclaration(node) && sibling(node.moduleSpecifier)) {
+        const bindings = node.importClause?.namedBindings;
+        const takesMain = bindings && (ts.isNamespaceImport(bindings) || bindings.elements.some((e) => (e.propertyName ?? e.name).text === 'main'));
+        if (takesMain) found.push(`${relative(dirname(resolve(root)), file).split(sep).join('/')} runs main of '${sibling(node.moduleSpecifier)}'`);
+      } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && sibling(node.arguments[0])) {
+        found.push(`${relative(dirname(resolve(root)), file).split(sep).join('/')} runs main of '${sibling(node.arguments[0])}'`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}

@@ -52,11 +52,22 @@ const interactive = () => Boolean(process.stdout.isTTY) && process.env.CI !== 't
 export async function main(args: string[]): Promise<number> {
   const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
   if (!values) return EXIT.ok;
-  const useSam = !values['no-sam'];
-  const debug = Boolean(values.debug);
+  await buildProject({ useSam: !values['no-sam'], debug: Boolean(values.debug), functionId: values.function });
+  return EXIT.ok;
+}
 
+export interface BuildOptions {
+  /** `sam build`, or `cargo lambda build` directly (--no-sam). */
+  useSam: boolean;
+  debug: boolean;
+  /** A logical id in template.yaml; all functions when undefined (required without sam when there are several). */
+  functionId: string | undefined;
+}
+
+/** What `lambda-kit build` does once its flags are read; deploy builds through it too. */
+export async function buildProject({ useSam, debug, functionId }: BuildOptions): Promise<void> {
   const project = await loadProject();
-  const functions = values.function !== undefined || !useSam ? [pickFunction(project, values.function)] : project.functions;
+  const functions = functionId !== undefined || !useSam ? [pickFunction(project, functionId)] : project.functions;
 
   const checkIds: CheckId[] = useSam ? [...BUILD_CHECKS, 'sam'] : BUILD_CHECKS;
   let samVersion: string | undefined;
@@ -70,7 +81,7 @@ export async function main(args: string[]): Promise<number> {
   const plan: BuildPlan = useSam
     ? samBuildPlan({
         projectDir: project.dir,
-        logicalId: values.function,
+        logicalId: functionId,
         betaFeatures: samNeedsBetaFlag(parseVersion(samVersion)!),
         debug,
         env: process.env,
@@ -99,7 +110,6 @@ export async function main(args: string[]): Promise<number> {
     if (paths.length === 0) throw new UserError(`${plan.title} built no binary for ${fn.logicalId}.`);
     for (const path of paths) process.stdout.write(await describeArtifact(fn, path, debug));
   }
-  return EXIT.ok;
 }
 
 /**
