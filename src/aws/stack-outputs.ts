@@ -4,7 +4,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { UserError } from '../errors.js';
-import { awsError, clientConfig, where, type AwsOptions } from './remote-invoke.js';
+import { awsError, clientConfig, where, type AwsOptions } from './clients.js';
 import { stackMissing } from './stack-events.js';
 
 export interface StackOutput {
