@@ -5,7 +5,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import type { LambdaFunction } from '../src/project/project.js';
 import { cargoLambdaArtifacts } from '../src/tools/build.js';
 import { tempDir } from './support/cli.js';

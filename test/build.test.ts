@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatBytes } from '../src/cli/commands/build.js';
+import { formatBytes } from '../src/text/units.js';
 import { functionsOf, type LambdaFunction } from '../src/project/project.js';
 import { cargoLambdaPlan, samArtifact, samBuildPlan } from '../src/tools/build.js';
 import { crc32, zipOneFile } from '../src/tools/zip.js';

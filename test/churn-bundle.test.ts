@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../src/bench/churn/node-bundle.js';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { resolveSpec } from '../src/scaffold/spec.js';

@@ -83,7 +83,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
   });
 
   it('lets the scaffolder describe it and say what to run next', async () => {
-    const { describeSpec, nextSteps } = await import('../src/cli/create.js');
+    const { describeSpec, nextSteps } = await import('../src/cli/create-messages.js');
     expect(describeSpec(spec)).toBe(`churn prediction (Kinesis → SQS${spec.twins ? ', with Node.js and Python twins' : ''}), ${spec.arch}, ${spec.memory} MB, 30 s`);
     expect(nextSteps(spec, process.cwd()).includes('lambda-kit bench --local')).toBe(spec.twins);
   });

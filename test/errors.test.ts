@@ -1,5 +1,5 @@
 /**
- * Every error is printed as one line (src/cli/errors.ts), whatever its message holds: a real
+ * Every error is printed as one line (src/errors.ts), whatever its message holds: a real
  * child process runs runMain from the built dist/ with a main that throws, as the bins do.
  */
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './support/cli.js';
 
-const ERRORS = pathToFileURL(join(ROOT, 'dist/cli/errors.js')).href;
+const ERRORS = pathToFileURL(join(ROOT, 'dist/errors.js')).href;
 
 /** Runs `throw <expression>` inside runMain in a fresh node; returns its exit code and stderr. */
 async function throwing(expression: string, env: NodeJS.ProcessEnv = {}) {

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { ASYNC_EVENT_BYTES, SYNC_EVENT_BYTES, eventLimitOf, readEventFile, readEventStream } from '../src/project/events.js';
 import { loadProject } from '../src/project/project.js';
 import { CREATE_BIN, KIT_BIN, listTree, tempDir, userEnv } from './support/cli.js';

@@ -78,7 +78,7 @@ describe('the precompiled templates in dist/', () => {
     const sources = (await import(built('scaffold/template-sources.js'))) as typeof import('../src/scaffold/template-sources.js');
     const { createRequire } = await import('node:module');
     const bundle = createRequire(import.meta.url)('../dist/templates.precompiled.cjs') as { hash: string };
-    expect(bundle.hash, 'dist/ is stale: run npm run build').toBe(sources.readTemplateSources(dist.TEMPLATES_DIR).hash);
+    expect(bundle.hash, 'dist/ is stale: run npm run build').toBe(sources.readTemplateSources(sources.TEMPLATES_DIR).hash);
     for (const spec of ALL_SPECS) {
       expect(dist.renderProject(spec)).toEqual(renderProject(spec));
     }

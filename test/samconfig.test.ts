@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { parseSamConfig, samConfigString, samConfigValue } from '../src/project/samconfig.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { resolveSpec } from '../src/scaffold/spec.js';

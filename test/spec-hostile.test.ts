@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../src/scaffold/catalog.js';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { abbreviateForMessage, quoteForMessage } from '../src/scaffold/quote.js';
 import { jwtAudienceProblem, jwtIssuerProblem, nameProblem, resolveSpec, type RawAnswers } from '../src/scaffold/spec.js';

@@ -9,7 +9,7 @@ import { lstat, mkdir, readFile, readdir, symlink, utimes, writeFile } from 'nod
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { LOCK_FILE, writeProject } from '../src/scaffold/write.js';
 import { tempDir } from './support/cli.js';
 

@@ -15,9 +15,9 @@ import {
   type StartLiveTailResponseStream,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { LogEvent } from './log-format.js';
-import { awsError, clientConfig, message, where, type AwsOptions } from './remote-invoke.js';
+import { awsError, clientConfig, message, where, type AwsOptions } from './clients.js';
 
 /** A function of the stack and where it logs. */
 export interface LogTarget {

@@ -3,8 +3,8 @@
  * Loaded only by the commands that call CloudFormation, so --help never pays for the SDK.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { UserError } from '../cli/errors.js';
-import { awsError, clientConfig, where, type AwsOptions } from './remote-invoke.js';
+import { UserError } from '../errors.js';
+import { awsError, clientConfig, where, type AwsOptions } from './clients.js';
 import { stackMissing } from './stack-events.js';
 
 export interface StackOutput {

@@ -5,7 +5,7 @@
 import { percentile } from '../aws/log-summary.js';
 import type { LocalInvocation } from '../runtime-api/local-function.js';
 import type { SinkId, TriggerId } from '../scaffold/catalog.js';
-import { usageError } from '../cli/errors.js';
+import { usageError } from '../errors.js';
 
 /** The size the issue sets for a function with an SDK client, unzipped (MB as 10^6 bytes). */
 export const SIZE_TARGET_BYTES = 8_000_000;

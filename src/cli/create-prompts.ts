@@ -41,8 +41,8 @@ import {
 import { projectNameFromDirectory } from '../scaffold/project-name.js';
 import { inspectTarget, targetProblem, writeProject } from '../scaffold/write.js';
 import { renderProject } from '../scaffold/render.js';
-import { PUBLIC_API_WARNING, describeLeftovers, describeSpec, displayDir, nextSteps } from './create.js';
-import { CancelledError, EXIT } from './errors.js';
+import { PUBLIC_API_WARNING, describeLeftovers, describeSpec, displayDir, nextSteps } from './create-messages.js';
+import { CancelledError, EXIT } from '../errors.js';
 
 function answered<T>(value: T): Exclude<T, symbol> {
   if (p.isCancel(value)) throw new CancelledError();

@@ -2,8 +2,8 @@
  * lambda-kit <command>: each command is its own module, loaded only when it runs, so --help
  * never pays for the AWS SDK.
  */
-import { parseCommandLine } from './args.js';
-import { EXIT, runMain, usageError } from './errors.js';
+import { parseCommandLine } from '../command-line.js';
+import { EXIT, runMain, usageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 
 const PROGRAM = 'lambda-kit';

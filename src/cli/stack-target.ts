@@ -9,7 +9,7 @@ import { samConfigString } from '../project/samconfig.js';
 import { quoted } from '../text/terminal-text.js';
 import { isRegionName, readAwsSetup } from '../tools/aws-setup.js';
 import { requireChecks, type CheckId } from '../tools/doctor.js';
-import { UserError, usageError } from './errors.js';
+import { UserError, usageError } from '../errors.js';
 
 /** The flags that name a deployed stack, shared by every command that talks to one. */
 export const STACK_FLAGS = {

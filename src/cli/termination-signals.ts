@@ -4,7 +4,7 @@
  * (functions, builds, their process groups) before it exits with the signal's code. The same
  * handling `lambda-kit invoke` has, for any command that runs processes of its own.
  */
-import { EXIT, type ExitCode } from './errors.js';
+import { EXIT, type ExitCode } from '../errors.js';
 
 export type TerminationSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 

@@ -11,7 +11,7 @@
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { cargoPackageName, type Architecture, type LambdaFunction, type Project } from './project.js';
 
 export interface FunctionBinary {

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { EXIT, UserError } from '../cli/errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { jsonSyntaxError } from '../text/json-text.js';
 import { parseCfnYaml } from './cfn-yaml.js';
 import type { LambdaFunction, Project } from './project.js';

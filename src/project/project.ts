@@ -5,7 +5,7 @@
 import { lstatSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { parseCfnYaml, YamlProblem } from './cfn-yaml.js';
 import { parseSamConfig, samConfigString, type SamConfig } from './samconfig.js';
 import { quoted, visible } from '../text/terminal-text.js';

@@ -7,7 +7,7 @@
  * else with the file and line. It never skips a line it does not understand: a dropped
  * `stack_name` would make `delete` act on another stack.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { visible } from '../text/terminal-text.js';
 
 export type SamConfigScalar = string | number | boolean;

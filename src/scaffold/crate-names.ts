@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TEMPLATES_DIR } from './render.js';
+import { TEMPLATES_DIR } from './template-sources.js';
 
 /** `[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, `[target.'cfg(…)'.dependencies]` */
 const DEPENDENCY_TABLE = /(^|\.)(dev-|build-)?dependencies$/;

@@ -2,13 +2,10 @@
  * renderProject: a validated spec in, the project's files out (relative path → contents).
  * Pure apart from reading this package's own templates; it never touches the target directory.
  */
-import { fileURLToPath } from 'node:url';
 import { COGNITO_ISSUER, arch as archRow, costPerMillion, formatDollars, sink as sinkRow } from './catalog.js';
 import type { ProjectSpec } from './spec.js';
-import { loadTemplates } from './template-sources.js';
+import { TEMPLATES_DIR, loadTemplates } from './template-sources.js';
 import { packageVersion, toolDependency } from '../version.js';
-
-export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 /** npm drops dotfiles from published packages, so they ship under another name. */
 const RENAMES: Record<string, string> = { _gitignore: '.gitignore' };

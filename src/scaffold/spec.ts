@@ -2,7 +2,7 @@
  * ProjectSpec: the one validated description of a project. Flags and prompts both produce raw
  * strings and go through the same checks here, so they accept and refuse exactly the same input.
  */
-import { usageError } from '../cli/errors.js';
+import { usageError } from '../errors.js';
 import {
   APIS,
   ARCHS,

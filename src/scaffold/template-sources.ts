@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { HelperDelegate, TemplateDelegate } from 'handlebars';
+
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
 

@@ -11,7 +11,7 @@
 import { constants as osConstants, hostname } from 'node:os';
 import { lstat, mkdir, open, readFile, readdir, readlink, realpath, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { quoteForMessage } from './quote.js';
 
 export const LOCK_FILE = '.create-fast-lambda.lock';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { LambdaFunction } from '../project/project.js';
 import { arch } from '../scaffold/catalog.js';
 import { runTool, succeeded } from './run-tool.js';

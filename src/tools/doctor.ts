@@ -8,7 +8,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { Architecture } from '../project/project.js';
 import { arch } from '../scaffold/catalog.js';
 import { quoted, visible } from '../text/terminal-text.js';

@@ -13,7 +13,7 @@
  * 1e-9), all of them for an empty batchItemFailures. Figures of failing invocations would
  * measure the wrong thing, so a failure stops the bench.
  */
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import type { CustomerRecord } from '../../examples/churn/data.js';
 import { score, type Model } from '../../examples/churn/model.js';
 import type { LambdaFunction } from '../../project/project.js';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 
 /** What SAM passes to esbuild when BuildProperties leave it out (aws-lambda-builders). */
 const SAM_DEFAULTS = { target: 'es2020', format: 'cjs', minify: true } as const;

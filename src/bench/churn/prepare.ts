@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { hostArchitecture } from '../../project/binary.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
 import type { LambdaFunction, Project } from '../../project/project.js';

@@ -17,8 +17,8 @@ import {
   UpdateFunctionConfigurationCommand,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
-import { UserError } from '../../cli/errors.js';
-import { awsError, clientConfig, message, where, type AwsOptions } from '../../aws/remote-invoke.js';
+import { UserError } from '../../errors.js';
+import { awsError, clientConfig, message, where, type AwsOptions } from '../../aws/clients.js';
 import { parseLogTail, type Report } from '../../aws/report.js';
 import { summarizeSamples } from './report.js';
 import type { Runtime, RuntimeFigures } from './figures.js';

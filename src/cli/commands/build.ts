@@ -8,13 +8,14 @@ import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import * as p from '@clack/prompts';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
-import { EXIT, UserError } from '../errors.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { EXIT, UserError } from '../../errors.js';
 import { isRustFunction, loadProject, pickFunction, type Architecture, type LambdaFunction } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, rustTargetPlan, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
 import { requireChecks, rustTargetToInstall, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
 import { parseVersion } from '../../tools/versions.js';
 import { zipOneFile } from '../../tools/zip.js';
+import { formatBytes, formatDuration } from '../../text/units.js';
 
 const PROGRAM = 'lambda-kit build';
 
@@ -51,11 +52,22 @@ const interactive = () => Boolean(process.stdout.isTTY) && process.env.CI !== 't
 export async function main(args: string[]): Promise<number> {
   const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
   if (!values) return EXIT.ok;
-  const useSam = !values['no-sam'];
-  const debug = Boolean(values.debug);
+  await buildProject({ useSam: !values['no-sam'], debug: Boolean(values.debug), functionId: values.function });
+  return EXIT.ok;
+}
 
+export interface BuildOptions {
+  /** `sam build`, or `cargo lambda build` directly (--no-sam). */
+  useSam: boolean;
+  debug: boolean;
+  /** A logical id in template.yaml; all functions when undefined (required without sam when there are several). */
+  functionId: string | undefined;
+}
+
+/** What `lambda-kit build` does once its flags are read; deploy builds through it too. */
+export async function buildProject({ useSam, debug, functionId }: BuildOptions): Promise<void> {
   const project = await loadProject();
-  const functions = values.function !== undefined || !useSam ? [pickFunction(project, values.function)] : project.functions;
+  const functions = functionId !== undefined || !useSam ? [pickFunction(project, functionId)] : project.functions;
 
   const checkIds: CheckId[] = useSam ? [...BUILD_CHECKS, 'sam'] : BUILD_CHECKS;
   let samVersion: string | undefined;
@@ -69,7 +81,7 @@ export async function main(args: string[]): Promise<number> {
   const plan: BuildPlan = useSam
     ? samBuildPlan({
         projectDir: project.dir,
-        logicalId: values.function,
+        logicalId: functionId,
         betaFeatures: samNeedsBetaFlag(parseVersion(samVersion)!),
         debug,
         env: process.env,
@@ -98,7 +110,6 @@ export async function main(args: string[]): Promise<number> {
     if (paths.length === 0) throw new UserError(`${plan.title} built no binary for ${fn.logicalId}.`);
     for (const path of paths) process.stdout.write(await describeArtifact(fn, path, debug));
   }
-  return EXIT.ok;
 }
 
 /**
@@ -166,15 +177,4 @@ function buildLog(title: string): BuildLog {
     succeeded: (message) => task.success(message),
     failed: (message) => task.error(message, { showLog: true }),
   };
-}
-
-export function formatBytes(bytes: number): string {
-  const mb = bytes / 1_000_000;
-  const size = mb >= 1 ? `${mb.toFixed(1)} MB` : `${(bytes / 1000).toFixed(0)} kB`;
-  return `${size} (${bytes.toLocaleString('en-US')} bytes)`;
-}
-
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }

@@ -4,9 +4,9 @@
  */
 import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import * as p from '@clack/prompts';
-import { parseCommandFlags } from '../args.js';
-import { CancelledError, EXIT, UserError, usageError } from '../errors.js';
-import { formatDuration } from './build.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { CancelledError, EXIT, UserError, usageError } from '../../errors.js';
+import { formatDuration } from '../../text/units.js';
 import { loadProject, stackNameOf } from '../../project/project.js';
 import { visible } from '../../text/terminal-text.js';
 import { stackView } from '../stack-view.js';

@@ -5,15 +5,18 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
-import { EXIT, UserError } from '../errors.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { EXIT, UserError } from '../../errors.js';
 import { formatOutputs, isInteractive, stackView, toneOf } from '../stack-view.js';
 import { STACK_FLAGS, interruptible, stackTarget, watchElsewhere } from '../stack-target.js';
 import { noEchoParameters, runSamDeploy, runSamGuided, samDeployPlan, samFoundNoChanges, samGuidedPlan } from '../../tools/deploy.js';
 import { showableLine } from '../../text/terminal-text.js';
-import { formatDuration, main as build } from './build.js';
+import { formatDuration } from '../../text/units.js';
+import { buildProject } from './build.js';
 
 const PROGRAM = 'lambda-kit deploy';
+/** What `lambda-kit build` with no flags builds: every function, through sam build, in release mode. */
+const DEPLOY_BUILD = { useSam: true, debug: false, functionId: undefined } as const;
 
 const OPTIONS = {
   'no-build': { type: 'boolean' },
@@ -58,7 +61,7 @@ export async function main(args: string[]): Promise<number> {
   const aws = { region, profile };
 
   if (values.guided) {
-    if (!values['no-build']) await build([]);
+    if (!values['no-build']) await buildProject(DEPLOY_BUILD);
     const plan = samGuidedPlan({ projectDir: project.dir, region, profile, env: process.env });
     const exitCode = await runSamGuided(plan);
     if (exitCode !== 0) throw new UserError(`${plan.title} failed (exit code ${exitCode ?? 'none'}); its output is above.`);
@@ -83,7 +86,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UserError(`stack ${stackName} is busy (${before.status}): wait for it to finish, then deploy again.`, { hint: `To follow it, ${watchElsewhere(stackName, region)}.` });
     }
 
-    if (!values['no-build']) await build([]);
+    if (!values['no-build']) await buildProject(DEPLOY_BUILD);
 
     const plan = samDeployPlan({
       projectDir: project.dir,

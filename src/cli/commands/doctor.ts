@@ -7,8 +7,8 @@
 import { basename } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
-import { EXIT } from '../errors.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { EXIT } from '../../errors.js';
 import { hasTemplate, loadProject, type Architecture, type Project } from '../../project/project.js';
 import { AWS_CHECKS, AWS_COMMANDS, runChecks, type Check, type CheckId, type CheckStatus } from '../../tools/doctor.js';
 

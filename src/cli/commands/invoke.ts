@@ -11,8 +11,8 @@
  */
 import { dirname, isAbsolute, relative } from 'node:path';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
-import { EXIT, UserError, usageError } from '../errors.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { EXIT, UserError, usageError } from '../../errors.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { MAX_FORMATTED_DEPTH, nestingDepth } from '../../text/json-text.js';
 import { isUtf8, quoted, showable, showableBytes, showableJson, showableLine } from '../../text/terminal-text.js';

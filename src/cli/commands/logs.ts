@@ -6,8 +6,8 @@
  * sees only events.
  */
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
-import { EXIT, usageError } from '../errors.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { EXIT, usageError } from '../../errors.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';
 import { formatJsonEvent, LogFormatter, type LogEvent } from '../../aws/log-format.js';
 import { formatSummary, InvocationStats } from '../../aws/log-summary.js';

@@ -2,8 +2,8 @@
  * lambda-kit outputs [--stack-name <name>] [--json]: the deployed stack's outputs, as a table
  * for people or as one JSON object `{key: value}` for scripts.
  */
-import { parseCommandFlags } from '../args.js';
-import { EXIT } from '../errors.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { EXIT } from '../../errors.js';
 import { isInteractive, formatOutputs } from '../stack-view.js';
 import { showableJson } from '../../text/terminal-text.js';
 import { STACK_FLAGS, stackTarget } from '../stack-target.js';

@@ -9,8 +9,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseCommandLine } from '../../cli/args.js';
-import { EXIT, UserError, runMain, usageError } from '../../cli/errors.js';
+import { parseCommandLine } from '../../command-line.js';
+import { EXIT, UserError, runMain, usageError } from '../../errors.js';
 import {
   BOOLEAN_FEATURES,
   CATEGORICAL_FEATURES,

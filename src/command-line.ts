@@ -1,6 +1,11 @@
+/**
+ * Reading a command line, shared by every program: lambda-kit's commands, create-fast-lambda and
+ * the repository's dev scripts (bench:function, train:churn), which live outside src/cli. Each
+ * command's flags and help stay with the command.
+ */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from './errors.js';
-import { abbreviateForMessage } from '../scaffold/quote.js';
+import { abbreviateForMessage } from './scaffold/quote.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

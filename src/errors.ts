@@ -1,9 +1,10 @@
 /**
  * Errors are values with exit codes: anything may throw a UserError, and the entry point prints
- * it once, as one line, and exits with its code. Nothing else calls process.exit.
+ * it once, as one line, and exits with its code. Nothing else calls process.exit. A base module:
+ * every layer throws these, so it leans on nothing but src/text (and never on src/cli).
  */
-import { maskUrlCredentials } from '../text/secret-masking.js';
-import { showableLine } from '../text/terminal-text.js';
+import { maskUrlCredentials } from './text/secret-masking.js';
+import { showableLine } from './text/terminal-text.js';
 
 /** 129 and 143 are 128 + SIGHUP's and SIGTERM's numbers, as a shell reports a process they ended. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130, hangup: 129, terminated: 143 } as const;
