@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { readBatchResponse } from '../src/dev/sources/batch-response.js';
 import { compareSequenceNumbers } from '../src/dev/sources/kinesis-event.js';

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
 import { startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools } from './support/tools.js';

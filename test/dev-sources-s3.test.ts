@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
 import { startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools } from './support/tools.js';

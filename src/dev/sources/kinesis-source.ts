@@ -14,7 +14,7 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { SYNC_EVENT_BYTES } from '../../project/events.js';
 import { quoted, visible } from '../../text/terminal-text.js';
 import { readBatchResponse } from './batch-response.js';

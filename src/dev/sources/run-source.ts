@@ -2,7 +2,7 @@
  * `lambda-kit dev`'s event source mappings: runSource polls a queue, a stream or a bucket on the
  * function's endpoint and invokes the function as Lambda would, until its signal aborts.
  */
-import { usageError } from '../../cli/errors.js';
+import { usageError } from '../../errors.js';
 import { DEFAULT_TIMING, type SourceOptions } from './source-runtime.js';
 
 export type { InvokeResult, SourceOptions } from './source-runtime.js';

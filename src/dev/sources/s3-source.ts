@@ -5,7 +5,7 @@
  * is one event, sent as S3 sends it: one record, an asynchronous invoke, no batch.
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { quoted, visible } from '../../text/terminal-text.js';
 import { NewObjectTracker } from './new-objects.js';
 import { s3ObjectCreatedEvent, s3Sequencer, type ListedObject } from './s3-event.js';

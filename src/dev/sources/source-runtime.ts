@@ -4,7 +4,7 @@
  * once on abort, and back-off between failed calls, so that an endpoint that is down or that
  * never answers is retried slowly, with a line each time, instead of spun on.
  */
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { visible } from '../../text/terminal-text.js';
 
 export type InvokeResult = { ok: true; answer: unknown } | { ok: false; error: string };

@@ -6,7 +6,7 @@
  * Lambda fills them. Values may be literals or `!Ref` a parameter with a Default.
  */
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
 import { describeTemplateValue, literalOf, templateError, wholeNumber } from '../../project/project.js';
 import { visible } from '../../text/terminal-text.js';

@@ -14,7 +14,7 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { SYNC_EVENT_BYTES } from '../../project/events.js';
 import { quoted, visible } from '../../text/terminal-text.js';
 import { readBatchResponse } from './batch-response.js';
