@@ -39,7 +39,9 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const sockets = new Set<Socket>();
-  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+  // Node enforces the timeouts on its checking interval (30 s by default): once a second cuts a slowloris off in time.
+  const timeouts = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
+  const server = createServer(timeouts, (req, res) => {
     handle(req, res, options).catch((error: unknown) => {
       options.log(`dev server: ${req.method} failed: ${error instanceof Error ? error.message : String(error)}`);
       send(res, gatewayAnswer(GATEWAY_ANSWERS.httpApiError));
