@@ -208,7 +208,8 @@ function errorDocument(result: LocalInvocation): { errorType: string; errorMessa
   }
 }
 
-function describeFailure(result: LocalInvocation): string {
+/** A failed invocation in one line: its error type and the first line of its message. */
+export function describeFailure(result: LocalInvocation): string {
   const { errorType, errorMessage } = errorDocument(result);
   return `${errorType}: ${errorMessage.split('\n')[0]!.slice(0, 300)}`;
 }

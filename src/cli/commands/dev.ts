@@ -1,9 +1,10 @@
 /**
- * lambda-kit dev [--port 3000] [--env KEY=VALUE]... [--function <id>]: the edit → run loop. It
- * builds a debug binary with cargo lambda, runs it under the Runtime API emulator, serves the
- * template's API routes and Lambda's Invoke API on 127.0.0.1, and on every change to src/,
- * Cargo.toml or template.yaml rebuilds and swaps the function while the server stays up. A
- * failed build shows cargo's errors and leaves the last good build serving.
+ * lambda-kit dev [--port 3000] [--env KEY=VALUE]... [--function <id>] [--source <target>]: the
+ * edit → run loop. It builds a debug binary with cargo lambda, runs it under the Runtime API
+ * emulator, serves the template's API routes and Lambda's Invoke API on 127.0.0.1 (or, for a
+ * queue, stream or bucket trigger, polls the source as the event source mapping would), and on
+ * every change to src/, Cargo.toml or template.yaml rebuilds and swaps the function while the
+ * server stays up. A failed build shows cargo's errors and leaves the last good build serving.
  *
  * A signal stops the build, the function's process group and the server, then exits 130
  * (SIGINT), 143 (SIGTERM) or 129 (SIGHUP).
@@ -19,12 +20,13 @@ import { EXIT, UserError, usageError } from '../errors.js';
 import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf } from '../termination-signals.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { apiRoutesOf, routeKeyOf, type ApiRoute } from '../../dev/api-routes.js';
-import { startDevServer, type DevServer } from '../../dev/dev-server.js';
+import { describeFailure, startDevServer, type DevServer } from '../../dev/dev-server.js';
+import { eventSourceOf, type EventSourceSpec, type RunSourceOptions } from '../../dev/event-source.js';
 import { FunctionHost } from '../../dev/function-host.js';
 import { watchSources } from '../../dev/source-watcher.js';
 import { hostArchitecture } from '../../project/binary.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
-import { isRustFunction, loadProject, pickFunction, type LambdaFunction, type Project } from '../../project/project.js';
+import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
 import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
 import { LocalFunction } from '../../runtime-api/local-function.js';
 import { showable, showableLine } from '../../text/terminal-text.js';
@@ -35,7 +37,7 @@ const PROGRAM = 'lambda-kit dev';
 /** Lambda stops an init that takes longer than this. */
 const LAMBDA_INIT_LIMIT_MS = 10_000;
 /** A request that comes during a rebuild waits this long for it, then the last good build answers. */
-const BUILD_WAIT_MS = 120_000;
+const BUILD_WAIT_MS = 240_000;
 /** A save is a burst of file events: the rebuild starts once they have been quiet this long. */
 const QUIET_MS = 250;
 /** How long stopping may wait for the build to end after its process group was signalled. */
@@ -60,6 +62,9 @@ and serves on http://127.0.0.1:<port>:
     and the function's answer becomes the response; an unknown route is a 404, as in API Gateway;
   - Lambda's Invoke API, for the AWS CLI and SDKs:
       aws lambda invoke --endpoint-url http://127.0.0.1:<port> --function-name AppFunction out.json
+For an SQS, Kinesis or S3 trigger, dev acts as the event source mapping instead: it polls the
+queue, stream or bucket (--source, else the deployed stack's) with the template's BatchSize,
+MaximumBatchingWindowInSeconds and ReportBatchItemFailures.
 Every change to src/, Cargo.toml or template.yaml rebuilds the function; requests made during
 the rebuild wait for it. A failed build shows cargo's errors and the last good build answers.
 IAM and JWT authorizers are not checked locally; a Bearer JWT's claims are decoded, unverified,
@@ -69,7 +74,9 @@ Options:
   -p, --port <port>        the port to listen on, on 127.0.0.1 (default: 3000; 0 picks a free one)
       --env KEY=VALUE      set an environment variable for the function (repeatable)
   -f, --function <id>      the function's logical id in template.yaml (default: the only one)
-      --source <target>    for queue and stream triggers: the queue URL, stream ARN or bucket
+      --source <target>    for a queue, stream or bucket trigger: the queue URL, stream ARN or
+                           bucket name to poll (default: the deployed stack's; AWS_ENDPOINT_URL
+                           points at a stand-in such as moto)
   -h, --help               show this help
 
 Exit codes: 0 never (dev runs until stopped), 1 it could not start, 2 bad options,
@@ -86,14 +93,50 @@ export async function main(args: string[]): Promise<number> {
   const project = await loadProject();
   const fn = pickFunction(project, values.function);
   if (!isRustFunction(fn)) throw new UserError(`lambda-kit dev runs Rust functions, and ${fn.logicalId} is ${fn.runtime ?? 'not one'}.`);
-  const routes = await readRoutes(project, fn);
-  if (routes.length === 0) {
-    throw new UserError(`lambda-kit dev serves API triggers (HttpApi and Api events) for now, and ${fn.logicalId} has none in template.yaml.`, {
-      hint: 'Queue and stream triggers are not yet emulated: run the function with lambda-kit invoke --event.',
+  const template = parseCfnYaml(await readFile(project.templatePath, 'utf8'));
+  const routes = apiRoutesOf(template, fn.logicalId);
+  if (routes.length > 0) {
+    if (values.source !== undefined) throw usageError(`--source names a queue, stream or bucket, and ${fn.logicalId} is triggered by an API.`);
+    return new DevSession(project, fn, { routes }, port, assignments.values).run();
+  }
+  const spec = eventSourceOf(template, fn.logicalId);
+  if (!spec) {
+    throw new UserError(`${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis or S3 events in template.yaml).`, {
+      hint: 'Run it on an event with lambda-kit invoke --event.',
     });
   }
-  if (values.source !== undefined) throw usageError(`--source names a queue, stream or bucket, and ${fn.logicalId} is triggered by an API.`);
-  return new DevSession(project, fn, routes, port, assignments.values).run();
+  const runSource = await loadSourcePoller(spec);
+  const target = values.source ?? (await deployedSource(project, spec));
+  return new DevSession(project, fn, { source: { spec, target, runSource } }, port, assignments.values).run();
+}
+
+type RunSource = (options: RunSourceOptions) => Promise<void>;
+
+/** What polls `spec`'s kind of source: src/dev/sources/run-source.js, written beside this command. */
+async function loadSourcePoller(spec: EventSourceSpec): Promise<RunSource> {
+  // A specifier in a variable: the module comes from the sources work, and this builds without it.
+  const specifier = '../../dev/sources/run-source.js';
+  try {
+    const loaded = (await import(specifier)) as { runSource?: RunSource };
+    if (typeof loaded.runSource === 'function') return loaded.runSource;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  }
+  throw new UserError(`lambda-kit dev cannot act as the ${spec.kind.toUpperCase()} event source mapping yet (${spec.eventName} in template.yaml); only API triggers for now.`, {
+    hint: 'Run the function on a sample event with lambda-kit invoke --event.',
+  });
+}
+
+/** The source of the deployed stack, when the template names one of its resources. */
+async function deployedSource(project: Project, spec: EventSourceSpec): Promise<string> {
+  const flag = spec.kind === 'sqs' ? '--source <queue URL>' : spec.kind === 'kinesis' ? '--source <stream ARN>' : '--source <bucket name>';
+  const hint = `Deploy the stack first, or name the source with ${flag} (one on moto, for instance).`;
+  if (spec.source === undefined) throw new UserError(`${spec.eventName} in template.yaml names no source lambda-kit can read`, { hint: `Pass ${flag}.` });
+  if ('literal' in spec.source) return spec.source.literal;
+  const { physicalIdOf } = await import('../../aws/stack-resource.js');
+  const target = await physicalIdOf(stackNameOf(project, undefined), spec.source.logicalId, hint);
+  note(`${spec.eventName}: ${spec.source.logicalId} of stack ${stackNameOf(project, undefined)} is ${target}`);
+  return target;
 }
 
 function portOf(flag: string | undefined): number {
@@ -107,11 +150,15 @@ async function readRoutes(project: Project, fn: LambdaFunction): Promise<ApiRout
   return apiRoutesOf(parseCfnYaml(await readFile(project.templatePath, 'utf8')), fn.logicalId);
 }
 
+/** What triggers the function under dev: API routes served on the port, or a source dev polls. */
+type Trigger = { routes: ApiRoute[] } | { source: { spec: EventSourceSpec; target: string; runSource: RunSource } };
+
 /** One run of dev: the server, the function, the watcher and the build loop, until a signal. */
 class DevSession {
   #project: Project;
   #fn: LambdaFunction;
   #routes: ApiRoute[];
+  #trigger: Trigger;
   #port: number;
   #overrides: Record<string, string>;
   #interrupt = new AbortController();
@@ -122,10 +169,11 @@ class DevSession {
   #build: Promise<void> | undefined;
   #pending: string[] | undefined;
 
-  constructor(project: Project, fn: LambdaFunction, routes: ApiRoute[], port: number, overrides: Record<string, string>) {
+  constructor(project: Project, fn: LambdaFunction, trigger: Trigger, port: number, overrides: Record<string, string>) {
     this.#project = project;
     this.#fn = fn;
-    this.#routes = routes;
+    this.#trigger = trigger;
+    this.#routes = 'routes' in trigger ? trigger.routes : [];
     this.#port = port;
     this.#overrides = overrides;
     this.#host = new FunctionHost({ launch: (binary) => this.#launch(binary), buildWaitMs: BUILD_WAIT_MS });
@@ -142,7 +190,7 @@ class DevSession {
       status(`lambda-kit dev: ${this.#fn.logicalId} on ${base}`);
       for (const route of this.#routes) status(`  ${routeKeyOf(route) === '$default' ? 'ANY  (every other path)' : `${route.method.padEnd(6)} ${base}${route.path}`}`);
       status(`  Invoke API: aws lambda invoke --endpoint-url ${base} --function-name ${this.#fn.logicalId} out.json`);
-      note('IAM and JWT authorizers are not checked locally: a Bearer JWT’s claims are decoded, unverified, into the request context.');
+      if (this.#routes.length > 0) note('IAM and JWT authorizers are not checked locally: a Bearer JWT’s claims are decoded, unverified, into the request context.');
       const host = hostArchitecture();
       if (host && host !== this.#fn.architecture) note(`template.yaml builds for ${this.#fn.architecture}; dev builds for this machine (${host}) to run it here.`);
       watcher = watchSources(this.#project.dir, (files) => this.#rebuild(files), {
@@ -150,18 +198,50 @@ class DevSession {
         onProblem: (message) => warn(message),
       });
       this.#rebuild(undefined);
+      if ('source' in this.#trigger) this.#poll(this.#trigger.source);
       await new Promise((resolve) => this.#interrupt.signal.addEventListener('abort', resolve, { once: true }));
     } finally {
       watcher?.close();
       // The build's process group is signalled by the abort; wait (bounded) for it to be gone.
       await Promise.race([this.#build, new Promise((resolve) => setTimeout(resolve, BUILD_STOP_WAIT_MS).unref())]);
+      await this.#polling;
       await this.#host.stop();
       await server?.close();
       if (this.#runDir) await rm(this.#runDir, { recursive: true, force: true });
       signals.release();
     }
+    if (this.#sourceFailure) throw this.#sourceFailure;
     const signal = terminationSignalOf(this.#interrupt.signal) ?? 'SIGINT';
     throw new UserError(`stopped by ${signal}: the build, the function and the server are stopped`, { exitCode: SIGNAL_EXIT[signal] });
+  }
+
+  #polling: Promise<void> | undefined;
+  #sourceFailure: unknown;
+
+  /** Acts as the event source mapping until dev stops; a source that cannot be polled at all stops dev. */
+  #poll({ spec, target, runSource }: { spec: EventSourceSpec; target: string; runSource: RunSource }): void {
+    status(`  ${spec.eventName}: polling ${showableLine(target, 200)} (batch size ${spec.batchSize}, window ${spec.maximumBatchingWindowInSeconds} s${spec.reportBatchItemFailures ? ', ReportBatchItemFailures' : ''})`);
+    const { env } = lambdaEnvironment({ fn: this.#fn, functionName: this.#fn.logicalId, taskRoot: this.#runDir, caller: process.env, overrides: this.#overrides });
+    this.#polling = runSource({
+      kind: spec.kind,
+      target,
+      batchSize: spec.batchSize,
+      maximumBatchingWindowInSeconds: spec.maximumBatchingWindowInSeconds,
+      reportBatchItemFailures: spec.reportBatchItemFailures,
+      ...(spec.startingPosition && { startingPosition: spec.startingPosition }),
+      ...(spec.maximumRetryAttempts !== undefined && { maximumRetryAttempts: spec.maximumRetryAttempts }),
+      env,
+      invoke: async (event) => {
+        const result = await this.#host.invoke(Buffer.from(JSON.stringify(event)), this.#interrupt.signal);
+        if (result.outcome === 'response') return { ok: true, answer: result.payload };
+        return { ok: false, error: result.outcome === 'unavailable' ? result.reason : describeFailure(result) };
+      },
+      signal: this.#interrupt.signal,
+      log: (line) => status(showableLine(line, 400)),
+    }).catch((error: unknown) => {
+      this.#sourceFailure = error;
+      this.#interrupt.abort('source-failed');
+    });
   }
 
   async #listen(): Promise<DevServer> {
@@ -238,11 +318,12 @@ class DevSession {
       const project = await loadProject(this.#project.dir);
       const fn = pickFunction(project, this.#fn.logicalId);
       const routes = await readRoutes(project, fn);
-      if (routes.length === 0) throw new UserError(`${fn.logicalId} has no HttpApi or Api event left`);
+      if ('routes' in this.#trigger && routes.length === 0) throw new UserError(`${fn.logicalId} has no HttpApi or Api event left`);
       this.#project = project;
       this.#fn = fn;
       this.#routes = routes;
-      status(`template.yaml reloaded: ${routes.map(routeKeyOf).join(', ')}`);
+      if ('routes' in this.#trigger) status(`template.yaml reloaded: ${routes.map(routeKeyOf).join(', ')}`);
+      else status('template.yaml reloaded: the function’s settings apply from the next build; a change to the event source needs a restart of dev');
     } catch (error) {
       warn(`template.yaml not reloaded, the previous one still applies: ${(error as Error).message}`);
     }
