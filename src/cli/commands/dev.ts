@@ -199,7 +199,8 @@ class DevSession {
       });
       this.#rebuild(undefined);
       if ('source' in this.#trigger) this.#poll(this.#trigger.source);
-      await new Promise((resolve) => this.#interrupt.signal.addEventListener('abort', resolve, { once: true }));
+      // A signal may have come while dev was starting: an abort listener added after it never fires.
+      if (!this.#interrupt.signal.aborted) await new Promise((resolve) => this.#interrupt.signal.addEventListener('abort', resolve, { once: true }));
     } finally {
       watcher?.close();
       // The build's process group is signalled by the abort; wait (bounded) for it to be gone.
