@@ -32,6 +32,11 @@ const post = (path, body) => fetch(api + path, { method: 'POST', body: JSON.stri
     if (event.crash !== undefined) process.exit(event.crash);
     if (event.fail || event.rawPath === '/fail') { await post('/invocation/' + id + '/error', { errorType: 'HandlerError', errorMessage: event.fail ?? 'failed' }); continue; }
     if (event.rawPath === '/raw') { await post('/invocation/' + id + '/response', { hello: ${JSON.stringify(version)} }); continue; }
+    if (event.httpMethod && event.path === '/rest/raw') { await post('/invocation/' + id + '/response', { hello: 'rest' }); continue; }
+    if (event.httpMethod) {
+      await post('/invocation/' + id + '/response', { statusCode: 200, multiValueHeaders: { 'x-multi': ['a', 'b'] }, body: JSON.stringify(event) });
+      continue;
+    }
     if (event.version === '2.0') {
       await post('/invocation/' + id + '/response', {
         statusCode: 201,
@@ -53,6 +58,7 @@ const ROUTES: ApiRoute[] = [
   { eventName: 'GetItem', kind: 'HttpApi', method: 'GET', path: '/items/{id}', payloadFormat: '2.0', stage: undefined },
   { eventName: 'Fail', kind: 'HttpApi', method: 'GET', path: '/fail', payloadFormat: '2.0', stage: undefined },
   { eventName: 'Raw', kind: 'HttpApi', method: 'GET', path: '/raw', payloadFormat: '2.0', stage: undefined },
+  { eventName: 'Rest', kind: 'Api', method: 'ANY', path: '/rest/{proxy+}', payloadFormat: '1.0', stage: 'prod' },
 ];
 
 let dir: string;
@@ -145,8 +151,32 @@ describe('API routes', () => {
     }
   });
 
+  it('a REST route gets the 1.0 event (resource, greedy path parameter, multi-value headers and query, stage), and answers back', async () => {
+    const response = await fetch(`${base}/rest/a/b%20c?x=1&x=2`, { method: 'PUT', headers: [['x-twice', 'one'], ['x-twice', 'two']], body: 'hi' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-multi')).toBe('a, b');
+    expect(await response.json()).toMatchObject({
+      resource: '/rest/{proxy+}',
+      path: '/rest/a/b c',
+      httpMethod: 'PUT',
+      pathParameters: { proxy: 'a/b c' },
+      queryStringParameters: { x: '2' },
+      multiValueQueryStringParameters: { x: ['1', '2'] },
+      multiValueHeaders: { 'x-twice': ['one, two'] },
+      body: 'hi',
+      isBase64Encoded: false,
+      requestContext: { stage: 'prod', path: '/prod/rest/a/b c', resourcePath: '/rest/{proxy+}', httpMethod: 'PUT' },
+    });
+  });
+
+  it('REST refuses an answer without statusCode with a 502, as API Gateway does', async () => {
+    const response = await fetch(`${base}/rest/raw`);
+    expect([response.status, await response.json()]).toEqual([502, { message: 'Internal server error' }]);
+  });
+
   it('an answer without statusCode is a 200 JSON body; a function error is a 500 with API Gateway’s body', async () => {
     const raw = await fetch(`${base}/raw`);
+    expect(raw.headers.get('content-length')).toBe(String('{"hello":"v1"}'.length));
     expect([raw.status, await raw.json()]).toEqual([200, { hello: 'v1' }]);
     const failed = await fetch(`${base}/fail`);
     expect([failed.status, await failed.json()]).toEqual([500, { message: 'Internal Server Error' }]);

@@ -269,7 +269,9 @@ function discard(req: IncomingMessage, res: ServerResponse, response: ApiRespons
 function send(res: ServerResponse, response: ApiResponse): void {
   if (res.headersSent || res.destroyed) return;
   try {
-    res.writeHead(response.status, response.headers.flat());
+    // A length, as API Gateway sends, rather than Node's chunked encoding.
+    const length: [string, string][] = response.status === 204 || response.status === 304 ? [] : [['content-length', String(response.body.length)]];
+    res.writeHead(response.status, [...response.headers, ...length].flat());
     res.end(response.body);
   } catch (error) {
     // A header Node refuses: the answer cannot be sent as it is, and the client learns that much.
