@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
@@ -187,6 +187,30 @@ describe('lambda-kit dev with a stand-in cargo', () => {
     expect(await answerOf(dev.base)).toBe('200 new');
     expect(Date.now() - started).toBeGreaterThan(1000);
     dev.child.kill('SIGINT');
+  }, 60_000);
+
+  it('a saved template.yaml brings its new routes; one that no longer reads leaves the old ones serving', async () => {
+    const template = join(project, 'template.yaml');
+    const original = await readFile(template, 'utf8');
+    try {
+      const dev = await startDev('routes');
+      await dev.waitFor(/built in/);
+      let from = dev.output().length;
+      await writeFile(template, original.replace('Path: /items', 'Path: /orders/{id}'));
+      await dev.waitFor(/template\.yaml reloaded: POST \/orders\/\{id\}/, from);
+      await dev.waitFor(/built in/, from);
+      expect((await fetch(`${dev.base}/orders/7`, { method: 'POST', body: '{}' })).status).toBe(200);
+      expect((await fetch(`${dev.base}/items`, { method: 'POST', body: '{}' })).status).toBe(404);
+
+      from = dev.output().length;
+      await writeFile(template, `${original.replace('Path: /items', 'Path: /orders/{id}')}\n  broken: [\n`);
+      await dev.waitFor(/template\.yaml not reloaded, the previous one still applies: template\.yaml:\d+: not valid YAML/, from);
+      await dev.waitFor(/built in/, from);
+      expect((await fetch(`${dev.base}/orders/8`, { method: 'POST', body: '{}' })).status).toBe(200);
+      dev.child.kill('SIGINT');
+    } finally {
+      await writeFile(template, original);
+    }
   }, 60_000);
 
   it.each([
