@@ -121,7 +121,7 @@ describe('API routes', () => {
     expect(response.headers.get('x-version')).toBe('v1');
     expect(response.headers.get('x-multi')).toBe('a, b');
     expect(response.headers.getSetCookie()).toEqual(['one=1; Path=/', 'two=2']);
-    const event = await response.json();
+    const event = (await response.json()) as { headers: Record<string, string> };
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: 'POST /items',
@@ -138,7 +138,7 @@ describe('API routes', () => {
   });
 
   it('path parameters are bound and decoded', async () => {
-    const event = await (await fetch(`${base}/items/a%20b`)).json();
+    const event = (await (await fetch(`${base}/items/a%20b`)).json()) as { pathParameters: unknown; routeKey: string };
     expect(event.pathParameters).toEqual({ id: 'a b' });
     expect(event.routeKey).toBe('GET /items/{id}');
   });
