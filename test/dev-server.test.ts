@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../src/dev/dev-server.js';
 import { FunctionHost } from '../src/dev/function-host.js';
@@ -199,6 +200,21 @@ describe('hostile clients do not bring dev down', () => {
     expect(await rawRequest('GET http://[::1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 400/);
     expect((await fetch(`${base}/items/1`)).status).toBe(201);
   });
+
+  it('any request line and headers, however odd: each gets an answer or a closed socket, and dev goes on serving', async () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
+    const target = fc.oneof(fc.string({ maxLength: 40 }), fc.webPath(), fc.webUrl()).map((t) => t.replace(/[\r\n ]/g, ''));
+    const header = fc.tuple(token, fc.string({ maxLength: 40 }).map((v) => v.replace(/[\r\n]/g, '')));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(token, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE')), target, fc.array(header, { maxLength: 5 }), fc.string({ maxLength: 60 }), async (method, path, headers, body) => {
+        const head = [`${method} ${path || '/'} HTTP/1.1`, 'Host: x', 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`, ...headers.map(([n, v]) => `${n}: ${v}`)];
+        const status = await rawRequest(`${head.join('\r\n')}\r\n\r\n${body}`, 10_000);
+        expect(status).toMatch(/^(HTTP\/1\.1 \d{3}|closed)/);
+      }),
+      { numRuns: 60 },
+    );
+    expect((await fetch(`${base}/items/1`)).status).toBe(201);
+  }, 120_000);
 
   it('a slowloris client is cut off after the headers timeout, while others are served meanwhile', async () => {
     const started = performance.now();
