@@ -36,7 +36,7 @@ describe('lambda-kit dev, before the build', () => {
     expect(help.stdout).toContain('--port <port>');
     expect(help.stdout).toContain('IAM and JWT authorizers are not checked locally');
     const list = await runBin(KIT_BIN, ['--help'], project);
-    expect(list.stdout).toMatch(/^ {2}dev {2,}run the function behind its API locally/m);
+    expect(list.stdout).toMatch(/^ {2}dev {2,}run the function locally behind its trigger, rebuilding on every change$/m);
   });
 
   it.each([
