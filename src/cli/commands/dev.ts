@@ -40,7 +40,7 @@ const LAMBDA_INIT_LIMIT_MS = 10_000;
 const BUILD_WAIT_MS = 240_000;
 /** A save is a burst of file events: the rebuild starts once they have been quiet this long. */
 const QUIET_MS = 250;
-/** How long stopping may wait for the build to end after its process group was signalled. */
+/** How long stopping may wait for the build to end after its process group was signalled, and for the poller. */
 const BUILD_STOP_WAIT_MS = 5000;
 
 const OPTIONS = {
@@ -168,6 +168,9 @@ class DevSession {
   #generation = 0;
   #build: Promise<void> | undefined;
   #pending: string[] | undefined;
+  /** The event source poller's run, and what ended it when it was not dev stopping. */
+  #polling: Promise<void> | undefined;
+  #sourceFailure: unknown;
 
   constructor(project: Project, fn: LambdaFunction, trigger: Trigger, port: number, overrides: Record<string, string>) {
     this.#project = project;
@@ -205,7 +208,7 @@ class DevSession {
       watcher?.close();
       // The build's process group is signalled by the abort; wait (bounded) for it to be gone.
       await Promise.race([this.#build, new Promise((resolve) => setTimeout(resolve, BUILD_STOP_WAIT_MS).unref())]);
-      await this.#polling;
+      await Promise.race([this.#polling, new Promise((resolve) => setTimeout(resolve, BUILD_STOP_WAIT_MS).unref())]);
       await this.#host.stop();
       await server?.close();
       if (this.#runDir) await rm(this.#runDir, { recursive: true, force: true });
@@ -215,9 +218,6 @@ class DevSession {
     const signal = terminationSignalOf(this.#interrupt.signal) ?? 'SIGINT';
     throw new UserError(`stopped by ${signal}: the build, the function and the server are stopped`, { exitCode: SIGNAL_EXIT[signal] });
   }
-
-  #polling: Promise<void> | undefined;
-  #sourceFailure: unknown;
 
   /** Acts as the event source mapping until dev stops; a source that cannot be polled at all stops dev. */
   #poll({ spec, target, runSource }: { spec: EventSourceSpec; target: string; runSource: RunSource }): void {
