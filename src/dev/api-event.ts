@@ -35,6 +35,14 @@ export function splitTarget(url: string): { rawPath: string; rawQueryString: str
   return question < 0 ? { rawPath: url, rawQueryString: '' } : { rawPath: url.slice(0, question), rawQueryString: url.slice(question + 1) };
 }
 
+/**
+ * A map for names that come from the client (headers, query parameters, claims): without a
+ * prototype, so `__proto__` or `constructor` is a name like any other, not Object's own.
+ */
+function nameMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 /** Header pairs from Node's rawHeaders. */
 function headerPairs(rawHeaders: string[]): [string, string][] {
   const pairs: [string, string][] = [];
@@ -108,7 +116,7 @@ export function bearerClaims(authorization: string | undefined): Record<string, 
     return undefined;
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
-  const claims: Record<string, string> = {};
+  const claims = nameMap<string>();
   for (const [name, value] of Object.entries(payload)) {
     claims[name] = typeof value === 'string' ? value : Array.isArray(value) ? `[${value.map(String).join(' ')}]` : typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
@@ -118,16 +126,16 @@ export function bearerClaims(authorization: string | undefined): Record<string, 
 /** The HTTP API payload 2.0 event for a request `match` serves. */
 export function httpApiEvent(request: ApiRequest, match: RouteMatch): Record<string, unknown> {
   const { rawPath, rawQueryString } = splitTarget(request.url);
-  const headers: Record<string, string> = {};
+  const headers = nameMap<string>();
   const cookies: string[] = [];
   for (const [name, value] of headerPairs(request.rawHeaders)) {
     const lower = name.toLowerCase();
     // Cookies are lifted out of the headers into their own list.
     if (lower === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
-    else headers[lower] = lower in headers ? `${headers[lower]},${value}` : value;
+    else headers[lower] = Object.hasOwn(headers, lower) ? `${headers[lower]},${value}` : value;
   }
-  const query: Record<string, string> = {};
-  for (const [name, value] of queryPairs(rawQueryString)) query[name] = name in query ? `${query[name]},${value}` : value;
+  const query = nameMap<string>();
+  for (const [name, value] of queryPairs(rawQueryString)) query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
   const claims = bearerClaims(headers.authorization);
   const routeKey = routeKeyOf(match.route);
   const event: Record<string, unknown> = {
@@ -161,14 +169,14 @@ export function httpApiEvent(request: ApiRequest, match: RouteMatch): Record<str
 /** The REST API payload 1.0 event for a request `match` serves. */
 export function restApiEvent(request: ApiRequest, match: RouteMatch): Record<string, unknown> {
   const { rawPath, rawQueryString } = splitTarget(request.url);
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headers = nameMap<string>();
+  const multiValueHeaders = nameMap<string[]>();
   for (const [name, value] of headerPairs(request.rawHeaders)) {
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const query = nameMap<string>();
+  const multiQuery = nameMap<string[]>();
   for (const [name, value] of queryPairs(rawQueryString)) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);

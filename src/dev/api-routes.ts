@@ -93,7 +93,8 @@ export function matchRoute(routes: readonly ApiRoute[], method: string, rawPath:
 /** Binds a route's path to a request's segments: each segment's rank is 3 literal, 2 `{param}`, 1 greedy. */
 function bind(path: string, raw: string[], decoded: string[]): { pathParameters: Record<string, string>; rank: number[] } | undefined {
   const pattern = path.split('/').slice(1);
-  const pathParameters: Record<string, string> = {};
+  // Names from the template: `{constructor}` must be a name like any other.
+  const pathParameters = Object.create(null) as Record<string, string>;
   const rank: number[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const part = pattern[i]!;
