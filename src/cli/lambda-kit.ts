@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, Command> = {
   build: { summary: 'build the function with sam build (or cargo lambda build --no-sam)', load: () => import('./commands/build.js') },
   delete: { summary: 'delete the deployed stack, following its events until it is gone', load: () => import('./commands/delete.js') },
   deploy: { summary: 'build, then deploy with sam, showing the stack events live', load: () => import('./commands/deploy.js') },
+  dev: { summary: 'run the function locally behind its trigger, rebuilding on every change', load: () => import('./commands/dev.js') },
   doctor: { summary: 'check the tools and AWS settings the project needs', load: () => import('./commands/doctor.js') },
   invoke: { summary: 'run the function on an event, locally or deployed (--remote)', load: () => import('./commands/invoke.js') },
   logs: { summary: "print or follow the stack's function logs, with cold starts and latency", load: () => import('./commands/logs.js') },

@@ -1,0 +1,27 @@
+/**
+ * A stack resource's physical id (CloudFormation DescribeStackResource): a queue's URL, a
+ * stream's name, a bucket's name. Loaded only when `lambda-kit dev` looks its source up.
+ */
+import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
+import { UserError } from '../cli/errors.js';
+import { awsError, clientConfig, message } from './remote-invoke.js';
+
+export async function physicalIdOf(stackName: string, logicalId: string, hint: string): Promise<string> {
+  const client = new CloudFormationClient(clientConfig({}));
+  try {
+    const { StackResourceDetail } = await client.send(new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId }));
+    const id = StackResourceDetail?.PhysicalResourceId;
+    if (!id) throw new UserError(`stack ${stackName} has not created ${logicalId} yet (${StackResourceDetail?.ResourceStatus ?? 'no status'})`, { hint });
+    return id;
+  } catch (error) {
+    throw awsError(error, {
+      stack: stackName,
+      notFound: () =>
+        /Resource .* does not exist/i.test(message(error))
+          ? new UserError(`stack ${stackName} has no resource ${logicalId}`, { hint })
+          : new UserError(`stack ${stackName} is not deployed, so its ${logicalId} cannot be looked up`, { hint }),
+    });
+  } finally {
+    client.destroy();
+  }
+}

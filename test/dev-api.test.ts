@@ -1,0 +1,235 @@
+/**
+ * `lambda-kit dev` end to end, as a user runs it: a real API project (HTTP API → SQS) made by
+ * the scaffolder, `lambda-kit dev` started in it as a child process (it builds the debug binary
+ * with cargo lambda in the shared CARGO_TARGET_DIR), moto as the sink. Requests are real HTTP on
+ * loopback and the Lambda SDK; the edits are real writes to src/handler.rs; Ctrl-C is a real
+ * SIGINT, after which no process dev started (cargo's included) may be left.
+ *
+ * The tests run in order against the one dev process: serve, edit, break, stop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostArchitecture } from '../src/project/binary.js';
+import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
+import { httpApiEvent, itemJson, type Item } from './support/events.js';
+import { startMoto, type MotoServer } from './support/moto.js';
+import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
+
+const tools = pythonTools();
+const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : !which('cargo') ? 'cargo is not on PATH' : undefined;
+if (missing && IN_CI) throw new Error(`the dev end-to-end tests need moto, cargo-lambda and cargo in CI: ${missing}`);
+const VENV_BIN = 'bin' in tools ? tools.bin : '';
+const ARCH = hostArchitecture() ?? 'x86_64';
+
+/** The first build may compile the dependencies; on 2 shared cores that takes minutes. */
+const COLD_BUILD_TIMEOUT = 25 * 60_000;
+/** A rebuild compiles the project's crate only. */
+const REBUILD_TIMEOUT = 15 * 60_000;
+
+let moto: MotoServer;
+let root: string;
+let dir: string;
+let queue: string;
+let dev: ChildProcess | undefined;
+let output = '';
+let base = '';
+
+const clientConfig = () => ({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+
+/** Resolves once dev's output (from `from` on) matches `pattern`; rejects when dev exits or the time is up. */
+function waitForOutput(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const match = pattern.exec(output.slice(from));
+      if (match) {
+        done();
+        resolve(match);
+      }
+    };
+    const exited = () => {
+      done();
+      reject(new Error(`lambda-kit dev exited before ${pattern}:\n${output.slice(-4000)}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      dev?.stderr?.off('data', check);
+      dev?.off('exit', exited);
+    };
+    dev?.stderr?.on('data', check);
+    dev?.once('exit', exited);
+    check();
+  });
+}
+
+async function drainQueue(url: string): Promise<string[]> {
+  const sqs = new SQSClient(clientConfig());
+  const bodies: string[] = [];
+  for (let round = 0; round < 20; round++) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) break;
+    bodies.push(...Messages.map((m) => m.Body!));
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  return bodies.sort();
+}
+
+/** pid → [parent pid, process group, state] of every process on the machine. */
+function processTable(): Map<number, { ppid: number; pgid: number; state: string }> {
+  const table = new Map<number, { ppid: number; pgid: number; state: string }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command name, which is in parentheses and may hold anything.
+      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(entry), { ppid: Number(ppid), pgid: Number(pgid), state: state! });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/** Every process below `pid`, and their process groups. */
+function descendants(pid: number): { pids: Set<number>; groups: Set<number> } {
+  const table = processTable();
+  const pids = new Set<number>();
+  const groups = new Set<number>();
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const [child, info] of table) {
+      if (frontier.includes(info.ppid) && !pids.has(child)) {
+        pids.add(child);
+        groups.add(info.pgid);
+        next.push(child);
+      }
+    }
+    frontier = next;
+  }
+  return { pids, groups };
+}
+
+/** Those of `pids`, or members of `groups`, still running (zombies awaiting their reaper count as gone). */
+function stillRunning(pids: Set<number>, groups: Set<number>): number[] {
+  return [...processTable()].filter(([pid, info]) => (pids.has(pid) || groups.has(info.pgid)) && info.state !== 'Z').map(([pid]) => pid);
+}
+
+const ITEM: Item = { id: 'D-1001', name: 'flat white', quantity: 2 };
+const HANDLER = () => join(dir, 'src', 'handler.rs');
+const CREATED_LINE = 'Ok(json_response(StatusCode::CREATED, body))';
+
+beforeAll(async () => {
+  if (missing) return;
+  moto = await startMoto(VENV_BIN);
+  root = await tempDir('cfl-dev-');
+  await execa(process.execPath, [CREATE_BIN, 'e2e-dev-api', '--trigger', 'api', '--sink', 'sqs', '--arch', ARCH, '--yes'], { cwd: root, stdin: 'ignore' });
+  dir = join(root, 'e2e-dev-api');
+  const sqs = new SQSClient(clientConfig());
+  queue = (await sqs.send(new CreateQueueCommand({ QueueName: `dev-results-${process.pid}` }))).QueueUrl!;
+
+  const env = userEnv({ ...moto.env, ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}` });
+  dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--env', `QUEUE_URL=${queue}`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [, url] = await waitForOutput(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+  base = url!;
+  await waitForOutput(/built in [\d.]+ s/, COLD_BUILD_TIMEOUT);
+}, COLD_BUILD_TIMEOUT + 120_000);
+
+afterAll(async () => {
+  if (dev && dev.exitCode === null && dev.signalCode === null) {
+    dev.kill('SIGINT');
+    await new Promise((resolve) => dev!.once('exit', resolve));
+  }
+  await moto?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
+  it('says once that authorizers are not checked locally, and lists the route', () => {
+    expect(output.match(/not checked locally/g)).toHaveLength(1);
+    expect(output).toContain(`POST   ${base}/items`);
+  });
+
+  it('POST /items → 201 with the item, and the item is the message in moto’s queue', async () => {
+    const response = await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: itemJson(ITEM) });
+    expect(response.status, output.slice(-3000)).toBe(201);
+    expect(await response.json()).toEqual(ITEM);
+    expect(await drainQueue(queue)).toEqual([JSON.stringify(ITEM)]);
+  }, 120_000);
+
+  it('an unknown route is a 404 with API Gateway’s body', async () => {
+    const response = await fetch(`${base}/orders/7`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ message: 'Not Found' });
+  });
+
+  it('the Invoke API answers @aws-sdk/client-lambda with the function’s answer', async () => {
+    const lambda = new LambdaClient({ endpoint: base, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    const item: Item = { id: 'D-1002', name: 'cortado', quantity: 1 };
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'AppFunction', Payload: Buffer.from(JSON.stringify(httpApiEvent(itemJson(item)))) }));
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBeUndefined();
+    const answer = JSON.parse(Buffer.from(out.Payload!).toString());
+    expect(answer.statusCode).toBe(201);
+    expect(JSON.parse(answer.body)).toEqual(item);
+    expect(await drainQueue(queue)).toEqual([JSON.stringify(item)]);
+  }, 120_000);
+
+  // A request made during the rebuild waits for it (test/dev-signals.test.ts shows that with a
+  // stand-in cargo); here the rebuild may wait minutes for the shared target directory's lock, so
+  // the request follows the build.
+  it('a one-line edit of handler.rs: dev rebuilds, and the next request is answered by the new code', async () => {
+    const source = await readFile(HANDLER(), 'utf8');
+    expect(source).toContain(CREATED_LINE);
+    const from = output.length;
+    await writeFile(HANDLER(), source.replace(CREATED_LINE, 'Ok(json_response(StatusCode::ACCEPTED, body))'));
+    await waitForOutput(/src\/handler\.rs changed: rebuilding/, 30_000, from);
+    await waitForOutput(/built in [\d.]+ s/, REBUILD_TIMEOUT, from);
+    const item: Item = { id: 'D-1003', name: 'macchiato', quantity: 4 };
+    const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
+    expect(response.status, output.slice(from)).toBe(202);
+    expect(await response.json()).toEqual(item);
+    await drainQueue(queue);
+  }, REBUILD_TIMEOUT);
+
+  it('a broken edit: cargo’s error is shown, and the last good build still answers', async () => {
+    const source = await readFile(HANDLER(), 'utf8');
+    const from = output.length;
+    await writeFile(HANDLER(), source.replace('Ok(json_response(StatusCode::ACCEPTED, body))', 'Ok(json_response(StatusCode::ACCEPTED, body)) this is not rust'));
+    await waitForOutput(/build failed after [\d.]+ s .*the last good build still answers/, REBUILD_TIMEOUT, from);
+    expect(output.slice(from)).toMatch(/error(\[E\d+\])?: /);
+    expect(output.slice(from)).toContain('src/handler.rs');
+    const item: Item = { id: 'D-1004', name: 'mocha', quantity: 1 };
+    const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
+    expect(response.status).toBe(202);
+    await drainQueue(queue);
+  }, REBUILD_TIMEOUT);
+
+  it('Ctrl-C during a rebuild: exit 130, and no process dev started is left, cargo’s and the function’s included', async () => {
+    const source = await readFile(HANDLER(), 'utf8');
+    const from = output.length;
+    await writeFile(HANDLER(), source.replace(' this is not rust', ''));
+    await waitForOutput(/cargo lambda build .*…/, 30_000, from);
+    // Let cargo start its compiler processes, so there is a tree to stop.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const { pids, groups } = descendants(dev!.pid!);
+    expect(pids.size, 'dev runs the function and cargo').toBeGreaterThanOrEqual(2);
+    const exit = new Promise<number | null>((resolve) => dev!.once('exit', (code) => resolve(code)));
+    dev!.kill('SIGINT');
+    expect(await exit).toBe(130);
+    expect(output.slice(from)).toContain('lambda-kit: stopped by SIGINT: the build, the function and the server are stopped');
+    expect(stillRunning(pids, groups)).toEqual([]);
+  }, 60_000);
+});
