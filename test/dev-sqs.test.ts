@@ -3,8 +3,7 @@
  * dev binary in a generated SQS project, a stand-in `cargo` (as in dev-signals.test.ts) whose
  * function fails the messages that say "poison" through batchItemFailures. Three messages in,
  * one poison: the good two are deleted, the poison one comes back after its visibility timeout.
- *
- * The poller is src/dev/sources (written beside dev); until it is there, this is skipped.
+
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -18,9 +17,8 @@ import { startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools, shimDir } from './support/tools.js';
 
 const tools = pythonTools();
-const noPoller = !existsSync(join(ROOT, 'src/dev/sources/run-source.ts'));
-const missing = noPoller ? 'the sources poller (src/dev/sources) is not in this tree' : 'problem' in tools ? `Python tools: ${tools.problem}` : undefined;
-if (missing && !noPoller && IN_CI) throw new Error(`the dev SQS test needs moto in CI: ${missing}`);
+const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : undefined;
+if (missing && IN_CI) throw new Error(`the dev SQS test needs moto in CI: ${missing}`);
 
 /** Fails each record whose body says "poison", by its messageId; logs each body it handles. */
 const RUNTIME = `

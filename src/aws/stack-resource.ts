@@ -3,8 +3,8 @@
  * stream's name, a bucket's name. Loaded only when `lambda-kit dev` looks its source up.
  */
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
-import { UserError } from '../cli/errors.js';
-import { awsError, clientConfig, message } from './remote-invoke.js';
+import { UserError } from '../errors.js';
+import { awsError, clientConfig, message } from './clients.js';
 
 export async function physicalIdOf(stackName: string, logicalId: string, hint: string): Promise<string> {
   const client = new CloudFormationClient(clientConfig({}));

@@ -15,13 +15,14 @@ import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stripVTControlCharacters } from 'node:util';
 import kleur from 'kleur';
-import { parseCommandFlags } from '../args.js';
-import { EXIT, UserError, usageError } from '../errors.js';
+import { parseCommandFlags } from '../../command-line.js';
+import { EXIT, UserError, usageError } from '../../errors.js';
 import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf } from '../termination-signals.js';
 import { compactLogLine } from '../../aws/log-line.js';
 import { apiRoutesOf, routeKeyOf, type ApiRoute } from '../../dev/api-routes.js';
 import { describeFailure, startDevServer, type DevServer } from '../../dev/dev-server.js';
-import { eventSourceOf, type EventSourceSpec, type RunSourceOptions } from '../../dev/event-source.js';
+import { runSource } from '../../dev/sources/run-source.js';
+import { eventSourcesOf, type EventSourceSettings } from '../../dev/sources/source-settings.js';
 import { FunctionHost } from '../../dev/function-host.js';
 import { watchSources } from '../../dev/source-watcher.js';
 import { hostArchitecture } from '../../project/binary.js';
@@ -99,36 +100,18 @@ export async function main(args: string[]): Promise<number> {
     if (values.source !== undefined) throw usageError(`--source names a queue, stream or bucket, and ${fn.logicalId} is triggered by an API.`);
     return new DevSession(project, fn, { routes }, port, assignments.values).run();
   }
-  const spec = eventSourceOf(template, fn.logicalId);
+  const spec = eventSourcesOf(template, fn.logicalId).find((source) => source.enabled);
   if (!spec) {
     throw new UserError(`${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis or S3 events in template.yaml).`, {
       hint: 'Run it on an event with lambda-kit invoke --event.',
     });
   }
-  const runSource = await loadSourcePoller(spec);
   const target = values.source ?? (await deployedSource(project, spec));
-  return new DevSession(project, fn, { source: { spec, target, runSource } }, port, assignments.values).run();
-}
-
-type RunSource = (options: RunSourceOptions) => Promise<void>;
-
-/** What polls `spec`'s kind of source: src/dev/sources/run-source.js, written beside this command. */
-async function loadSourcePoller(spec: EventSourceSpec): Promise<RunSource> {
-  // A specifier in a variable: the module comes from the sources work, and this builds without it.
-  const specifier = '../../dev/sources/run-source.js';
-  try {
-    const loaded = (await import(specifier)) as { runSource?: RunSource };
-    if (typeof loaded.runSource === 'function') return loaded.runSource;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-  }
-  throw new UserError(`lambda-kit dev cannot act as the ${spec.kind.toUpperCase()} event source mapping yet (${spec.eventName} in template.yaml); only API triggers for now.`, {
-    hint: 'Run the function on a sample event with lambda-kit invoke --event.',
-  });
+  return new DevSession(project, fn, { source: { spec, target } }, port, assignments.values).run();
 }
 
 /** The source of the deployed stack, when the template names one of its resources. */
-async function deployedSource(project: Project, spec: EventSourceSpec): Promise<string> {
+async function deployedSource(project: Project, spec: EventSourceSettings): Promise<string> {
   const flag = spec.kind === 'sqs' ? '--source <queue URL>' : spec.kind === 'kinesis' ? '--source <stream ARN>' : '--source <bucket name>';
   const hint = `Deploy the stack first, or name the source with ${flag} (one on moto, for instance).`;
   if (spec.source === undefined) throw new UserError(`${spec.eventName} in template.yaml names no source lambda-kit can read`, { hint: `Pass ${flag}.` });
@@ -151,7 +134,7 @@ async function readRoutes(project: Project, fn: LambdaFunction): Promise<ApiRout
 }
 
 /** What triggers the function under dev: API routes served on the port, or a source dev polls. */
-type Trigger = { routes: ApiRoute[] } | { source: { spec: EventSourceSpec; target: string; runSource: RunSource } };
+type Trigger = { routes: ApiRoute[] } | { source: { spec: EventSourceSettings; target: string } };
 
 /** One run of dev: the server, the function, the watcher and the build loop, until a signal. */
 class DevSession {
@@ -220,7 +203,7 @@ class DevSession {
   }
 
   /** Acts as the event source mapping until dev stops; a source that cannot be polled at all stops dev. */
-  #poll({ spec, target, runSource }: { spec: EventSourceSpec; target: string; runSource: RunSource }): void {
+  #poll({ spec, target }: { spec: EventSourceSettings; target: string }): void {
     status(`  ${spec.eventName}: polling ${showableLine(target, 200)} (batch size ${spec.batchSize}, window ${spec.maximumBatchingWindowInSeconds} s${spec.reportBatchItemFailures ? ', ReportBatchItemFailures' : ''})`);
     const { env } = lambdaEnvironment({ fn: this.#fn, functionName: this.#fn.logicalId, taskRoot: this.#runDir, caller: process.env, overrides: this.#overrides });
     this.#polling = runSource({
@@ -230,7 +213,9 @@ class DevSession {
       maximumBatchingWindowInSeconds: spec.maximumBatchingWindowInSeconds,
       reportBatchItemFailures: spec.reportBatchItemFailures,
       ...(spec.startingPosition && { startingPosition: spec.startingPosition }),
+      ...(spec.startingPositionTimestamp !== undefined && { startingPositionTimestamp: spec.startingPositionTimestamp }),
       ...(spec.maximumRetryAttempts !== undefined && { maximumRetryAttempts: spec.maximumRetryAttempts }),
+      ...(spec.keyFilter && { keyFilter: spec.keyFilter }),
       env,
       invoke: async (event) => {
         const result = await this.#host.invoke(Buffer.from(JSON.stringify(event)), this.#interrupt.signal);
