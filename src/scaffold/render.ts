@@ -7,8 +7,19 @@ import type { ProjectSpec } from './spec.js';
 import { TEMPLATES_DIR, loadTemplates } from './template-sources.js';
 import { packageVersion, toolDependency } from '../version.js';
 
-/** npm drops dotfiles from published packages, so they ship under another name. */
-const RENAMES: Record<string, string> = { _gitignore: '.gitignore' };
+/**
+ * npm drops some dotfiles from published packages (.gitignore among them), so files and folders
+ * whose names start with a dot ship under another name.
+ */
+const RENAMES: Record<string, string> = { _gitignore: '.gitignore', _cargo: '.cargo' };
+
+/** The path a template is written to: each renamed segment of `rel` takes its real name. */
+export function outputPath(rel: string): string {
+  return rel
+    .split('/')
+    .map((segment) => RENAMES[segment] ?? segment)
+    .join('/');
+}
 
 /** The variables every template sees; templates/README.md documents each. */
 export function templateContext(spec: ProjectSpec) {
@@ -90,8 +101,7 @@ export function renderProject(spec: ProjectSpec, templatesDir = TEMPLATES_DIR): 
       if (!path.startsWith(`${layer}/`)) continue;
       const rel = path.slice(layer.length + 1);
       if (!spec.twins && TWIN_DIRS.some((dir) => rel.startsWith(`${dir}/`))) continue;
-      const base = rel.split('/').at(-1)!;
-      const target = base in RENAMES ? rel.slice(0, -base.length) + RENAMES[base] : rel;
+      const target = outputPath(rel);
       if (origin.has(target)) {
         throw new Error(`templates: ${target} comes from both ${origin.get(target)} and ${layer}`);
       }
