@@ -16,7 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AUTHS } from '../src/scaffold/catalog.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
-import { freePort } from '../src/tools/moto.js';
+import { freePort, startMoto } from '../src/tools/moto.js';
+import { builtProject } from './support/built-project.js';
 import { CREATE_BIN, KIT_BIN, ROOT } from './support/cli.js';
 import { runShell, scratchInClone, shellUser, type ShellUser } from './support/readme-user.js';
 import { andList, shellExamples, withoutComment, type ShellExample } from './support/shell-examples.js';
@@ -71,6 +72,16 @@ interface Claim {
 
 /** A usage line (`[--json]`, `<name>`), or a bare --help: its flags are checked against the command's help. */
 const isSynopsis = (command: string) => /^npx (lambda-kit|create-fast-lambda)\b.*[[<]/.test(command) || /^npx lambda-kit --help$/.test(command);
+/**
+ * The generated README whose local build and invoke lines run here, in the project that
+ * test/invoke-recording.test.ts builds too (one debug build for both): the default `--yes` one.
+ */
+const LOCAL_RUN_SOURCE = 'generated README (api http iam → dynamodb)';
+/** README.md's copy of the next steps a default (API) project prints: its invoke runs with the generated README's. */
+const isNextStepsInvoke = (e: ShellExample) => e.source === 'README.md' && e.heading === 'create-fast-lambda' && /^npx lambda-kit invoke /.test(e.command);
+const isLocalRun = (e: ShellExample) =>
+  ((e.source === LOCAL_RUN_SOURCE && /^npx lambda-kit (invoke|build --no-sam --debug)\b/.test(e.command)) || isNextStepsInvoke(e)) && !isSynopsis(e.command);
+
 /** README.md's walk through a local invoke against moto: the block that starts moto. */
 const MOTO_WALK_BLOCK = EXAMPLES.find((e) => e.source === 'README.md' && e.command.startsWith('moto_server '))?.block;
 const inMotoWalk = (e: ShellExample) => e.source === 'README.md' && e.block === MOTO_WALK_BLOCK;
@@ -91,8 +102,9 @@ const RUNNERS: Claim[] = [
   },
   {
     runner: 'moto walk',
-    claims: (e) => inMotoWalk(e) || e.command === 'npx lambda-kit build --no-sam --debug',
+    claims: (e) => inMotoWalk(e) || (e.command === 'npx lambda-kit build --no-sam --debug' && !isLocalRun(e)),
   },
+  { runner: 'local invoke', claims: isLocalRun },
 ];
 
 /** What cannot run here, and why. Each entry must still match an example: a stale one is an error. */
@@ -118,16 +130,26 @@ const NOT_RUN: { match: (example: ShellExample) => boolean; why: string }[] = [
     why: 'not yet run here: reads and feeds a deployed stack; the output keys they name are checked against template.yaml below',
   },
   {
-    match: (e) => /^sam (build|deploy|delete|logs)\b/.test(e.command) || e.command === 'npx lambda-kit build' || e.command === 'lambda-kit bench --remote',
+    match: (e) => /^sam (build|deploy|delete|logs)\b/.test(e.command) || e.command === 'npx lambda-kit build',
     why: 'not yet run here: sam build is a release build of each crate, and sam deploy, logs and delete need a deployed stack',
+  },
+  {
+    match: (e) => e.command === 'npx lambda-kit bench --remote',
+    why: 'measures the deployed functions on Lambda, with no AWS account here; test/bench-remote*.test.ts run it against a local Lambda API stand-in with the real twins',
   },
   {
     match: (e) =>
       e.command === 'cargo test' ||
       /cargo lambda (watch|invoke)\b/.test(e.command) ||
       /^curl -i -X POST http:\/\/localhost:9000\//.test(e.command) ||
-      /^(npx )?lambda-kit (invoke|bench --local)\b/.test(e.command),
+      /^(npx )?lambda-kit bench --local\b/.test(e.command),
     why: 'not yet run here: per-trigger builds (test/rust.test.ts runs cargo test, test/invoke-e2e.test.ts invokes each trigger against moto)',
+  },
+  {
+    match: (e) => e.source !== 'README.md' && /^npx lambda-kit invoke\b/.test(e.command),
+    why:
+      "the same invoke lines as the API → DynamoDB project's, which run (runner: local invoke), for a crate of its own each " +
+      '(a debug build of minutes apiece); test/invoke-e2e.test.ts and test/poison-e2e.test.ts run each trigger through lambda-kit invoke',
   },
 ];
 
@@ -317,5 +339,54 @@ describe('runner: moto walk', () => {
     expect(README).toContain(`"payload":${JSON.stringify(body.payload)}`);
     const bad = JSON.parse(await readFile(join(cwd, 'orders/events/bad.json'), 'utf8')) as { Records: unknown[] };
     expect(run.all).toContain(`stored: ${bad.Records.length - 1}`);
+  });
+});
+
+describe('runner: local invoke', () => {
+  it('builds the default project and invokes its sample event with nothing set up, then against moto with --env', { timeout: 30 * 60_000 }, async (ctx) => {
+    const lines = distinct(claimedBy('local invoke'));
+    expect(lines.map((e) => e.command).sort()).toEqual([
+      'npx lambda-kit build --no-sam --debug',
+      'npx lambda-kit invoke --event events/api.json',
+      'npx lambda-kit invoke --event events/api.json --env TABLE_NAME=my-table',
+    ]);
+    const shell = await user(ctx);
+    // The project `create-fast-lambda <name> --yes` makes (API → DynamoDB), built once for the suite.
+    const dir = await builtProject('first-invoke', ['--trigger', 'api', '--sink', 'dynamodb'], VENV_BIN);
+    const own = shellExamples(await readFile(join(dir, 'README.md'), 'utf8'), 'its README').map((e) => e.command);
+    for (const line of lines) expect(own, line.command).toContain(line.command);
+    const install = await runShell(shell, 'npm install', dir);
+    expect(install.exitCode, install.all).toBe(0);
+
+    const build = await runShell(shell, 'npx lambda-kit build --no-sam --debug', dir, 25 * 60_000);
+    expect(build.exitCode, build.all).toBe(0);
+
+    // Nothing set up: no AWS settings at all (shellUser has none), no --env.
+    const first = await runShell(shell, 'npx lambda-kit invoke --event events/api.json', dir);
+    expect(first.exitCode, first.all).toBe(0);
+    expect(first.stdout).toMatch(/"statusCode": 201/);
+    expect(first.stderr).toContain('the function runs in us-east-1');
+    expect(first.stderr).toMatch(/^ {2}recorded, not sent: dynamodb PutItem ResultsTable \{"id":"A-1001",/m);
+
+    // "Run locally": --env TABLE_NAME=my-table, with AWS_ENDPOINT_URL at moto, where the table is.
+    const moto = await startMoto(VENV_BIN);
+    try {
+      const atMoto = { ...shell, env: { ...shell.env, ...moto.env } };
+      const table = await runShell(
+        atMoto,
+        'aws dynamodb create-table --table-name my-table --billing-mode PAY_PER_REQUEST ' +
+          '--attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null',
+        dir,
+      );
+      expect(table.exitCode, table.all).toBe(0);
+      const run = await runShell(atMoto, 'npx lambda-kit invoke --event events/api.json --env TABLE_NAME=my-table', dir);
+      expect(run.exitCode, run.all).toBe(0);
+      expect(run.stdout).toMatch(/"statusCode": 201/);
+      expect(run.stderr).not.toContain('recorded');
+      const stored = await runShell(atMoto, 'aws dynamodb scan --table-name my-table --select COUNT --query Count --output text', dir);
+      expect(stored.stdout.trim()).toBe('1');
+    } finally {
+      await moto.stop();
+    }
   });
 });
