@@ -36,7 +36,7 @@ const PROGRAM = 'lambda-kit invoke';
 /** Lambda stops an init that takes longer than this. */
 const LAMBDA_INIT_LIMIT_MS = 10_000;
 /** The region a local run gives the function when neither the environment nor the profile names one. */
-export const LOCAL_DEFAULT_REGION = 'us-east-1';
+const LOCAL_DEFAULT_REGION = 'us-east-1';
 
 function interruptedBy(signal: TerminationSignal): UserError {
   return new UserError(`interrupted by ${signal}; the function and every process it started are stopped`, { exitCode: SIGNAL_EXIT[signal] });
