@@ -482,6 +482,7 @@ describe('runner: deployed walk', () => {
     await writeFile(join(motoBin, 'moto_server'), `#!/bin/sh\nexec '${join(VENV_BIN, 'python')}' '${join(ROOT, 'test/support/moto-cfn.py')}' "$@"\n`, { mode: 0o755 });
     await writeFile(join(stubBin, 'sam'), `#!${join(VENV_BIN, 'python')}\n${await readFile(join(ROOT, 'test/support/stub-sam.py'), 'utf8')}`, { mode: 0o755 });
     const moto = await startMoto(motoBin);
+    let installed: string | undefined;
     try {
       for (const [source, trigger] of DEPLOYED_SOURCES) {
         const spec = GENERATED_SPECS.find((candidate) => label(candidate) === source)!;
@@ -490,9 +491,12 @@ describe('runner: deployed walk', () => {
         // The stub sam first on PATH (the venv has the real one), moto's settings as the README's moto example sets them.
         const env = { ...shell.env, ...moto.env, PATH: `${stubBin}:${shell.env.PATH}`, STUB_SAM_RECORD: join(cwd, 'sam-calls.jsonl'), STUB_TEMPLATE: template };
         const atMoto = { ...shell, env };
-        const made = await runShell(atMoto, `npx create-fast-lambda ${spec.name} --trigger ${trigger} --sink ${spec.sink} --yes && cd ${spec.name} && npm install`, cwd, 5 * 60_000);
+        // npm install once (the first-steps runner checks it); the next projects link to its node_modules.
+        const install = installed ? `ln -s '${installed}' node_modules` : 'npm install';
+        const made = await runShell(atMoto, `npx create-fast-lambda ${spec.name} --trigger ${trigger} --sink ${spec.sink} --yes && cd ${spec.name} && ${install}`, cwd, 5 * 60_000);
         expect(made.exitCode, made.all).toBe(0);
         const project = join(cwd, spec.name);
+        installed ??= join(project, 'node_modules');
 
         const build = await runShell(atMoto, 'npx lambda-kit build', project, 5 * 60_000);
         expect(build.exitCode, build.all).toBe(0);
@@ -518,11 +522,12 @@ describe('runner: deployed walk', () => {
 
         if (trigger !== 'sqs') continue;
         // logs --tail, with a line in the function's log group: shown, then Ctrl-C ends it (130).
+        const logEvents = join(cwd, 'log-events.json');
+        await writeFile(logEvents, JSON.stringify([{ timestamp: Date.now(), message: JSON.stringify({ level: 'INFO', message: 'stored', records: 3 }) }]));
         const put = await runShell(
           atMoto,
           `aws logs create-log-stream --log-group-name /aws/lambda/${spec.name} --log-stream-name s1 && ` +
-            `aws logs put-log-events --log-group-name /aws/lambda/${spec.name} --log-stream-name s1 ` +
-            `--log-events timestamp=$(($(date +%s) * 1000)),message='{"level":"INFO","message":"stored","records":3}' >/dev/null`,
+            `aws logs put-log-events --log-group-name /aws/lambda/${spec.name} --log-stream-name s1 --log-events file://${logEvents} >/dev/null`,
           project,
         );
         expect(put.exitCode, put.all).toBe(0);
