@@ -26,7 +26,7 @@ describe('localPlaceholder', () => {
     [{ 'Fn::GetAtt': ['InputBucket', 'Arn'] }, 'arn:aws:s3:::InputBucket'],
     [{ Ref: 'AlarmTopic' }, 'arn:aws:sns:eu-west-1:000000000000:AlarmTopic'],
     [{ 'Fn::GetAtt': ['ResultsQueue', 'QueueName'] }, 'ResultsQueue'],
-  ])('stands in for %j with %s', (intrinsic, expected) => {
+  ])('stands in for %j with %s', (intrinsic: unknown, expected: string) => {
     expect(localPlaceholder(intrinsic, context)).toBe(expected);
   });
 
@@ -39,7 +39,7 @@ describe('localPlaceholder', () => {
     [{ 'Fn::GetAtt': 'ResultsTable.' }, 'a GetAtt with an empty attribute'],
     ['ResultsTable', 'a plain string'],
     [null, 'null'],
-  ])('stands in for nothing given %j (%s)', (intrinsic) => {
+  ])('stands in for nothing given %j (%s)', (intrinsic: unknown, _what: string) => {
     expect(localPlaceholder(intrinsic, context)).toBeUndefined();
   });
 
