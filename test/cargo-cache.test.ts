@@ -15,7 +15,7 @@ import { resolveSpec } from '../src/scaffold/spec.js';
 import { tempDir } from './support/cli.js';
 import { ALL_SPECS } from './support/specs.js';
 
-const SPECS = [...ALL_SPECS, ...EXAMPLES.map((example) => resolveSpec({ name: `ex-${example.id}`, example: example.id, twins: true }))];
+const SPECS = [...ALL_SPECS, ...EXAMPLES.map((example) => resolveSpec({ name: `ex-${example.id}`, example: example.id, twins: 'true' }))];
 
 describe('every generated project', () => {
   it.each(SPECS.map((spec) => [`${spec.example !== 'none' ? spec.example : `${spec.trigger} → ${spec.sink}`}`, spec] as const))(

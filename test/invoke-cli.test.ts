@@ -125,7 +125,8 @@ describe('lambda-kit invoke (local)', () => {
   });
 
   it('exits 1 naming the variable when the function stops at init for want of it', async () => {
-    const result = await invoke([]);
+    // With an endpoint of the user's (moto), nothing is stood in for: the variables are theirs to give.
+    const result = await invoke([], { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');

@@ -88,8 +88,8 @@ describe('lambdaEnvironment', () => {
     expect(plain.env).toMatchObject({ STAGE: 'prod', BATCH: '10', FLAG: 'true' });
     expect(plain.env.TABLE_NAME).toBeUndefined();
     expect(plain.unresolved).toEqual([
-      { name: 'TABLE_NAME', value: '!Ref ResultsTable' },
-      { name: 'ARN', value: '!GetAtt Queue.Arn' },
+      { name: 'TABLE_NAME', value: '!Ref ResultsTable', intrinsic: expect.anything() },
+      { name: 'ARN', value: '!GetAtt Queue.Arn', intrinsic: expect.anything() },
     ]);
 
     const given = lambdaEnvironment({ fn: FN, functionName: 'orders', taskRoot: '/t', caller: { TABLE_NAME: 'from-env', STAGE: 'dev' }, overrides: { ARN: 'arn:x', AWS_LAMBDA_LOG_LEVEL: 'DEBUG' } });

@@ -8,7 +8,7 @@
  * A command in neither turns this file red: a new example needs a runner.
  */
 import { realpathSync } from 'node:fs';
-import { readFile, realpath, rm } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { execa } from 'execa';
@@ -16,7 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AUTHS } from '../src/scaffold/catalog.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
-import { freePort } from '../src/tools/moto.js';
+import { freePort, startMoto } from '../src/tools/moto.js';
+import { builtProject } from './support/built-project.js';
 import { CREATE_BIN, KIT_BIN, ROOT } from './support/cli.js';
 import { runShell, scratchInClone, shellUser, type ShellUser } from './support/readme-user.js';
 import { andList, shellExamples, withoutComment, type ShellExample } from './support/shell-examples.js';
@@ -71,6 +72,31 @@ interface Claim {
 
 /** A usage line (`[--json]`, `<name>`), or a bare --help: its flags are checked against the command's help. */
 const isSynopsis = (command: string) => /^npx (lambda-kit|create-fast-lambda)\b.*[[<]/.test(command) || /^npx lambda-kit --help$/.test(command);
+/**
+ * The generated README whose local build and invoke lines run here, in the project that
+ * test/invoke-recording.test.ts builds too (one debug build for both): the default `--yes` one.
+ */
+const LOCAL_RUN_SOURCE = 'generated README (api http iam → dynamodb)';
+/** README.md's copy of the next steps a default (API) project prints: its invoke runs with the generated README's. */
+const isNextStepsInvoke = (e: ShellExample) => e.source === 'README.md' && e.heading === 'create-fast-lambda' && /^npx lambda-kit invoke /.test(e.command);
+const isLocalRun = (e: ShellExample) =>
+  ((e.source === LOCAL_RUN_SOURCE && /^npx lambda-kit (invoke|build --no-sam --debug)\b/.test(e.command)) || isNextStepsInvoke(e)) && !isSynopsis(e.command);
+
+/**
+ * The generated READMEs whose "Try it" lines run here against a stack deployed into moto with the
+ * stub sam: one per trigger that has input of its own to feed (an API is called over the internet).
+ */
+const DEPLOYED_SOURCES = new Map([
+  ['generated README (kinesis → sqs)', 'kinesis'],
+  ['generated README (s3 → dynamodb)', 's3'],
+  ['generated README (sqs → dynamodb)', 'sqs'],
+]);
+/** `npx lambda-kit build` is sam build: with the stub sam, what lambda-kit does around it (the real one is a release build of minutes). */
+const isDeployCommand = (e: ShellExample) => ['npx lambda-kit build', 'npx lambda-kit deploy', 'npx lambda-kit logs --tail'].includes(e.command);
+/** A Try-it line that reads the stack's outputs or feeds it, in one of those READMEs; not SQS's send-message (see NOT_RUN). */
+const isTryIt = (e: ShellExample) =>
+  DEPLOYED_SOURCES.has(e.source) && e.heading === 'Try it' && /^((stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b|aws (kinesis|s3) |printf '%s' )/.test(e.command);
+
 /** README.md's walk through a local invoke against moto: the block that starts moto. */
 const MOTO_WALK_BLOCK = EXAMPLES.find((e) => e.source === 'README.md' && e.command.startsWith('moto_server '))?.block;
 const inMotoWalk = (e: ShellExample) => e.source === 'README.md' && e.block === MOTO_WALK_BLOCK;
@@ -91,8 +117,10 @@ const RUNNERS: Claim[] = [
   },
   {
     runner: 'moto walk',
-    claims: (e) => inMotoWalk(e) || e.command === 'npx lambda-kit build --no-sam --debug',
+    claims: (e) => inMotoWalk(e) || (e.command === 'npx lambda-kit build --no-sam --debug' && !isLocalRun(e)),
   },
+  { runner: 'local invoke', claims: isLocalRun },
+  { runner: 'deployed walk', claims: (e) => isDeployCommand(e) || isTryIt(e) },
 ];
 
 /** What cannot run here, and why. Each entry must still match an example: a stale one is an error. */
@@ -110,24 +138,54 @@ const NOT_RUN: { match: (example: ShellExample) => boolean; why: string }[] = [
     why: 'needs the package on a registry: test/registry.test.ts runs it against a verdaccio on loopback',
   },
   {
-    match: (e) => /^(npx )?lambda-kit (deploy|logs|outputs|delete)\b/.test(e.command) && !isSynopsis(e.command),
-    why: 'not yet run here: needs the project deployed (stub-sam.py into moto-cfn.py, as test/deploy-cli.test.ts and logs-e2e do)',
+    match: (e) => e.command === 'npx lambda-kit deploy --guided',
+    why: "sam's own questions at a terminal; test/deploy-cli.test.ts hands a pseudo-terminal to the stub sam through it",
   },
   {
-    match: (e) => /^(url|stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b/.test(e.command) || /^(curl -i -X POST "\$url|aws (kinesis|sqs|s3|s3api) )/.test(e.command),
-    why: 'not yet run here: reads and feeds a deployed stack; the output keys they name are checked against template.yaml below',
+    match: (e) =>
+      /^(url|stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b/.test(e.command) ||
+      (e.heading === 'Try it' && /^(aws (kinesis|s3) |printf '%s' )/.test(e.command)),
+    why:
+      'the same lines as the default sink\'s README of the trigger, which run (runner: deployed walk), with another stack name; ' +
+      'the output keys they name are checked against template.yaml below',
   },
   {
-    match: (e) => /^sam (build|deploy|delete|logs)\b/.test(e.command) || e.command === 'npx lambda-kit build' || e.command === 'lambda-kit bench --remote',
-    why: 'not yet run here: sam build is a release build of each crate, and sam deploy, logs and delete need a deployed stack',
+    match: (e) => /^(curl -i -X POST "\$url|aws sqs send-message )/.test(e.command),
+    why:
+      'calls the deployed API, or the queue (AWS CLI v1 sends SQS calls to AWS whatever AWS_ENDPOINT_URL says), so only AWS ' +
+      'could answer; the output keys are checked against template.yaml below, and the runner deployed walk reads the queue URL',
+  },
+  {
+    match: (e) => /^aws s3api list-object-versions\b/.test(e.command),
+    why: "empties the deployed bucket for the `sam delete` after it, which needs CloudFormation's SAM transform (moto has none)",
+  },
+  {
+    match: (e) => e.source.includes('(churn') && e.heading === 'Deploy' && /^(printf '%s' |aws )/.test(e.command),
+    why: "feeds the deployed churn stack's stream and reads its queue on AWS; the output keys are checked against template.yaml below",
+  },
+  {
+    match: (e) => /^sam (build|deploy|delete|logs)\b/.test(e.command),
+    why:
+      "the real sam: sam build is a release build of each crate (minutes apiece), and sam deploy, logs and delete need CloudFormation's " +
+      'SAM transform, which moto has not; the deployed walk runs lambda-kit build, deploy and logs with the stub sam instead',
+  },
+  {
+    match: (e) => e.command === 'npx lambda-kit bench --remote',
+    why: 'measures the deployed functions on Lambda, with no AWS account here; test/bench-remote*.test.ts run it against a local Lambda API stand-in with the real twins',
   },
   {
     match: (e) =>
       e.command === 'cargo test' ||
       /cargo lambda (watch|invoke)\b/.test(e.command) ||
       /^curl -i -X POST http:\/\/localhost:9000\//.test(e.command) ||
-      /^(npx )?lambda-kit (invoke|bench --local)\b/.test(e.command),
+      /^(npx )?lambda-kit bench --local\b/.test(e.command),
     why: 'not yet run here: per-trigger builds (test/rust.test.ts runs cargo test, test/invoke-e2e.test.ts invokes each trigger against moto)',
+  },
+  {
+    match: (e) => e.source !== 'README.md' && /^npx lambda-kit invoke\b/.test(e.command),
+    why:
+      "the same invoke lines as the API → DynamoDB project's, which run (runner: local invoke), for a crate of its own each " +
+      '(a debug build of minutes apiece); test/invoke-e2e.test.ts and test/poison-e2e.test.ts run each trigger through lambda-kit invoke',
   },
 ];
 
@@ -317,5 +375,168 @@ describe('runner: moto walk', () => {
     expect(README).toContain(`"payload":${JSON.stringify(body.payload)}`);
     const bad = JSON.parse(await readFile(join(cwd, 'orders/events/bad.json'), 'utf8')) as { Records: unknown[] };
     expect(run.all).toContain(`stored: ${bad.Records.length - 1}`);
+  });
+});
+
+describe('runner: local invoke', () => {
+  it('builds the default project and invokes its sample event with nothing set up, then against moto with --env', { timeout: 30 * 60_000 }, async (ctx) => {
+    const lines = distinct(claimedBy('local invoke'));
+    expect(lines.map((e) => e.command).sort()).toEqual([
+      'npx lambda-kit build --no-sam --debug',
+      'npx lambda-kit invoke --event events/api.json',
+      'npx lambda-kit invoke --event events/api.json --env TABLE_NAME=my-table',
+    ]);
+    const shell = await user(ctx);
+    // The project `create-fast-lambda <name> --yes` makes (API → DynamoDB), built once for the suite.
+    const dir = await builtProject('first-invoke', ['--trigger', 'api', '--sink', 'dynamodb'], VENV_BIN);
+    const own = shellExamples(await readFile(join(dir, 'README.md'), 'utf8'), 'its README').map((e) => e.command);
+    for (const line of lines) expect(own, line.command).toContain(line.command);
+    const install = await runShell(shell, 'npm install', dir, 5 * 60_000);
+    expect(install.exitCode, install.all).toBe(0);
+
+    const build = await runShell(shell, 'npx lambda-kit build --no-sam --debug', dir, 25 * 60_000);
+    expect(build.exitCode, build.all).toBe(0);
+
+    // Nothing set up: no AWS settings at all (shellUser has none), no --env.
+    const first = await runShell(shell, 'npx lambda-kit invoke --event events/api.json', dir);
+    expect(first.exitCode, first.all).toBe(0);
+    expect(first.stdout).toMatch(/"statusCode": 201/);
+    expect(first.stderr).toContain('the function runs in us-east-1');
+    expect(first.stderr).toMatch(/^ {2}recorded, not sent: dynamodb PutItem ResultsTable \{"id":"A-1001",/m);
+
+    // "Run locally": --env TABLE_NAME=my-table, with AWS_ENDPOINT_URL at moto, where the table is.
+    const moto = await startMoto(VENV_BIN);
+    try {
+      const atMoto = { ...shell, env: { ...shell.env, ...moto.env } };
+      const table = await runShell(
+        atMoto,
+        'aws dynamodb create-table --table-name my-table --billing-mode PAY_PER_REQUEST ' +
+          '--attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null',
+        dir,
+      );
+      expect(table.exitCode, table.all).toBe(0);
+      const run = await runShell(atMoto, 'npx lambda-kit invoke --event events/api.json --env TABLE_NAME=my-table', dir);
+      expect(run.exitCode, run.all).toBe(0);
+      expect(run.stdout).toMatch(/"statusCode": 201/);
+      expect(run.stderr).not.toContain('recorded');
+      const stored = await runShell(atMoto, 'aws dynamodb scan --table-name my-table --select COUNT --query Count --output text', dir);
+      expect(stored.stdout.trim()).toBe('1');
+    } finally {
+      await moto.stop();
+    }
+  });
+});
+
+/**
+ * What the stub sam deploys into moto for a generated project: its function (inline code moto
+ * keeps and never runs) with its log group, and the input the README's Try-it lines name, under
+ * the output keys the real template.yaml gives them (checked against it below).
+ */
+function deployedStack(stackName: string, trigger: string): string {
+  const resources: Record<string, unknown> = {
+    Role: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+      },
+    },
+    AppFunctionLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: `/aws/lambda/${stackName}` } },
+    AppFunction: {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        FunctionName: stackName,
+        Runtime: 'provided.al2023',
+        Handler: 'bootstrap',
+        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+        Code: { ZipFile: 'unused' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: 'AppFunctionLogGroup' } },
+      },
+    },
+  };
+  const outputs: Record<string, unknown> = {};
+  if (trigger === 'kinesis') {
+    resources.InputStream = { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 1 } };
+    outputs.InputStreamName = { Value: { Ref: 'InputStream' } };
+  }
+  if (trigger === 's3') {
+    resources.InputBucket = { Type: 'AWS::S3::Bucket' };
+    outputs.InputBucketName = { Value: { Ref: 'InputBucket' } };
+  }
+  if (trigger === 'sqs') {
+    resources.InputQueue = { Type: 'AWS::SQS::Queue' };
+    outputs.InputQueueUrl = { Value: { Ref: 'InputQueue' } };
+  }
+  return JSON.stringify({ Resources: resources, Outputs: outputs });
+}
+
+describe('runner: deployed walk', () => {
+  it("deploys each trigger's project with the stub sam into moto, runs its Try-it lines, and tails its logs", { timeout: 20 * 60_000 }, async (ctx) => {
+    const claimed = distinct(claimedBy('deployed walk'));
+    expect(claimed.filter(isDeployCommand).map((e) => e.command).sort()).toEqual(['npx lambda-kit build', 'npx lambda-kit deploy', 'npx lambda-kit logs --tail']);
+    const shell = await user(ctx);
+    const cwd = await scratch();
+    const motoBin = join(cwd, 'moto-bin');
+    const stubBin = join(cwd, 'stub-bin');
+    await mkdir(motoBin);
+    await mkdir(stubBin);
+    await writeFile(join(motoBin, 'moto_server'), `#!/bin/sh\nexec '${join(VENV_BIN, 'python')}' '${join(ROOT, 'test/support/moto-cfn.py')}' "$@"\n`, { mode: 0o755 });
+    await writeFile(join(stubBin, 'sam'), `#!${join(VENV_BIN, 'python')}\n${await readFile(join(ROOT, 'test/support/stub-sam.py'), 'utf8')}`, { mode: 0o755 });
+    const moto = await startMoto(motoBin);
+    let installed: string | undefined;
+    try {
+      for (const [source, trigger] of DEPLOYED_SOURCES) {
+        const spec = GENERATED_SPECS.find((candidate) => label(candidate) === source)!;
+        const template = join(cwd, `${spec.name}.json`);
+        await writeFile(template, deployedStack(spec.name, trigger));
+        // The stub sam first on PATH (the venv has the real one), moto's settings as the README's moto example sets them.
+        const env = { ...shell.env, ...moto.env, PATH: `${stubBin}:${shell.env.PATH}`, STUB_SAM_RECORD: join(cwd, 'sam-calls.jsonl'), STUB_TEMPLATE: template };
+        const atMoto = { ...shell, env };
+        // npm install once (the first-steps runner checks it); the next projects link to its node_modules.
+        const install = installed ? `ln -s '${installed}' node_modules` : 'npm install';
+        const made = await runShell(atMoto, `npx create-fast-lambda ${spec.name} --trigger ${trigger} --sink ${spec.sink} --yes && cd ${spec.name} && ${install}`, cwd, 5 * 60_000);
+        expect(made.exitCode, made.all).toBe(0);
+        const project = join(cwd, spec.name);
+        installed ??= join(project, 'node_modules');
+
+        const build = await runShell(atMoto, 'npx lambda-kit build', project, 5 * 60_000);
+        expect(build.exitCode, build.all).toBe(0);
+        expect(build.all).toContain('.aws-sam/build/AppFunction/bootstrap');
+
+        const deploy = await runShell(atMoto, 'npx lambda-kit deploy', project, 5 * 60_000);
+        expect(deploy.exitCode, deploy.all).toBe(0);
+        expect(deploy.stderr).toMatch(new RegExp(`^Deployed ${spec.name} in \\d+ s \\(CREATE_COMPLETE\\)$`, 'm'));
+
+        // Try it, line by line in one shell, as the reader pastes the block.
+        const lines = EXAMPLES.filter((e) => e.source === source && isTryIt(e)).map((e) => e.command);
+        expect(lines.length, source).toBeGreaterThan(0);
+        const check = {
+          kinesis: 'aws kinesis describe-stream-summary --stream-name "$stream" --query StreamDescriptionSummary.StreamStatus --output text',
+          s3: 'aws s3 ls "s3://$bucket/reports/2026 q1/"',
+          sqs: 'echo "queue: $queue"',
+        }[trigger]!;
+        const tryIt = await runShell(atMoto, `set -e\n${lines.join('\n')}\n${check}`, project);
+        expect(tryIt.exitCode, `${source}\n${lines.join('\n')}\n${tryIt.all}`).toBe(0);
+        if (trigger === 'kinesis') expect(tryIt.stdout).toMatch(/"ShardId": "shardId-0+"[\s\S]*ACTIVE/);
+        if (trigger === 's3') expect(tryIt.stdout).toMatch(/readme\.md$/m);
+        if (trigger === 'sqs') expect(tryIt.stdout).toMatch(/^queue: https?:\/\/\S+$/m);
+
+        if (trigger !== 'sqs') continue;
+        // logs --tail, with a line in the function's log group: shown, then Ctrl-C ends it (130).
+        const logEvents = join(cwd, 'log-events.json');
+        await writeFile(logEvents, JSON.stringify([{ timestamp: Date.now(), message: JSON.stringify({ level: 'INFO', message: 'stored', records: 3 }) }]));
+        const put = await runShell(
+          atMoto,
+          `aws logs create-log-stream --log-group-name /aws/lambda/${spec.name} --log-stream-name s1 && ` +
+            `aws logs put-log-events --log-group-name /aws/lambda/${spec.name} --log-stream-name s1 --log-events file://${logEvents} >/dev/null`,
+          project,
+        );
+        expect(put.exitCode, put.all).toBe(0);
+        const tail = await runShell(atMoto, 'timeout --preserve-status -s INT 12 npx lambda-kit logs --tail', project, 60_000);
+        expect(tail.all).toMatch(/INFO\s+stored/);
+        expect(tail.exitCode, tail.all).toBe(130);
+      }
+    } finally {
+      await moto.stop();
+    }
   });
 });

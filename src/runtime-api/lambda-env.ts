@@ -12,7 +12,15 @@ import type { LambdaFunction } from '../project/project.js';
 export interface LambdaEnvironment {
   env: Record<string, string>;
   /** Template variables with a value only CloudFormation can give (`!Ref ResultsTable`), not set here. */
-  unresolved: { name: string; value: string }[];
+  unresolved: UnresolvedVariable[];
+}
+
+export interface UnresolvedVariable {
+  name: string;
+  /** The value as template.yaml writes it, for a message: `!Ref ResultsTable`. */
+  value: string;
+  /** The value as parsed: `{Ref: 'ResultsTable'}`. */
+  intrinsic: unknown;
 }
 
 export interface LambdaEnvironmentInput {
@@ -67,11 +75,63 @@ export function lambdaEnvironment(input: LambdaEnvironmentInput): LambdaEnvironm
     const fromCaller = caller[name];
     if (fromCaller !== undefined) env[name] = fromCaller;
     else if (['string', 'number', 'boolean'].includes(typeof value)) env[name] = String(value);
-    else unresolved.push({ name, value: describeIntrinsic(value) });
+    else unresolved.push({ name, value: describeIntrinsic(value), intrinsic: value });
   }
 
   for (const [name, value] of Object.entries(input.overrides ?? {})) env[name] = value;
   return { env, unresolved: unresolved.filter(({ name }) => input.overrides?.[name] === undefined) };
+}
+
+/** Where placeholders point: the recording endpoint's queue URLs, and the region of the ARNs. */
+export interface PlaceholderContext {
+  /** The template's resources: logical id → type (`AWS::SQS::Queue`). */
+  resourceTypes: ReadonlyMap<string, string>;
+  region: string;
+  queueUrl: (name: string) => string;
+}
+
+/**
+ * A local stand-in for a value only CloudFormation can give, when it names one of the template's
+ * own resources: its logical id as the name (a table `ResultsTable`), a queue URL on the recording
+ * endpoint, an ARN in account 000000000000. Undefined for anything else (a parameter, `!Sub`),
+ * which only the user can give.
+ */
+export function localPlaceholder(intrinsic: unknown, context: PlaceholderContext): string | undefined {
+  const named = namedResource(intrinsic);
+  const type = named && context.resourceTypes.get(named.id);
+  if (named === undefined || type === undefined) return undefined;
+  const { id, attribute } = named;
+  const isQueue = type === 'AWS::SQS::Queue';
+  if (attribute === undefined) {
+    if (isQueue) return context.queueUrl(id);
+    if (type === 'AWS::SNS::Topic') return placeholderArn(type, id, context.region);
+    return id;
+  }
+  if (attribute === 'QueueUrl' && isQueue) return context.queueUrl(id);
+  if (attribute === 'Arn') return placeholderArn(type, id, context.region);
+  return id;
+}
+
+/** The logical id a `!Ref` or `!GetAtt` names, and the attribute; undefined for any other value. */
+export function namedResource(intrinsic: unknown): { id: string; attribute?: string } | undefined {
+  if (typeof intrinsic !== 'object' || intrinsic === null || Array.isArray(intrinsic)) return undefined;
+  const entries = Object.entries(intrinsic);
+  if (entries.length !== 1) return undefined;
+  const [key, arg] = entries[0]!;
+  const [id, attribute]: unknown[] =
+    key === 'Ref' ? [arg] : key === 'Fn::GetAtt' ? (Array.isArray(arg) ? arg : typeof arg === 'string' ? arg.split(/\.(.*)/s) : []) : [];
+  // CloudFormation's rule for a logical id, which also keeps it safe in a URL or a message.
+  if (typeof id !== 'string' || !/^[A-Za-z0-9]{1,255}$/.test(id)) return undefined;
+  if (key === 'Fn::GetAtt' && (typeof attribute !== 'string' || attribute === '')) return undefined;
+  return key === 'Ref' ? { id } : { id, attribute: attribute as string };
+}
+
+/** An ARN of the resource's service in account 000000000000 (`arn:aws:dynamodb:eu-west-1:000000000000:table/ResultsTable`). */
+function placeholderArn(type: string, id: string, region: string): string {
+  const service = /^AWS::(\w+)::/.exec(type)?.[1]?.toLowerCase() ?? 'local';
+  if (service === 's3') return `arn:aws:s3:::${id}`;
+  const resource = service === 'dynamodb' ? `table/${id}` : service === 'kinesis' ? `stream/${id}` : id;
+  return `arn:aws:${service}:${region}:000000000000:${resource}`;
 }
 
 /** `{Ref: ResultsTable}` → `!Ref ResultsTable`, for a message. */

@@ -21,8 +21,10 @@ import { findFunctionBinary } from '../../project/binary.js';
 import { defaultEventFile, eventLimitOf, readEventFile, readEventStream, triggerTypes } from '../../project/events.js';
 import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
 import { batchOutcome, describeBatch, eventShapeProblem, expectedEventName, isEventShapeLogLine, shortErrorType } from '../../runtime-api/function-answer.js';
-import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
+import { lambdaEnvironment, localPlaceholder, namedResource, parseEnvAssignments, type UnresolvedVariable } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
+import { RecordingAws, type RecordedCall } from '../../runtime-api/recording-aws.js';
+import { resourceTypesOf } from '../../project/template-resources.js';
 
 import { STACK_FLAGS } from '../stack-target.js';
 import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf, type TerminationSignal } from '../termination-signals.js';
@@ -33,6 +35,8 @@ const PROGRAM = 'lambda-kit invoke';
 
 /** Lambda stops an init that takes longer than this. */
 const LAMBDA_INIT_LIMIT_MS = 10_000;
+/** The region a local run gives the function when neither the environment nor the profile names one. */
+const LOCAL_DEFAULT_REGION = 'us-east-1';
 
 function interruptedBy(signal: TerminationSignal): UserError {
   return new UserError(`interrupted by ${signal}; the function and every process it started are stopped`, { exitCode: SIGNAL_EXIT[signal] });
@@ -53,9 +57,13 @@ Usage: lambda-kit invoke [options]
 
 Locally (the default) the function's built binary runs on this machine under a Lambda Runtime
 API emulator, without Docker, with the environment Lambda would give it. The template's
-environment variables are set where they are plain values; give the others (the sink's
-TABLE_NAME or QUEUE_URL) with --env or in your environment. AWS_ENDPOINT_URL, AWS_REGION,
-AWS_PROFILE and credentials pass through, so the function can use a local stand-in such as moto.
+environment variables are set where they are plain values. Those that name the stack's own
+resources (the sink's TABLE_NAME or QUEUE_URL) take what you give with --env or in your
+environment; any left are set to local placeholders, and the function's AWS calls are then
+answered and recorded here, never sent. AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE and
+credentials pass through, so with AWS_ENDPOINT_URL set the function calls a stand-in such as
+moto instead, and nothing is recorded. The function always gets a region: AWS_REGION, else
+your profile's, else us-east-1.
 
 The answer goes to stdout; logs, timings and errors go to stderr. A JSON answer is
 re-indented; any other answer is written byte for byte to a pipe or file, and shown with
@@ -131,26 +139,42 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
   const functionName = fn.functionName ?? fn.logicalId;
   const taskRoot = dirname(binary.path);
   const { env, unresolved } = lambdaEnvironment({ fn, functionName, taskRoot, caller: process.env, overrides });
+  const region = await giveRegion(env);
 
   note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${sent.name}`);
   if (binary.newerSource) note(`${binary.newerSource} changed after this build: rebuild to run the change`);
-  for (const { name, value } of unresolved) {
+  if (region.defaulted) note(`AWS_REGION is not set, nor a region in your AWS profile: the function runs in ${region.name}`);
+  const standIns = hasEndpoint(env) ? [] : await placeholdersFor(unresolved, project, region.name);
+  const left = unresolved.filter(({ name }) => !standIns.some((standIn) => standIn.name === name));
+  for (const { name, value } of left) {
     note(`${name} is ${value} in template.yaml: set it with --env ${name}=… (or in your environment) if the function needs it`);
+  }
+  if (standIns.length > 0) {
+    const named = andList(standIns.map(({ name, id }) => `${name} (${id})`));
+    note(
+      `No stack resources given, so ${named} ${standIns.length === 1 ? 'is a local placeholder' : 'are local placeholders'}, and the function's ` +
+        'AWS calls are recorded here, not sent. To call real resources, give each with --env NAME=value, or deploy and use --remote.',
+    );
   }
 
   // From here a signal must not end lambda-kit before the function: it would orphan it.
   const interrupt = new AbortController();
   const signals = abortOnTerminationSignals(interrupt);
   let local: LocalFunction | undefined;
+  let recorder: RecordingAws | undefined;
   let result: LocalInvocation | undefined;
   const heldBack: string[] = [];
   try {
+    if (standIns.length > 0) {
+      recorder = await RecordingAws.start();
+      recordLocally(env, recorder, standIns);
+    }
     local = await LocalFunction.start({
       command: binary.path,
       // As in Lambda, where the code is unpacked into the task root and runs from there.
       cwd: taskRoot,
       env,
-      functionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
+      functionArn: `arn:aws:lambda:${region.name}:123456789012:function:${functionName}`,
       timeoutMs: fn.timeout * 1000,
       initTimeoutMs: LAMBDA_INIT_LIMIT_MS,
       // The runtime's line about an event it could not read waits: the error says the same, once.
@@ -161,9 +185,12 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
     if (!interrupt.signal.aborted) throw error;
   } finally {
     await local?.stop();
+    await recorder?.close();
     signals.release();
   }
   if (interrupt.signal.aborted || result === undefined) throw interruptedBy(terminationSignalOf(interrupt.signal) ?? 'SIGINT');
+  const printRecorded = () => recorder?.calls.forEach(printRecordedCall);
+  if (result.outcome !== 'response' && result.outcome !== 'error') printRecorded();
 
   const shapeProblem = result.outcome === 'error' ? eventShapeProblem(result.errorType, result.errorMessage) : undefined;
   if (shapeProblem === undefined) heldBack.forEach(printLogLine);
@@ -172,6 +199,7 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
     case 'error':
       // An event of the wrong shape is the user's input, not the function's answer: said once, below.
       if (shapeProblem === undefined) printPayload(result.payload);
+      printRecorded();
       process.stderr.write(`${kleur.dim(formatReport({
         durationMs: result.durationMs,
         initDurationMs: result.initDurationMs,
@@ -204,6 +232,75 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
       throw new UserError(`the function ${how} ${when}${result.logs.length ? ' (its output is above)' : ''}`);
     }
   }
+}
+
+/** A variable set to a local placeholder: the resource it names, and the value it gets. */
+interface StandIn {
+  name: string;
+  /** The resource's logical id. */
+  id: string;
+  intrinsic: unknown;
+  /** The template's resources, by logical id. */
+  resourceTypes: ReadonlyMap<string, string>;
+}
+
+/** AWS_ENDPOINT_URL, or a service's own (AWS_ENDPOINT_URL_DYNAMODB): the user has a stand-in of their own. */
+function hasEndpoint(env: Record<string, string>): boolean {
+  return Object.keys(env).some((name) => /^AWS_ENDPOINT_URL($|_)/.test(name));
+}
+
+/** The unresolved variables that name one of the template's own resources. */
+async function placeholdersFor(unresolved: UnresolvedVariable[], project: Project, region: string): Promise<StandIn[]> {
+  if (unresolved.length === 0) return [];
+  const resourceTypes = await resourceTypesOf(project.templatePath);
+  const probe = { resourceTypes, region, queueUrl: (name: string) => name };
+  return unresolved.flatMap(({ name, intrinsic }) =>
+    localPlaceholder(intrinsic, probe) === undefined ? [] : [{ name, id: namedResource(intrinsic)!.id, intrinsic, resourceTypes }],
+  );
+}
+
+/**
+ * Points the function at the recorder: the placeholders, AWS_ENDPOINT_URL, and credentials that
+ * are no one's, so no real key or session token is ever sent to it.
+ */
+function recordLocally(env: Record<string, string>, recorder: RecordingAws, standIns: StandIn[]): void {
+  const region = env.AWS_REGION!;
+  for (const { name, intrinsic, resourceTypes } of standIns) {
+    env[name] = localPlaceholder(intrinsic, { resourceTypes, region, queueUrl: (id) => recorder.queueUrl(id) }) ?? '';
+  }
+  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']) delete env[name];
+  Object.assign(env, { AWS_ENDPOINT_URL: recorder.endpoint, AWS_ACCESS_KEY_ID: 'LOCALRECORDING', AWS_SECRET_ACCESS_KEY: 'recorded-locally-never-sent' });
+}
+
+interface RegionChoice {
+  name: string;
+  /** No environment variable or profile named one. */
+  defaulted: boolean;
+}
+
+/**
+ * Gives the function AWS_REGION and AWS_DEFAULT_REGION, always: without one the SDK looks for it
+ * on EC2's metadata service and logs its failure to reach it. The caller's, else the profile's.
+ */
+async function giveRegion(env: Record<string, string>): Promise<RegionChoice> {
+  let name = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  let defaulted = false;
+  if (!name) {
+    name = (await readAwsSetup(process.env)).sdkRegion?.region;
+    if (!name) [name, defaulted] = [LOCAL_DEFAULT_REGION, true];
+  }
+  Object.assign(env, { AWS_REGION: name, AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION ?? name });
+  return { name, defaulted };
+}
+
+function andList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** One recorded call, after the answer: what the function would have done to AWS. */
+function printRecordedCall(call: RecordedCall): void {
+  const line = `  ${call.answered ? 'recorded, not sent' : 'answered with an error, not sent'}: ${call.text}`;
+  process.stderr.write(`${call.answered ? kleur.dim(line) : kleur.yellow(line)}\n`);
 }
 
 interface RemoteFlags {
