@@ -164,10 +164,10 @@ export async function measureLocal(options: LocalBenchOptions): Promise<LocalMea
       runtime: rt.runtime,
       version: rt.version,
       cold: summarizeSamples(s.cold),
-      coldCpu: summarizeSamples(s.coldCpu),
       init: summarizeSamples(s.init),
       warm: summarizeSamples(s.warm),
-      warmCpu: summarizeSamples(s.warmCpu),
+      // Where /proc told nothing (not Linux), no CPU figures rather than columns of dashes.
+      ...(cpuSource ? { coldCpu: summarizeSamples(s.coldCpu), warmCpu: summarizeSamples(s.warmCpu) } : {}),
       warmMoto: summarizeSamples(warmMoto),
       peakMemoryBytes: peakMemoryBytes.get(rt.runtime) ?? 0,
     });
