@@ -75,9 +75,10 @@ export function machineLoadSince(before: MachineReading, ownMs: number): Machine
 /** "load 1.25 → 1.40; others used 12 % of the CPU (3.1 s of 24.8 s)", for the run's description. */
 export function describeLoad(load: MachineLoad): string {
   const avg = (value: [number, number, number] | null) => (value ? value[0].toFixed(2) : '?');
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const others =
     load.othersMs === null || load.othersShare === null
       ? 'CPU used by others unknown'
-      : `other processes used ${Math.round(load.othersShare * 100)} % of the CPU (${(load.othersMs / 1000).toFixed(1)} s of ${(load.capacityMs / 1000).toFixed(1)} s)`;
+      : `other processes used ${Math.round(load.othersShare * 100)} % of the CPU (${seconds(load.othersMs)} of ${seconds(load.capacityMs)})`;
   return `load average ${avg(load.loadavgBefore)} → ${avg(load.loadavgAfter)}; ${others}`;
 }

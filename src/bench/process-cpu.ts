@@ -86,7 +86,7 @@ export function readProcessCpu(pid: number): ProcessCpu | undefined {
   } catch {
     return undefined;
   }
-  if (!schedstatAvailable()) return readThreads(pid, tids, 'stat', (text) => parseStatTicks(text), 1e9 / clockTicksPerSecond());
+  if (!schedstatAvailable()) return readThreads(pid, tids, 'stat', parseStatTicks, 1e9 / clockTicksPerSecond());
   return readThreads(pid, tids, 'schedstat', parseSchedstat, 1);
 }
 
@@ -104,7 +104,14 @@ function schedstatAvailable(): boolean {
   return schedstat;
 }
 
-function readThreads(pid: number, tids: string[], source: ProcessCpu['source'], parse: (text: string) => number | undefined, nsPerUnit: number): ProcessCpu | undefined {
+/** Each thread's `source` file, parsed and scaled to nanoseconds. */
+function readThreads(
+  pid: number,
+  tids: string[],
+  source: ProcessCpu['source'],
+  parse: (text: string) => number | undefined,
+  nsPerUnit: number,
+): ProcessCpu | undefined {
   const threads = new Map<number, number>();
   for (const tid of tids) {
     let text: string;

@@ -85,7 +85,8 @@ export async function measureLocal(options: LocalBenchOptions): Promise<LocalMea
   // Serialised once: the emulator's own work per invocation stays out of every figure alike.
   const event = Buffer.from(JSON.stringify(options.event));
   const { runtimes, runs, onProgress } = options;
-  const samples = new Map(runtimes.map((rt) => [rt.runtime, { cold: [] as number[], coldCpu: [] as number[], init: [] as number[], warm: [] as number[], warmCpu: [] as number[] }]));
+  const empty = () => ({ cold: [] as number[], coldCpu: [] as number[], init: [] as number[], warm: [] as number[], warmCpu: [] as number[] });
+  const samples = new Map(runtimes.map((rt) => [rt.runtime, empty()]));
   const of = (rt: LocalRuntime) => samples.get(rt.runtime)!;
   let cpuSource: ProcessCpu['source'] | undefined;
   // The bench's own CPU in the load window: lambda-kit (emulator and responder included) and the functions.
