@@ -82,7 +82,9 @@ describe('reporting', () => {
     buildSeconds: 63.4,
     coldStartMs: [30, 20, 25, 21, 24],
     initMs: [10, 9, 11, 12, 8],
+    coldCpuMs: [4, 5, 3, 6, 4.5],
     warmMs: warm,
+    warmCpuMs: warm.map((ms) => ms / 4),
     peakRssBytes: 21 * 1_048_576,
     ...overrides,
   });
@@ -94,34 +96,42 @@ describe('reporting', () => {
   });
 
   it('formatTable: one aligned Markdown row per function, the size target judged, medians and p95', () => {
-    const table = formatTable([figures({}), figures({ trigger: 'kinesis', sink: 'sqs', binaryBytes: SIZE_TARGET_BYTES + 1_250_000, peakRssBytes: undefined })]);
+    const table = formatTable([
+      figures({}),
+      figures({ trigger: 'kinesis', sink: 'sqs', binaryBytes: SIZE_TARGET_BYTES + 1_250_000, peakRssBytes: undefined, coldCpuMs: [], warmCpuMs: [] }),
+    ]);
     const lines = table.split('\n');
     expect(lines).toHaveLength(4);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
-    expect(lines[0]).toMatch(/^\| function +\| records \| +binary \| ≤ 8 MB +\| +zipped \| cold start \(median\) \| of which init \| warm median \| warm p95 \| peak RSS \|$/);
+    expect(lines[0]).toMatch(/^\| function +\| records \| +binary \| ≤ 8 MB +\| +zipped \| cold start \(median\) \| of which init \| cold CPU \| warm median \| warm CPU median \| warm p95 \| peak RSS \|$/);
     expect(lines[1]).toMatch(/^\|-+\|-+:\|-+:\|-+\|/);
     const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
-    expect(cells(lines[2]!)).toEqual(['sqs → dynamodb', '3', '7.27 MB', 'yes', '3.23 MB', '24.0 ms', '10.0 ms', '2.50 ms', '2.94 ms', '21 MiB']);
-    expect(cells(lines[3]!)).toEqual(['kinesis → sqs', '3', '9.25 MB', 'no, +1.25 MB', '3.23 MB', '24.0 ms', '10.0 ms', '2.50 ms', '2.94 ms', 'n/a']);
+    expect(cells(lines[2]!)).toEqual(['sqs → dynamodb', '3', '7.27 MB', 'yes', '3.23 MB', '24.0 ms', '10.0 ms', '4.50 ms', '2.50 ms', '0.62 ms', '2.94 ms', '21 MiB']);
+    // Where /proc told nothing (not Linux), the CPU columns say so.
+    expect(cells(lines[3]!)).toEqual(['kinesis → sqs', '3', '9.25 MB', 'no, +1.25 MB', '3.23 MB', '24.0 ms', '10.0 ms', 'n/a', '2.50 ms', 'n/a', '2.94 ms', 'n/a']);
   });
 
   it('formatReport says when, where, and what was counted, above the table', () => {
     const report = formatReport(context, [figures({})]);
-    expect(report.split('\n').slice(0, 3)).toEqual([
+    expect(report.split('\n').slice(0, 4)).toEqual([
       '2026-05-01 · 2 × Test CPU · CPU 53 % busy while measuring',
       'node 20.20.2',
       'release builds · cold start: median of 5 fresh processes · warm: median and p95 of 100 invocations of one process',
+      "CPU: the function process's threads, from /proc/<pid>/task/*/schedstat, by the first response (cold) and around each invocation (warm)",
     ]);
     expect(report).toContain(formatTable([figures({})]));
   });
 
   it('reportJson keeps every sample and the exact sizes', () => {
-    const json = JSON.parse(reportJson(context, [figures({ warmMs: [1.23456789, 2] })]));
+    const json = JSON.parse(reportJson(context, [figures({ warmMs: [1.23456789, 2] }), figures({ coldCpuMs: [], warmCpuMs: [] })]));
     expect(json).toMatchObject({ date: '2026-05-01T09:30:00.000Z', cpuBusyWhileMeasuring: 0.534, counts: { cold: 5, warm: 100 }, sizeTargetBytes: 8_000_000 });
     const [fn] = json.functions;
     expect(fn).toMatchObject({ trigger: 'sqs', sink: 'dynamodb', binaryBytes: 7_270_544, zippedBytes: 3_233_545, withinSizeTarget: true, buildSeconds: 63.4, peakRssBytes: 22_020_096 });
     expect(fn.warmMs).toEqual({ n: 2, median: 1.617, p95: 2, min: 1.235, max: 2, samples: [1.235, 2] });
     expect(fn.coldStartMs.samples).toEqual([30, 20, 25, 21, 24]);
+    expect(fn.coldCpuMs).toEqual({ n: 5, median: 4.5, p95: 6, min: 3, max: 6, samples: [4, 5, 3, 6, 4.5] });
+    expect(fn.warmCpuMs.n).toBe(100);
+    expect(json.functions[1]).toMatchObject({ coldCpuMs: null, warmCpuMs: null });
   });
 
   it('parseCpuTimes and cpuBusyBetween: the busy share of all cores between two /proc/stat readings', () => {

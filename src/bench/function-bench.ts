@@ -7,8 +7,9 @@
  * .cache/cargo-target, and reports the binary's size and zipped size. Then, against a moto
  * server, it runs the binary under our Runtime API emulator with its sample event
  * (events/<trigger>.json): one process serving the warm invocations, and fresh processes for
- * the cold starts. Every answer is checked to be a success, so the figures are never those of
- * failing invocations.
+ * the cold starts. Beside each wall time it reads the CPU time the function process used (its
+ * threads, from /proc): around each warm invocation, and by each cold process's first response.
+ * Every answer is checked to be a success, so the figures are never those of failing invocations.
  *
  * A development script, run from a clone of this repository: it needs the Python venv of
  * scripts/python-tools.sh (moto, cargo-lambda, ziglang), and it creates the sink resources with
@@ -44,6 +45,7 @@ import { startMoto, type MotoServer } from '../tools/moto.js';
 import { runTool, succeeded } from '../tools/run-tool.js';
 import { cargoLambdaVersion, rustcVersion } from '../tools/versions.js';
 import { zipOneFile } from '../tools/zip.js';
+import { cpuMsBetween, readProcessCpu, totalCpuMs } from './process-cpu.js';
 import { answerProblem, cpuBusyBetween, formatReport, median, parseCpuTimes, parseCount, recordsIn, reportJson, type CpuTimes, type FunctionFigures } from './function-report.js';
 
 const PROGRAM = 'bench:function';
@@ -296,30 +298,37 @@ async function measure(job: Built, moto: MotoServer, counts: { cold: number; war
 
   // One execution environment: the first invocation pays the init and is left out.
   progress(`${trigger}: ${counts.warm} warm invocations in one process`);
-  const { warmMs, peakRssBytes } = await holding(await start(), async (runtime) => {
+  const { warmMs, warmCpuMs, peakRssBytes } = await holding(await start(), async (runtime) => {
     expectSuccess(trigger, await runtime.invoke(event), 'the first invocation');
     const samples: number[] = [];
+    const cpu: number[] = [];
     for (let i = 1; i <= counts.warm; i++) {
       signal.throwIfAborted();
+      const before = readProcessCpu(runtime.process.pid!);
       const result = await runtime.invoke(event);
+      const after = readProcessCpu(runtime.process.pid!);
       expectSuccess(trigger, result, `warm invocation ${i}`);
       samples.push(result.durationMs);
+      if (before && after) cpu.push(cpuMsBetween(before, after));
     }
-    return { warmMs: samples, peakRssBytes: runtime.maxMemoryBytes() };
+    return { warmMs: samples, warmCpuMs: cpu, peakRssBytes: runtime.maxMemoryBytes() };
   });
-  progress(`      median ${median(warmMs).toFixed(2)} ms`);
+  progress(`      median ${median(warmMs).toFixed(2)} ms${warmCpuMs.length ? `, ${median(warmCpuMs).toFixed(2)} ms of CPU` : ''}`);
 
   progress(`${trigger}: ${counts.cold} cold starts`);
   const coldStartMs: number[] = [];
   const initMs: number[] = [];
+  const coldCpuMs: number[] = [];
   for (let i = 1; i <= counts.cold; i++) {
     signal.throwIfAborted();
     await holding(await start(), async (runtime) => {
       const result = await runtime.invoke(event);
+      const cpu = readProcessCpu(runtime.process.pid!);
       expectSuccess(trigger, result, `cold start ${i}`);
       if (result.initDurationMs === undefined) throw new UserError(`${trigger}: cold start ${i} answered without a first poll on record`);
       coldStartMs.push(result.completedAt - runtime.spawnedAt);
       initMs.push(result.initDurationMs);
+      if (cpu) coldCpuMs.push(totalCpuMs(cpu));
     });
   }
   progress(`      median ${median(coldStartMs).toFixed(1)} ms`);
@@ -333,7 +342,9 @@ async function measure(job: Built, moto: MotoServer, counts: { cold: number; war
     buildSeconds: job.buildSeconds,
     coldStartMs,
     initMs,
+    coldCpuMs,
     warmMs,
+    warmCpuMs,
     peakRssBytes,
   };
 }

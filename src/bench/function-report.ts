@@ -84,8 +84,12 @@ export interface FunctionFigures {
   coldStartMs: number[];
   /** Spawn → first poll for an event: the part of the cold start before the event is handled. */
   initMs: number[];
+  /** CPU time of each cold process (all its threads) by its first response; empty where /proc tells nothing. */
+  coldCpuMs: number[];
   /** The Runtime API's view of each warm invocation: event delivered → response posted. */
   warmMs: number[];
+  /** CPU time of the warm process (all its threads) during each warm invocation; empty where /proc tells nothing. */
+  warmCpuMs: number[];
   /** Peak resident memory of the warm process after all its invocations. */
   peakRssBytes: number | undefined;
 }
@@ -109,7 +113,11 @@ const milliseconds = (ms: number) => `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)}
 
 /** One row per function, as a Markdown table with aligned columns (pasted into the README as is). */
 export function formatTable(functions: readonly FunctionFigures[]): string {
-  const header = ['function', 'records', 'binary', `≤ ${SIZE_TARGET_BYTES / 1_000_000} MB`, 'zipped', 'cold start (median)', 'of which init', 'warm median', 'warm p95', 'peak RSS'];
+  const header = [
+    'function', 'records', 'binary', `≤ ${SIZE_TARGET_BYTES / 1_000_000} MB`, 'zipped',
+    'cold start (median)', 'of which init', 'cold CPU', 'warm median', 'warm CPU median', 'warm p95', 'peak RSS',
+  ];
+  const medianOrNa = (samples: readonly number[]) => (samples.length === 0 ? 'n/a' : milliseconds(median(samples)));
   const rows = functions.map((f) => {
     const cold = summarize(f.coldStartMs);
     const init = summarize(f.initMs);
@@ -123,7 +131,9 @@ export function formatTable(functions: readonly FunctionFigures[]): string {
       megabytes(f.zippedBytes),
       milliseconds(cold.median),
       milliseconds(init.median),
+      medianOrNa(f.coldCpuMs),
       milliseconds(warm.median),
+      medianOrNa(f.warmCpuMs),
       milliseconds(warm.p95),
       f.peakRssBytes === undefined ? 'n/a' : `${Math.round(f.peakRssBytes / 1_048_576)} MiB`,
     ];
@@ -141,6 +151,7 @@ export function formatReport(context: BenchContext, functions: readonly Function
     `${context.date.toISOString().slice(0, 10)} · ${context.machine} · CPU ${context.cpuBusy === undefined ? 'n/a' : `${Math.round(context.cpuBusy * 100)} %`} busy while measuring`,
     context.tools,
     `release builds · cold start: median of ${context.cold} fresh processes · warm: median and p95 of ${context.warm} invocations of one process`,
+    'CPU: the function process\'s threads, from /proc/<pid>/task/*/schedstat, by the first response (cold) and around each invocation (warm)',
     '',
     formatTable(functions),
     '',
@@ -171,7 +182,9 @@ export function reportJson(context: BenchContext, functions: readonly FunctionFi
         peakRssBytes: f.peakRssBytes ?? null,
         coldStartMs: { ...roundSummary(summarize(f.coldStartMs)), samples: f.coldStartMs.map(round) },
         initMs: { ...roundSummary(summarize(f.initMs)), samples: f.initMs.map(round) },
+        coldCpuMs: f.coldCpuMs.length ? { ...roundSummary(summarize(f.coldCpuMs)), samples: f.coldCpuMs.map(round) } : null,
         warmMs: { ...roundSummary(summarize(f.warmMs)), samples: f.warmMs.map(round) },
+        warmCpuMs: f.warmCpuMs.length ? { ...roundSummary(summarize(f.warmCpuMs)), samples: f.warmCpuMs.map(round) } : null,
       })),
     },
     null,

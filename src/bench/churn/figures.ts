@@ -3,6 +3,7 @@
  * (--remote), and the batch every runtime gets. Shared by the measuring and the reporting.
  */
 import { generateCustomers, type CustomerRecord } from '../../examples/churn/data.js';
+import type { MachineLoad } from '../machine-load.js';
 
 export const RUNTIMES = ['rust', 'node', 'python'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -35,8 +36,12 @@ export interface RuntimeFigures {
   cold: Samples;
   /** The init alone: spawn → first poll locally, Init Duration remotely. */
   init: Samples;
+  /** Locally only: CPU time of each cold process (its threads) by its first response. */
+  coldCpu?: Samples;
   /** Warm batches; locally against the zero-latency SQS responder, remotely Lambda's Duration. */
   warm: Samples;
+  /** Locally only: CPU time of the function process (its threads) during each warm batch. */
+  warmCpu?: Samples;
   /** Locally only: warm batches against moto's SQS, for realism. */
   warmMoto?: Samples;
   /** Peak resident memory: VmHWM locally, Max Memory Used remotely. */
@@ -52,6 +57,15 @@ export interface BenchResults {
   runs: number;
   /** Cold starts per runtime. */
   coldRuns: number;
+  /**
+   * Locally: the runtimes took turns, round by round (Rust, Node.js, Python, Rust, ...), for the
+   * cold starts and the warm batches alike, so sample i of each runtime comes from round i.
+   */
+  interleaved?: boolean;
+  /** Locally: where the CPU figures come from (ns per thread from schedstat, or clock ticks from stat). */
+  cpuSource?: 'schedstat' | 'stat';
+  /** Locally: the machine's load while the cold starts and the zero-latency batches ran. */
+  load?: MachineLoad;
   /** The machine (local) or the stack and region (remote). */
   host: string;
   runtimes: RuntimeFigures[];

@@ -3,9 +3,13 @@
  * our Runtime API emulator, one process per execution environment, as in Lambda.
  *
  * - Cold starts: a fresh process per sample, timed from spawn to its first response (the first
- *   batch included), against the zero-latency SQS responder.
- * - Warm batches: the last of those processes goes on serving the same batch, `runs` times.
- *   Its peak RSS after them is the runtime's memory figure.
+ *   batch included), against the zero-latency SQS responder, with the CPU time the process used
+ *   by then. In rounds: Rust, Node.js, Python, Rust, ..., so that load on the machine falls on
+ *   the three alike and each twin's ratio to Rust can be taken round by round. Where those
+ *   ratios are too spread to judge a goal, blocks of rounds are added, up to maxColdRuns.
+ * - Warm batches: a process per runtime, the three taking turns on the same batch, `runs`
+ *   times each, with the CPU time the process used during each batch. Its peak RSS after them
+ *   is the runtime's memory figure.
  * - Warm batches against moto: a process of its own (its queue URL is read once, at init),
  *   one batch to warm it, then `runs` measured ones.
  *
@@ -20,7 +24,10 @@ import type { LambdaFunction } from '../../project/project.js';
 import { lambdaEnvironment } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
 import { awsEnv } from '../../tools/moto.js';
-import { summarizeSamples } from './report.js';
+import { machineLoadSince, readMachine, type MachineLoad } from '../machine-load.js';
+import { cpuMsBetween, readProcessCpu, totalCpuMs, type ProcessCpu } from '../process-cpu.js';
+import { needsMoreRounds, pairwiseRatios, spreadOf } from '../ratio-spread.js';
+import { COLD_START_TARGETS, summarizeSamples } from './report.js';
 import type { Runtime, RuntimeFigures } from './figures.js';
 
 /** How one runtime's function is started here. */
@@ -49,7 +56,9 @@ export interface LocalBenchOptions {
   customers: CustomerRecord[];
   event: unknown;
   runs: number;
+  /** Cold-start rounds; up to maxColdRuns (by blocks of 10) while the pairwise ratios are too spread to judge. */
   coldRuns: number;
+  maxColdRuns?: number;
   /** The zero-latency responder, and what it received since the last call (then forgotten). */
   responder: QueueTarget & { takeReceived(): { id: string; body: string }[] };
   /** moto's queue for each runtime, so that each one's message count can be checked. */
@@ -60,50 +69,129 @@ export interface LocalBenchOptions {
   signal?: AbortSignal;
 }
 
-export async function measureLocal(options: LocalBenchOptions): Promise<RuntimeFigures[]> {
-  // Serialised once: the emulator's own work per invocation stays out of every figure alike.
-  const event = Buffer.from(JSON.stringify(options.event));
-  const figures: RuntimeFigures[] = [];
-  for (const runtime of options.runtimes) figures.push(await measureRuntime(runtime, { ...options, event }));
-  return figures;
+/** What the local measuring gives: each runtime's figures, and how the run went. */
+export interface LocalMeasurement {
+  runtimes: RuntimeFigures[];
+  /** Cold-start rounds measured: coldRuns, or more where the ratios' spread was wide. */
+  coldRounds: number;
+  cpuSource: ProcessCpu['source'] | undefined;
+  load: MachineLoad;
 }
 
-async function measureRuntime(rt: LocalRuntime, options: LocalBenchOptions): Promise<RuntimeFigures> {
-  const { runs, coldRuns, event, onProgress } = options;
-  const cold: number[] = [];
-  const init: number[] = [];
-  const warm: number[] = [];
-  const warmMoto: number[] = [];
-  let peakMemoryBytes = 0;
+/** Rounds added at a time when the cold-start ratios are too spread to judge. */
+const EXTRA_ROUNDS = 10;
 
-  for (let i = 1; i <= coldRuns; i++) {
-    throwIfAborted(options.signal);
-    onProgress(`${rt.runtime}: cold start ${i}/${coldRuns}`);
-    options.responder.takeReceived();
-    const fn = await start(rt, options.responder);
-    try {
-      const first = await invoke(rt, fn, event);
-      cold.push(first.completedAt - fn.spawnedAt);
-      if (first.initDurationMs !== undefined) init.push(first.initDurationMs);
-      if (i === 1) checkMessages(rt.runtime, options.responder.takeReceived(), options);
-      if (i < coldRuns) continue;
+export async function measureLocal(options: LocalBenchOptions): Promise<LocalMeasurement> {
+  // Serialised once: the emulator's own work per invocation stays out of every figure alike.
+  const event = Buffer.from(JSON.stringify(options.event));
+  const { runtimes, runs, onProgress } = options;
+  const empty = () => ({ cold: [] as number[], coldCpu: [] as number[], init: [] as number[], warm: [] as number[], warmCpu: [] as number[] });
+  const samples = new Map(runtimes.map((rt) => [rt.runtime, empty()]));
+  const of = (rt: LocalRuntime) => samples.get(rt.runtime)!;
+  let cpuSource: ProcessCpu['source'] | undefined;
+  // The bench's own CPU in the load window: lambda-kit (emulator and responder included) and the functions.
+  let functionsCpuMs = 0;
+  const ownCpuBefore = process.cpuUsage();
+  const machineBefore = readMachine();
 
-      // The last cold process stays warm: its invocations are the warm figures.
-      for (let run = 1; run <= runs; run++) {
-        throwIfAborted(options.signal);
-        if (run === 1 || run % 10 === 0) onProgress(`${rt.runtime}: warm batch ${run}/${runs}`);
-        warm.push((await invoke(rt, fn, event)).durationMs);
-      }
+  // Cold starts in rounds, the runtimes taking turns, so that load on the machine falls on all alike.
+  let rounds = 0;
+  let target = options.coldRuns;
+  const maxRounds = Math.max(options.coldRuns, options.maxColdRuns ?? options.coldRuns);
+  while (rounds < target) {
+    rounds++;
+    for (const rt of runtimes) {
+      throwIfAborted(options.signal);
+      onProgress(`${rt.runtime}: cold start ${rounds}/${target}`);
       options.responder.takeReceived();
-      peakMemoryBytes = fn.maxMemoryBytes() ?? 0;
-    } finally {
-      await fn.stop();
+      const fn = await start(rt, options.responder);
+      try {
+        const first = await invoke(rt, fn, event);
+        const cpu = readProcessCpu(fn.process.pid!);
+        of(rt).cold.push(first.completedAt - fn.spawnedAt);
+        if (first.initDurationMs !== undefined) of(rt).init.push(first.initDurationMs);
+        of(rt).coldCpu.push(cpu ? totalCpuMs(cpu) : Number.NaN);
+        if (cpu) functionsCpuMs += totalCpuMs(cpu);
+        cpuSource ??= cpu?.source;
+        if (rounds === 1) checkMessages(rt.runtime, options.responder.takeReceived(), options);
+      } finally {
+        await fn.stop();
+      }
+    }
+    if (rounds === target && needsMoreRounds(coldChecks(runtimes, of), rounds, maxRounds)) {
+      target = Math.min(maxRounds, rounds + EXTRA_ROUNDS);
+      onProgress(`the cold-start ratios are too spread to judge after ${rounds} rounds: ${target - rounds} more`);
     }
   }
 
+  // Warm batches: one process per runtime, all three up, taking turns batch by batch.
+  const warmFunctions: { rt: LocalRuntime; fn: LocalFunction }[] = [];
+  const peakMemoryBytes = new Map<Runtime, number>();
+  try {
+    for (const rt of runtimes) {
+      const fn = await start(rt, options.responder);
+      warmFunctions.push({ rt, fn });
+      // Its first batch is a cold start, already measured.
+      await invoke(rt, fn, event);
+    }
+    for (let run = 1; run <= runs; run++) {
+      if (run === 1 || run % 10 === 0) onProgress(`warm batch ${run}/${runs}`);
+      for (const { rt, fn } of warmFunctions) {
+        throwIfAborted(options.signal);
+        const before = readProcessCpu(fn.process.pid!);
+        const { durationMs } = await invoke(rt, fn, event);
+        const after = readProcessCpu(fn.process.pid!);
+        of(rt).warm.push(durationMs);
+        of(rt).warmCpu.push(before && after ? cpuMsBetween(before, after) : Number.NaN);
+      }
+    }
+    options.responder.takeReceived();
+    for (const { rt, fn } of warmFunctions) {
+      peakMemoryBytes.set(rt.runtime, fn.maxMemoryBytes() ?? 0);
+      const cpu = readProcessCpu(fn.process.pid!);
+      if (cpu) functionsCpuMs += totalCpuMs(cpu);
+    }
+  } finally {
+    await Promise.all(warmFunctions.map(({ fn }) => fn.stop()));
+  }
+  const ownCpu = process.cpuUsage(ownCpuBefore);
+  const load = machineLoadSince(machineBefore, (ownCpu.user + ownCpu.system) / 1000 + functionsCpuMs);
+
+  const figures: RuntimeFigures[] = [];
+  for (const rt of runtimes) {
+    const warmMoto = await measureMoto(rt, { ...options, event });
+    const s = of(rt);
+    figures.push({
+      runtime: rt.runtime,
+      version: rt.version,
+      cold: summarizeSamples(s.cold),
+      init: summarizeSamples(s.init),
+      warm: summarizeSamples(s.warm),
+      // Where /proc told nothing (not Linux), no CPU figures rather than columns of dashes.
+      ...(cpuSource ? { coldCpu: summarizeSamples(s.coldCpu), warmCpu: summarizeSamples(s.warmCpu) } : {}),
+      warmMoto: summarizeSamples(warmMoto),
+      peakMemoryBytes: peakMemoryBytes.get(rt.runtime) ?? 0,
+    });
+  }
+  return { runtimes: figures, coldRounds: rounds, cpuSource, load };
+}
+
+/** Each twin's pairwise cold-start ratios to Rust, against its goal. */
+function coldChecks(runtimes: LocalRuntime[], of: (rt: LocalRuntime) => { cold: number[] }) {
+  const rust = runtimes.find((rt) => rt.runtime === 'rust');
+  if (!rust) return [];
+  return runtimes
+    .filter((rt) => rt !== rust)
+    .map((rt) => ({ spread: spreadOf(pairwiseRatios(of(rt).cold, of(rust).cold)), target: COLD_START_TARGETS[rt.runtime] }));
+}
+
+/** Warm batches against moto, for realism: a process of its own, one batch to warm it, then `runs`. */
+async function measureMoto(rt: LocalRuntime, options: LocalBenchOptions & { event: Buffer }): Promise<number[]> {
+  const { runs, event } = options;
+  const warmMoto: number[] = [];
   const fn = await start(rt, options.moto[rt.runtime]);
   try {
-    onProgress(`${rt.runtime}: warm batches against moto`);
+    options.onProgress(`${rt.runtime}: warm batches against moto`);
     await options.drainMoto(rt.runtime);
     for (let run = 0; run <= runs; run++) {
       throwIfAborted(options.signal);
@@ -116,16 +204,7 @@ async function measureRuntime(rt: LocalRuntime, options: LocalBenchOptions): Pro
   } finally {
     await fn.stop();
   }
-
-  return {
-    runtime: rt.runtime,
-    version: rt.version,
-    cold: summarizeSamples(cold),
-    init: summarizeSamples(init),
-    warm: summarizeSamples(warm),
-    warmMoto: summarizeSamples(warmMoto),
-    peakMemoryBytes,
-  };
+  return warmMoto;
 }
 
 async function start(rt: LocalRuntime, queue: QueueTarget): Promise<LocalFunction> {

@@ -43,7 +43,10 @@ Usage: lambda-kit bench [--local] [--records 500] [--runs 20] [--json]
 emulator: the Rust one built with cargo lambda --release, the twins with this machine's node and
 a Python venv in .lambda-kit/. It measures the cold start (process spawn to first response),
 warm batches against a zero-latency SQS responder (the function's own cost) and against moto
-(for realism), and the peak RSS. Every answer is checked against the model's predictions.
+(for realism), and the peak RSS, with the CPU time each function process used (cold, and per
+warm batch). The runtimes take turns, round by round, and each twin's ratio to Rust is the
+median of the round-by-round ratios, given with its spread; a goal whose target lies inside
+the spread is reported as within noise. Every answer is checked against the model's predictions.
 
 --remote measures the deployed stack: each invocation after a forced cold start (an environment
 variable update), then a warm one, reading Init Duration, Duration and Max Memory Used from the
@@ -53,7 +56,8 @@ Options:
       --local              measure on this machine (default)
       --remote             measure the deployed functions
       --records <n>        customers per batch, 1-5000 (default 500)
-      --runs <n>           --local: cold starts, and warm batches, per runtime (default 20)
+      --runs <n>           --local: cold-start rounds, and warm batches, per runtime (default 20,
+                           and up to 60 rounds while the cold-start ratios spread too wide)
       --invocations <n>    --remote: cold and warm invocations per function (default 20)
       --out <dir>          where results.json and chart.svg go (default bench)
       --json               print the figures as JSON instead of the table
@@ -90,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     results = remote
       ? await benchRemote(project, values, event, runs, controller.signal)
-      : await benchLocal(project, model, customers, event, runs, controller.signal);
+      : await benchLocal(project, model, customers, event, { runs, adaptive: values.runs === undefined }, controller.signal);
   } catch (error) {
     if (controller.signal.aborted) throw interruptedBy(terminationSignalOf(controller.signal) ?? 'SIGINT');
     throw error;
@@ -137,6 +141,9 @@ async function readModel(project: Project): Promise<Model> {
   }
 }
 
+/** Without --runs, the cold-start rounds may grow to this many times the default where the ratios spread wide. */
+const MAX_COLD_ROUNDS_FACTOR = 3;
+
 const progress = (line: string) => process.stderr.write(`${kleur.dim(line)}\n`);
 
 async function benchLocal(
@@ -144,7 +151,7 @@ async function benchLocal(
   model: Model,
   customers: ReturnType<typeof benchBatch>['customers'],
   event: unknown,
-  runs: number,
+  { runs, adaptive }: { runs: number; adaptive: boolean },
   signal: AbortSignal,
 ): Promise<BenchResults> {
   const { prepareLocal } = await import('../../bench/churn/prepare.js');
@@ -160,13 +167,15 @@ async function benchLocal(
   const responder = await startSqsResponder();
   try {
     const queues = await motoQueues(moto.endpoint);
-    const figures = await measureLocal({
+    const measured = await measureLocal({
       runtimes: prepared.runtimes,
       model,
       customers,
       event,
       runs,
       coldRuns: runs,
+      // Without --runs, rounds are added while the cold-start ratios are too spread to judge.
+      maxColdRuns: adaptive ? runs * MAX_COLD_ROUNDS_FACTOR : runs,
       responder: {
         endpoint: responder.endpoint,
         queueUrl: responder.queueUrl,
@@ -183,9 +192,12 @@ async function benchLocal(
       finishedAt: new Date().toISOString(),
       records: customers.length,
       runs,
-      coldRuns: runs,
+      coldRuns: measured.coldRounds,
+      interleaved: true,
+      ...(measured.cpuSource ? { cpuSource: measured.cpuSource } : {}),
+      load: measured.load,
       host: `${hostname()}: ${process.platform} ${process.arch}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown CPU'})`,
-      runtimes: figures,
+      runtimes: measured.runtimes,
     };
   } finally {
     await responder.close();

