@@ -13,6 +13,8 @@
  * - `parksPoison`: it parks input that can never succeed on an SQS queue of its stack (src/poison.rs).
  * - `managedPolicy`, `managedPolicyScope`: the AWS managed policy SAM would attach for it (our
  *   role replaces it), and what that policy grants on every one of in the account; '' for none.
+ * - `queues`: its stack has SQS queues of its own (dead-letter, poison or failure queues), which
+ *   the README's security notes describe in place of a results queue's.
  */
 export const TRIGGERS = [
   {
@@ -29,6 +31,7 @@ export const TRIGGERS = [
     parksPoison: false,
     managedPolicy: '',
     managedPolicyScope: '',
+    queues: false,
   },
   {
     id: 'kinesis',
@@ -44,6 +47,7 @@ export const TRIGGERS = [
     parksPoison: true,
     managedPolicy: 'AWSLambdaKinesisExecutionRole',
     managedPolicyScope: 'stream',
+    queues: true,
   },
   {
     id: 's3',
@@ -59,6 +63,7 @@ export const TRIGGERS = [
     parksPoison: false,
     managedPolicy: '',
     managedPolicyScope: '',
+    queues: true,
   },
   {
     id: 'sqs',
@@ -74,6 +79,7 @@ export const TRIGGERS = [
     parksPoison: true,
     managedPolicy: 'AWSLambdaSQSQueueExecutionRole',
     managedPolicyScope: 'queue',
+    queues: true,
   },
 ] as const;
 

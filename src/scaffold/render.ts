@@ -28,7 +28,6 @@ export function templateContext(spec: ProjectSpec) {
     sinkRow,
     is: {
       churn: spec.example === 'churn',
-      batch: triggerRow.batch,
       httpApi: api === 'http',
       restApi: api === 'rest',
       /** The function calls AWS itself (its sink, or the queue it parks poison records on). */
