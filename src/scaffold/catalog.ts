@@ -81,6 +81,22 @@ export const TRIGGERS = [
     managedPolicyScope: 'queue',
     queues: true,
   },
+  {
+    id: 'dynamodb-stream',
+    label: 'DynamoDB stream',
+    short: 'DynamoDB Streams',
+    hint: "a table's changes in batches, in order per item",
+    defaultSink: 'dynamodb',
+    defaultTimeout: 30,
+    runtime: 'lambda_runtime',
+    eventModule: 'dynamodb',
+    eventType: 'Event',
+    batch: true,
+    parksPoison: true,
+    managedPolicy: 'AWSLambdaDynamoDBExecutionRole',
+    managedPolicyScope: 'stream',
+    queues: true,
+  },
 ] as const;
 
 /**
