@@ -78,7 +78,8 @@ describe('create-fast-lambda names the project after its directory', () => {
     await t.waitFor('Project name');
     t.type(KEY.enter);
     await t.waitFor('Churn prediction example');
-    t.type(`${KEY.down.repeat(4)}${KEY.enter}`);
+    // Up from the first choice wraps to the last, the example, however many triggers come before it.
+    t.type(`${KEY.up}${KEY.enter}`);
     await t.waitFor('twins');
     t.type(KEY.enter);
     await t.waitFor('at most 57');

@@ -134,7 +134,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('%s', (_, spec)
     const expected: Record<string, Json> = {
       AppFunctionErrorsAlarm: { ...lambdaMetric('Errors', 'Sum'), Threshold: 0 },
       AppFunctionThrottlesAlarm: { ...lambdaMetric('Throttles', 'Sum'), Threshold: 0 },
-      ...(spec.trigger === 'kinesis' && { AppFunctionIteratorAgeAlarm: lambdaMetric('IteratorAge', 'Maximum') }),
+      ...((spec.trigger === 'kinesis' || spec.trigger === 'dynamodb-stream') && { AppFunctionIteratorAgeAlarm: lambdaMetric('IteratorAge', 'Maximum') }),
       ...Object.fromEntries(
         givenUpQueues(template()).map((queue) => [
           `${queue}DepthAlarm`,
@@ -161,9 +161,10 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('%s', (_, spec)
       expect(['notBreaching', 'ignore'], id).toContain(alarm.Properties.TreatMissingData);
       expect(alarm.Properties.AlarmDescription, id).toEqual({ 'Fn::Sub': expect.stringMatching(/^\$\{AWS::StackName\}: \w/) });
     }
-    if (spec.trigger === 'kinesis') {
+    if (spec.trigger === 'kinesis' || spec.trigger === 'dynamodb-stream') {
       // It must go off well before the event source gives records up for age.
-      const maxAge = fnProps().Events.StreamRecords.Properties.MaximumRecordAgeInSeconds * 1000;
+      const [event] = Object.values(fnProps().Events as Record<string, Json>);
+      const maxAge = event.Properties.MaximumRecordAgeInSeconds * 1000;
       const threshold = alarms.AppFunctionIteratorAgeAlarm.Properties.Threshold;
       expect(threshold).toBeGreaterThanOrEqual(60_000);
       expect(threshold).toBeLessThanOrEqual(maxAge / 2);

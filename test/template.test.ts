@@ -164,7 +164,9 @@ const BUCKET_NAME = { 'Fn::Sub': '${AWS::StackName}-${AWS::AccountId}-${AWS::Reg
 /** The longest region names today (ap-southeast-2, ap-northeast-1, ...) have 14 characters. */
 const LONGEST_REGION = 'ap-southeast-2';
 
-const isBatch = (spec: ProjectSpec) => spec.trigger === 'kinesis' || spec.trigger === 'sqs';
+const isBatch = (spec: ProjectSpec) => spec.trigger === 'kinesis' || spec.trigger === 'sqs' || spec.trigger === 'dynamodb-stream';
+/** The stream triggers: an iterator age to watch, and a poison queue of their own (SQS parks on its dead-letter queue). */
+const isStream = (spec: ProjectSpec) => spec.trigger === 'kinesis' || spec.trigger === 'dynamodb-stream';
 
 /**
  * Where input the function gave up on waits: the batch triggers' dead-letter queue, Kinesis's poison queue (the SQS trigger
@@ -173,7 +175,7 @@ const isBatch = (spec: ProjectSpec) => spec.trigger === 'kinesis' || spec.trigge
 function failureQueuesOf(spec: ProjectSpec): string[] {
   return [
     ...(isBatch(spec) ? ['InputDeadLetterQueue'] : []),
-    ...(spec.trigger === 'kinesis' ? ['PoisonQueue'] : []),
+    ...(isStream(spec) ? ['PoisonQueue'] : []),
     ...(spec.trigger === 's3' ? ['InputFailureQueue'] : []),
   ];
 }
@@ -197,7 +199,7 @@ function expectedResources(spec: ProjectSpec): Record<string, string> {
     AppFunctionLogGroup: 'AWS::Logs::LogGroup',
     AppFunctionErrorsAlarm: 'AWS::CloudWatch::Alarm',
     AppFunctionThrottlesAlarm: 'AWS::CloudWatch::Alarm',
-    ...(spec.trigger === 'kinesis' && { AppFunctionIteratorAgeAlarm: 'AWS::CloudWatch::Alarm' }),
+    ...(isStream(spec) && { AppFunctionIteratorAgeAlarm: 'AWS::CloudWatch::Alarm' }),
     ...Object.fromEntries(failureQueuesOf(spec).map((id) => [`${id}DepthAlarm`, 'AWS::CloudWatch::Alarm'])),
     AlarmTopicKey: 'AWS::KMS::Key',
     AlarmTopic: 'AWS::SNS::Topic',
@@ -210,6 +212,7 @@ function expectedResources(spec: ProjectSpec): Record<string, string> {
     }),
     ...(spec.trigger === 'api' && { ApiAccessLogGroup: 'AWS::Logs::LogGroup' }),
     ...(spec.trigger === 'kinesis' && { InputStream: 'AWS::Kinesis::Stream' }),
+    ...(spec.trigger === 'dynamodb-stream' && { InputTable: 'AWS::DynamoDB::Table' }),
     ...(spec.trigger === 's3' && { InputBucket: 'AWS::S3::Bucket', InputBucketPolicy: 'AWS::S3::BucketPolicy' }),
     ...(spec.sink === 'dynamodb' && { ResultsTable: 'AWS::DynamoDB::Table' }),
     ...Object.fromEntries(
@@ -230,6 +233,7 @@ function expectedParameters(spec: ProjectSpec): Record<string, string | number> 
     ...(spec.auth === 'jwt' && { CorsAllowedOrigins: '' }),
     ...(spec.api === 'rest' && { ApiGatewayCloudWatchRoleArn: '' }),
     ...(spec.trigger === 's3' && { InputBucketVersioning: 'Enabled' }),
+    ...(spec.trigger === 'dynamodb-stream' && { InputTableDeletionProtection: 'true' }),
     ...(spec.sink === 'dynamodb' && { ResultsTableDeletionProtection: 'true' }),
   };
 }
@@ -246,6 +250,12 @@ function expectedOutputs(spec: ProjectSpec): Record<string, string> {
     ...(spec.trigger === 'kinesis' && {
       InputStreamName: 'InputStream',
       InputStreamArn: 'InputStream',
+      PoisonQueueName: 'PoisonQueue',
+      PoisonQueueUrl: 'PoisonQueue',
+    }),
+    ...(spec.trigger === 'dynamodb-stream' && {
+      InputTableName: 'InputTable',
+      InputTableStreamArn: 'InputTable',
       PoisonQueueName: 'PoisonQueue',
       PoisonQueueUrl: 'PoisonQueue',
     }),
@@ -288,6 +298,13 @@ function expectedStatements(spec: ProjectSpec): Json[] {
         ]
       : []),
     ...(spec.trigger === 's3' ? [allow('SendFailedEvents', 'sqs:SendMessage', getAtt('InputFailureQueue', 'Arn'))] : []),
+    ...(spec.trigger === 'dynamodb-stream'
+      ? [
+          allow('ReadInputStream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], getAtt('InputTable', 'StreamArn')),
+          allow('SendGivenUpRecords', 'sqs:SendMessage', getAtt('InputDeadLetterQueue', 'Arn')),
+          allow('ParkPoisonRecords', 'sqs:SendMessage', getAtt('PoisonQueue', 'Arn')),
+        ]
+      : []),
     ...(spec.sink === 'dynamodb' ? [allow('PutResults', 'dynamodb:PutItem', getAtt('ResultsTable', 'Arn'))] : []),
     ...(spec.sink === 'sqs' ? [allow('SendResults', 'sqs:SendMessage', getAtt('ResultsQueue', 'Arn'))] : []),
   ];
@@ -412,7 +429,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       ...(spec.sink === 'sqs' && { QUEUE_URL: ref('ResultsQueue') }),
     };
     const poison = {
-      ...(spec.trigger === 'kinesis' && { POISON_QUEUE_URL: ref('PoisonQueue') }),
+      ...(isStream(spec) && { POISON_QUEUE_URL: ref('PoisonQueue') }),
       ...(spec.trigger === 'sqs' && { DEAD_LETTER_QUEUE_URL: ref('InputDeadLetterQueue') }),
     };
     // The SDK's timeouts are derived from the Timeout, which Lambda does not tell the function.
@@ -458,6 +475,22 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       const stream = resource('InputStream').Properties;
       expect(stream.StreamModeDetails).toEqual({ StreamMode: 'PROVISIONED' });
       expect(stream.ShardCount).toBe(1);
+    }
+    if (spec.trigger === 'dynamodb-stream') {
+      expect(event.Type).toBe('DynamoDB');
+      expect(props.Stream).toEqual(getAtt('InputTable', 'StreamArn'));
+      expect(['TRIM_HORIZON', 'LATEST']).toContain(props.StartingPosition);
+      expect(props.BatchSize).toBeGreaterThanOrEqual(1);
+      expect(props.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(props.BisectBatchOnFunctionError).toBe(true);
+      // Bounded: -1 (the default) would retry a poisoned record until it leaves the stream (24 h).
+      expect(props.MaximumRetryAttempts).toBeGreaterThanOrEqual(0);
+      expect(props.MaximumRetryAttempts).toBeLessThanOrEqual(10);
+      expect(props.MaximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
+      expect(props.MaximumRecordAgeInSeconds).toBeLessThanOrEqual(24 * 3600);
+      expect(props.DestinationConfig).toEqual({
+        OnFailure: { Type: 'SQS', Destination: getAtt('InputDeadLetterQueue', 'Arn') },
+      });
     }
     if (spec.trigger === 's3') {
       expect(event.Type).toBe('S3');
@@ -618,7 +651,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       }
       // Fourteen days, the maximum: time to find out why, then redrive.
       if (isBatch(spec)) expect(resource('InputDeadLetterQueue').Properties.MessageRetentionPeriod).toBe(1_209_600);
-      if (spec.trigger === 'kinesis') expect(resource('PoisonQueue').Properties.MessageRetentionPeriod).toBe(1_209_600);
+      if (isStream(spec)) expect(resource('PoisonQueue').Properties.MessageRetentionPeriod).toBe(1_209_600);
     });
   }
 
@@ -645,6 +678,24 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       const lines = text().split('\n');
       const at = lines.findIndex((line) => line.trim() === 'RetentionPeriodHours: 24');
       expect(lines[at - 1]!.trim()).toMatch(/^#/);
+    });
+  }
+
+  if (spec.trigger === 'dynamodb-stream') {
+    it('streams the source table with both images, and keeps it recoverable, encrypted and protected from deletion', () => {
+      const table = resource('InputTable');
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.UpdateReplacePolicy).toBe('Delete');
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: ref('InputTableDeletionProtection'),
+      });
+      expect(template().Parameters.InputTableDeletionProtection.AllowedValues).toEqual(['true', 'false']);
     });
   }
 
@@ -840,6 +891,11 @@ function expectedGrants(spec: ProjectSpec): Record<string, string[]> {
       InputDeadLetterQueue: ['sqs:SendMessage'],
     }),
     ...(spec.trigger === 's3' && { InputFailureQueue: ['sqs:SendMessage'] }),
+    ...(spec.trigger === 'dynamodb-stream' && {
+      InputTable: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+      InputDeadLetterQueue: ['sqs:SendMessage'],
+      PoisonQueue: ['sqs:SendMessage'],
+    }),
     ...(spec.sink === 'dynamodb' && { ResultsTable: ['dynamodb:PutItem'] }),
     ...(spec.sink === 'sqs' && { ResultsQueue: ['sqs:SendMessage'] }),
   };

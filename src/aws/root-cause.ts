@@ -38,8 +38,10 @@ export function rootCause(events: readonly StackEvent[]): RootCause | undefined 
 export function hintFor(reason: string, event: Pick<StackEvent, 'ResourceType' | 'LogicalResourceId' | 'PhysicalResourceId'> = {}): string | undefined {
   const type = event.ResourceType ?? '';
   if (/DeletionProtectionEnabled|deletion protection/i.test(reason)) {
+    // Each generated table has a parameter named after it: ResultsTable's is ResultsTableDeletionProtection.
+    const table = event.LogicalResourceId ?? 'ResultsTable';
     return type === 'AWS::DynamoDB::Table' || /table/i.test(reason)
-      ? 'The table has deletion protection on (the template default). Turn it off first: lambda-kit deploy --parameter-overrides ResultsTableDeletionProtection=false, then delete again.'
+      ? `The table has deletion protection on (the template default). Turn it off first: lambda-kit deploy --parameter-overrides ${table}DeletionProtection=false, then delete again.`
       : 'Turn deletion protection off on the resource, then delete again.';
   }
   if (/bucket .*not empty|BucketNotEmpty/i.test(reason)) {

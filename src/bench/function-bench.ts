@@ -70,7 +70,7 @@ Usage: npm run bench:function [-- options]
 Options:
   --cold <n>         fresh processes for the cold start (env BENCH_COLD; default 10)
   --warm <n>         warm invocations of one process (env BENCH_WARM; default 100)
-  --trigger <id>     only this trigger (api, kinesis, s3, sqs); repeatable; all by default
+  --trigger <id>     only this trigger (${TRIGGERS.map((row) => row.id).join(', ')}); repeatable; all by default
   --json             print the figures, every sample included, as JSON
   -h, --help         show this help
 

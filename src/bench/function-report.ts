@@ -4,7 +4,7 @@
  */
 import { percentile } from '../aws/log-summary.js';
 import type { LocalInvocation } from '../runtime-api/local-function.js';
-import type { SinkId, TriggerId } from '../scaffold/catalog.js';
+import { trigger as triggerRow, type SinkId, type TriggerId } from '../scaffold/catalog.js';
 import { usageError } from '../errors.js';
 
 /** The size the issue sets for a function with an SDK client, unzipped (MB as 10^6 bytes). */
@@ -58,8 +58,12 @@ export function answerProblem(trigger: TriggerId, result: LocalInvocation): stri
   } catch {
     return `the answer is not JSON: ${result.payload.toString('utf8').slice(0, 200)}`;
   }
-  if (trigger === 'api' && payload?.statusCode !== 201) return `expected status 201, got ${payload?.statusCode}: ${String(payload?.body).slice(0, 200)}`;
-  if ((trigger === 'kinesis' || trigger === 'sqs') && !(Array.isArray(payload?.batchItemFailures) && payload.batchItemFailures.length === 0)) {
+  const row = triggerRow(trigger);
+  // An HTTP function answers a stored item with 201; a batch function lists the records to retry.
+  if (row.runtime === 'lambda_http' && payload?.statusCode !== 201) {
+    return `expected status 201, got ${payload?.statusCode}: ${String(payload?.body).slice(0, 200)}`;
+  }
+  if (row.batch && !(Array.isArray(payload?.batchItemFailures) && payload.batchItemFailures.length === 0)) {
     return `expected no batchItemFailures, got ${JSON.stringify(payload).slice(0, 200)}`;
   }
   return undefined;

@@ -1,8 +1,21 @@
 /**
- * The one table of what create-fast-lambda offers. Prompts, flags, the validator, the renderer
- * and `--help` all read it, so adding a trigger is a row here plus a folder in templates/.
+ * The one table of what create-fast-lambda offers. Prompts, flags, the validator, the renderer,
+ * the bench and `--help` all read it. A trigger or a sink is a row here plus its folder,
+ * templates/trigger/<id>/ or templates/sink/<id>/: its files, and the fragments the shared
+ * templates include by name (templates/README.md has the recipe).
  */
 
+/**
+ * A trigger's row. Shared templates read these fields instead of asking which trigger it is:
+ * - `runtime`: the Rust runtime crate; lambda_http answers HTTP requests (status 201 when stored).
+ * - `eventModule`, `eventType`: its aws_lambda_events type (`event::<module>::<type>`), '' for HTTP.
+ * - `batch`: Lambda hands it records in batches and retries only the failures it reports.
+ * - `parksPoison`: it parks input that can never succeed on an SQS queue of its stack (src/poison.rs).
+ * - `managedPolicy`, `managedPolicyScope`: the AWS managed policy SAM would attach for it (our
+ *   role replaces it), and what that policy grants on every one of in the account; '' for none.
+ * - `queues`: its stack has SQS queues of its own (dead-letter, poison or failure queues), which
+ *   the README's security notes describe in place of a results queue's.
+ */
 export const TRIGGERS = [
   {
     id: 'api',
@@ -11,6 +24,14 @@ export const TRIGGERS = [
     hint: 'HTTP API or REST API → POST /items',
     defaultSink: 'dynamodb',
     defaultTimeout: 10,
+    runtime: 'lambda_http',
+    eventModule: '',
+    eventType: '',
+    batch: false,
+    parksPoison: false,
+    managedPolicy: '',
+    managedPolicyScope: '',
+    queues: false,
   },
   {
     id: 'kinesis',
@@ -19,6 +40,14 @@ export const TRIGGERS = [
     hint: 'records in batches, partial batch failures',
     defaultSink: 'sqs',
     defaultTimeout: 30,
+    runtime: 'lambda_runtime',
+    eventModule: 'kinesis',
+    eventType: 'KinesisEvent',
+    batch: true,
+    parksPoison: true,
+    managedPolicy: 'AWSLambdaKinesisExecutionRole',
+    managedPolicyScope: 'stream',
+    queues: true,
   },
   {
     id: 's3',
@@ -27,6 +56,14 @@ export const TRIGGERS = [
     hint: 'object created',
     defaultSink: 'dynamodb',
     defaultTimeout: 30,
+    runtime: 'lambda_runtime',
+    eventModule: 's3',
+    eventType: 'S3Event',
+    batch: false,
+    parksPoison: false,
+    managedPolicy: '',
+    managedPolicyScope: '',
+    queues: true,
   },
   {
     id: 'sqs',
@@ -35,6 +72,30 @@ export const TRIGGERS = [
     hint: 'messages in batches, with a dead-letter queue',
     defaultSink: 'dynamodb',
     defaultTimeout: 30,
+    runtime: 'lambda_runtime',
+    eventModule: 'sqs',
+    eventType: 'SqsEvent',
+    batch: true,
+    parksPoison: true,
+    managedPolicy: 'AWSLambdaSQSQueueExecutionRole',
+    managedPolicyScope: 'queue',
+    queues: true,
+  },
+  {
+    id: 'dynamodb-stream',
+    label: 'DynamoDB stream',
+    short: 'DynamoDB Streams',
+    hint: "a table's changes in batches, in order per item",
+    defaultSink: 'dynamodb',
+    defaultTimeout: 30,
+    runtime: 'lambda_runtime',
+    eventModule: 'dynamodb',
+    eventType: 'Event',
+    batch: true,
+    parksPoison: true,
+    managedPolicy: 'AWSLambdaDynamoDBExecutionRole',
+    managedPolicyScope: 'stream',
+    queues: true,
   },
 ] as const;
 
@@ -77,10 +138,14 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 export const DEFAULT_LOG_RETENTION = 14;
 
+/**
+ * A sink's row: `env`, the variable naming its resource ('' for none); `sdkClient`, the AWS SDK
+ * client it calls (`aws-sdk-<client>`, '' for none); `rustType`, its `Sink`, in src/sink/<rustModule>.rs.
+ */
 export const SINKS = [
-  { id: 'dynamodb', label: 'DynamoDB table', short: 'DynamoDB', hint: 'put_item per result', env: 'TABLE_NAME' },
-  { id: 'sqs', label: 'SQS queue', short: 'SQS', hint: 'one message per result', env: 'QUEUE_URL' },
-  { id: 'none', label: 'Nothing', short: 'no sink', hint: 'log the result', env: '' },
+  { id: 'dynamodb', label: 'DynamoDB table', short: 'DynamoDB', hint: 'put_item per result', env: 'TABLE_NAME', sdkClient: 'dynamodb', rustModule: 'dynamodb', rustType: 'DynamoDbSink' },
+  { id: 'sqs', label: 'SQS queue', short: 'SQS', hint: 'one message per result', env: 'QUEUE_URL', sdkClient: 'sqs', rustModule: 'sqs', rustType: 'SqsSink' },
+  { id: 'none', label: 'Nothing', short: 'no sink', hint: 'log the result', env: '', sdkClient: '', rustModule: 'log', rustType: 'LogSink' },
 ] as const;
 
 /** Lambda prices per GB-second (us-east-1), and per million requests. */

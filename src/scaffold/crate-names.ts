@@ -4,7 +4,7 @@
  * follow the templates instead of a hand-kept list that drifts.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { TEMPLATES_DIR } from './template-sources.js';
 
 /** `[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, `[target.'cfg(…)'.dependencies]` */
@@ -37,14 +37,18 @@ let cached: Set<string> | undefined;
 
 /**
  * Every crate any trigger, sink or example's Cargo.toml can depend on (the union over their
- * `{{#if}}` branches), with dashes as underscores, as Rust compares crate names.
+ * `{{#if}}` branches and the triggers' and sinks' cargo/ fragments), with dashes as underscores, as Rust compares crate names.
  */
 export function dependencyCrateNames(templatesDir = TEMPLATES_DIR): Set<string> {
   if (cached && templatesDir === TEMPLATES_DIR) return cached;
   const names = new Set<string>();
-  const manifests = readdirSync(templatesDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile() && entry.name === 'Cargo.toml');
-  for (const manifest of manifests) {
-    for (const name of cargoDependencies(readFileSync(join(manifest.parentPath, manifest.name), 'utf8'))) names.add(name.replaceAll('-', '_'));
+  for (const entry of readdirSync(templatesDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const text = () => readFileSync(join(entry.parentPath, entry.name), 'utf8');
+    // A trigger's or sink's `cargo/*.hbs` fragment holds dependency lines without their table.
+    const fragment = entry.name.endsWith('.hbs') && basename(entry.parentPath) === 'cargo';
+    const manifest = entry.name === 'Cargo.toml' ? text() : fragment ? `[dependencies]\n${text()}` : undefined;
+    for (const name of manifest === undefined ? [] : cargoDependencies(manifest)) names.add(name.replaceAll('-', '_'));
   }
   if (templatesDir === TEMPLATES_DIR) cached = names;
   return names;

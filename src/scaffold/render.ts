@@ -2,7 +2,7 @@
  * renderProject: a validated spec in, the project's files out (relative path → contents).
  * Pure apart from reading this package's own templates; it never touches the target directory.
  */
-import { COGNITO_ISSUER, arch as archRow, costPerMillion, formatDollars, sink as sinkRow } from './catalog.js';
+import { COGNITO_ISSUER, arch as archRow, costPerMillion, formatDollars, sink as findSink, trigger as findTrigger } from './catalog.js';
 import type { ProjectSpec } from './spec.js';
 import { TEMPLATES_DIR, loadTemplates } from './template-sources.js';
 import { packageVersion, toolDependency } from '../version.js';
@@ -23,26 +23,27 @@ export function outputPath(rel: string): string {
 
 /** The variables every template sees; templates/README.md documents each. */
 export function templateContext(spec: ProjectSpec) {
-  const { trigger, sink, api } = spec;
+  const { api } = spec;
+  const triggerRow = findTrigger(spec.trigger);
+  const sinkRow = findSink(spec.sink);
+  /** The AWS SDK clients the function builds: its sink's, and SQS to park poison records on. */
+  const sdkClients = new Set<string>([sinkRow.sdkClient, triggerRow.parksPoison ? 'sqs' : ''].filter(Boolean));
   return {
     ...spec,
     crateIdent: spec.name.replaceAll('-', '_'),
+    /** The trigger's and the sink's catalog rows (catalog.ts): what shared templates ask of them. */
+    triggerRow,
+    sinkRow,
     is: {
       churn: spec.example === 'churn',
-      api: trigger === 'api',
-      kinesis: trigger === 'kinesis',
-      s3: trigger === 's3',
-      sqs: trigger === 'sqs',
-      batch: trigger === 'kinesis' || trigger === 'sqs',
       httpApi: api === 'http',
       restApi: api === 'rest',
-      dynamodb: sink === 'dynamodb',
-      sqsSink: sink === 'sqs',
-      noSink: sink === 'none',
-      /** The function calls AWS itself (its sink, or the queue a batch trigger parks poison records on). */
-      callsAws: sink !== 'none' || trigger === 'kinesis' || trigger === 'sqs',
-      /** The function sends to SQS: the SQS sink, or a batch trigger parking poison records. */
-      sqsClient: sink === 'sqs' || trigger === 'kinesis' || trigger === 'sqs',
+      /** The function calls AWS itself (its sink, or the queue it parks poison records on). */
+      callsAws: sdkClients.size > 0,
+      dynamodbClient: sdkClients.has('dynamodb'),
+      sqsClient: sdkClients.has('sqs'),
+      /** The sink built an SQS client, `sqs` in main.rs, which the poison parking reuses. */
+      sqsSinkClient: sinkRow.sdkClient === 'sqs',
       arm64: spec.arch === 'arm64',
       x86_64: spec.arch === 'x86_64',
       iamAuth: spec.auth === 'iam',
@@ -53,10 +54,10 @@ export function templateContext(spec: ProjectSpec) {
     },
     /** With a REST API, JWTs come from a Cognito user pool, named by its issuer URL. */
     cognito: cognitoPool(spec),
-    sinkEnv: sinkRow(sink).env,
+    sinkEnv: sinkRow.env,
     /** SQS wants a source queue's visibility timeout at 6 × the function's timeout, at least. */
     visibilityTimeout: 6 * spec.timeout,
-    eventFile: `events/${trigger}.json`,
+    eventFile: `events/${spec.trigger}.json`,
     cargoLambdaArch: archRow(spec.arch).cargoLambdaFlag,
     rustTarget: archRow(spec.arch).rustTarget,
     toolVersion: packageVersion(),

@@ -51,8 +51,30 @@ interface HandlebarsLike {
   registerHelper(name: string, helper: HelperDelegate): void;
 }
 
-const partialName = (path: string) => path.slice('partials/'.length, -'.hbs'.length);
-const isPartial = (path: string) => path.startsWith('partials/') && path.endsWith('.hbs');
+/**
+ * Every `.hbs` file is a partial, never an output file: `partials/sam/alarms.hbs` is `sam/alarms`,
+ * and a trigger's or sink's fragment keeps its folder, `trigger/kinesis/sam/events.hbs` being
+ * `trigger/kinesis/sam/events`.
+ */
+const isPartial = (path: string) => path.endsWith('.hbs');
+const partialName = (path: string) => path.replace(/^partials\//, '').slice(0, -'.hbs'.length);
+
+/** What `fragment` names when the trigger or sink has no such fragment: it renders nothing. */
+const NO_FRAGMENT = 'fragment/none';
+
+/**
+ * `{{> (fragment "trigger" "sam/events")}}`: the current trigger's (or sink's) fragment of that
+ * name, so shared templates include what each brings without naming any of them.
+ */
+function fragmentHelper(partials: Record<string, TemplateDelegate>): HelperDelegate {
+  return (layer: unknown, part: unknown, options: { data: { root: Record<string, unknown> } }) => {
+    if ((layer !== 'trigger' && layer !== 'sink') || typeof part !== 'string') {
+      throw new Error(`fragment wants "trigger" or "sink" and a name, as in (fragment "trigger" "sam/events")`);
+    }
+    const name = `${layer}/${String(options.data.root[layer])}/${part}`;
+    return name in partials ? name : NO_FRAGMENT;
+  };
+}
 
 export function loadTemplates(dir: string): CompiledTemplates {
   const { files, hash } = readTemplateSources(dir);
@@ -77,5 +99,7 @@ export function loadTemplates(dir: string): CompiledTemplates {
       templates.set(path, fn);
     }
   }
+  handlebars.registerPartial(NO_FRAGMENT, () => '');
+  handlebars.registerHelper('fragment', fragmentHelper(partials));
   return { templates, partials };
 }

@@ -2,7 +2,7 @@
 //! in-memory sink instead of AWS.
 
 pub mod handler;
-{{#if is.batch}}
+{{#if triggerRow.parksPoison}}
 pub mod poison;
 {{/if}}
 pub mod sink;

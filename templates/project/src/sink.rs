@@ -3,18 +3,8 @@
 
 use serde::Serialize;
 
-{{#if is.dynamodb}}
-mod dynamodb;
-pub use dynamodb::DynamoDbSink;
-{{/if}}
-{{#if is.sqsSink}}
-mod sqs;
-pub use sqs::SqsSink;
-{{/if}}
-{{#if is.noSink}}
-mod log;
-pub use log::LogSink;
-{{/if}}
+mod {{sinkRow.rustModule}};
+pub use {{sinkRow.rustModule}}::{{sinkRow.rustType}};
 
 #[cfg(test)]
 pub mod memory;

@@ -7,7 +7,7 @@ use aws_lambda_events::event::streams::KinesisEventResponse;
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
-use crate::poison::{ParkingLot, PoisonRecord};
+use crate::poison::{ParkingLot, PoisonRecord, park_all};
 use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
@@ -102,19 +102,6 @@ fn poison_record(record: KinesisEventRecord, reason: String) -> (String, PoisonR
             source,
         },
     )
-}
-
-/// Parks each poison record, one after another (they are rare), and returns the sequence
-/// numbers of those that could not be parked: those are retried, never dropped.
-async fn park_all<P: ParkingLot>(parking: &P, poison: &[(String, PoisonRecord)]) -> Vec<String> {
-    let mut failed = Vec::new();
-    for (sequence_number, record) in poison {
-        if let Err(error) = parking.park(record).await {
-            tracing::warn!(%sequence_number, %error, "could not park a poison record; Kinesis will retry it");
-            failed.push(sequence_number.clone());
-        }
-    }
-    failed
 }
 
 #[cfg(test)]

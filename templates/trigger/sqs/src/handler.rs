@@ -6,7 +6,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
-use crate::poison::{ParkingLot, PoisonRecord};
+use crate::poison::{ParkingLot, PoisonRecord, park_all};
 use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
@@ -87,19 +87,6 @@ fn poison_record(message: SqsMessage, reason: String) -> PoisonRecord {
         reason,
         source,
     }
-}
-
-/// Parks each poison message, one after another (they are rare), and returns the ids of those
-/// that could not be parked: those are retried, never dropped.
-async fn park_all<P: ParkingLot>(parking: &P, poison: &[(String, PoisonRecord)]) -> Vec<String> {
-    let mut failed = Vec::new();
-    for (message_id, record) in poison {
-        if let Err(error) = parking.park(record).await {
-            tracing::warn!(%message_id, %error, "could not park a poison message; SQS will deliver it again");
-            failed.push(message_id.clone());
-        }
-    }
-    failed
 }
 
 #[cfg(test)]
