@@ -37,6 +37,13 @@ const FORMS = 'rate(5 minutes), cron(0 9 ? * MON-FRI *) or at(2030-01-31T09:00:0
 /** Why `raw` is not a schedule expression EventBridge Scheduler accepts, or undefined when it is. */
 export function scheduleProblem(raw: string): string | undefined {
   if (hasControlCharacters(raw)) return 'must not hold control characters';
+  // The grammar's whole alphabet: what passes is safe to echo below and to write into YAML.
+  const stray = [...raw].find((c) => !/^[A-Za-z0-9 ()*?,/#:-]$/.test(c));
+  if (stray !== undefined) {
+    // By its code point unless plainly visible: a no-break space or a bidi mark shows as nothing.
+    const shown = /^[!-~]$/.test(stray) ? `"${stray}"` : `U+${stray.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `has ${shown}, which no schedule expression holds`;
+  }
   const form = /^(rate|cron|at)\((.*)\)$/s.exec(raw);
   if (!form) return `must be ${FORMS}`;
   const [, kind, body] = form as unknown as [string, 'rate' | 'cron' | 'at', string];
