@@ -105,7 +105,7 @@ export const TRIGGERS = [
         key: 'schedule',
         placeholder: '<expr>',
         help: ['with --trigger schedule: when it runs, as EventBridge Scheduler takes it:', 'rate(5 minutes), cron(0 9 ? * MON-FRI *) (UTC) or at(2030-01-31T09:00:00) once'],
-        message: 'Schedule expression: rate(5 minutes), cron(0 9 ? * MON-FRI *) (UTC) or at(2030-01-31T09:00:00)',
+        message: 'When does it run? rate(…), cron(…) in UTC, or at(…) once',
         default: DEFAULT_SCHEDULE,
         problem: scheduleProblem,
       },
