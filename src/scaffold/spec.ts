@@ -299,7 +299,9 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
 
   return {
     example, twins, name, trigger, api, auth, jwtIssuer, jwtAudience, sink, arch,
-    memory: Number(memoryRaw), timeout: Number(timeoutRaw), logRetention: Number(retentionRaw), options: triggerAnswers,
+    memory: Number(memoryRaw), timeout: Number(timeoutRaw), logRetention: Number(retentionRaw),
+    // Only a trigger with questions of its own has answers.
+    ...(Object.keys(triggerAnswers).length > 0 && { options: triggerAnswers }),
   };
 }
 
