@@ -114,7 +114,7 @@ const NOT_RUN: { match: (example: ShellExample) => boolean; why: string }[] = [
     why: 'not yet run here: needs the project deployed (stub-sam.py into moto-cfn.py, as test/deploy-cli.test.ts and logs-e2e do)',
   },
   {
-    match: (e) => /^(url|stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b/.test(e.command) || /^(curl -i -X POST "\$url|aws (kinesis|sqs|s3|s3api) )/.test(e.command),
+    match: (e) => /^(url|stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b/.test(e.command) || /^(curl -i -X POST "\$url|aws (kinesis|sqs|s3|s3api|scheduler|lambda) )/.test(e.command),
     why: 'not yet run here: reads and feeds a deployed stack; the output keys they name are checked against template.yaml below',
   },
   {
