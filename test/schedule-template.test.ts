@@ -120,7 +120,7 @@ describe('the chosen expression', () => {
       fc.property(valid, (schedule) => {
         expect(scheduleProblem(schedule)).toBeUndefined();
         const files = render('none', schedule);
-        const parameter = parseCfnYaml(files.get('template.yaml')!).Parameters.ScheduleExpression;
+        const parameter = (parseCfnYaml(files.get('template.yaml')!) as Json).Parameters.ScheduleExpression;
         expect(parameter.Default).toBe(schedule);
         // The parameter's own pattern takes it too, so a deploy with the default passes.
         expect(new RegExp(parameter.AllowedPattern).test(schedule)).toBe(true);
