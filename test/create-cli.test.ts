@@ -117,7 +117,7 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
     ['memory 10241', ['x', '--memory', '10241', '--yes'], 2, /Invalid --memory "10241"/],
     ['memory abc', ['x', '--memory', 'abc', '--yes'], 2, /Invalid --memory "abc"/],
     ['memory 512.5', ['x', '--memory', '512.5', '--yes'], 2, /Invalid --memory "512.5"/],
-    ['an unknown trigger', ['x', '--trigger', 'eventbridge', '--yes'], 2, /Invalid --trigger "eventbridge": choose api, kinesis, s3, sqs or dynamodb-stream/],
+    ['an unknown trigger', ['x', '--trigger', 'eventbridge', '--yes'], 2, /Invalid --trigger "eventbridge": choose api, kinesis, s3, sqs, dynamodb-stream or schedule/],
     ['an unknown sink', ['x', '--sink', 'postgres', '--yes'], 2, /Invalid --sink "postgres": choose dynamodb, sqs or none/],
     ['arch arm', ['x', '--arch', 'arm', '--yes'], 2, /Invalid --arch "arm": choose arm64 or x86_64/],
     ['timeout 0', ['x', '--timeout', '0', '--yes'], 2, /Invalid --timeout "0": must be a whole number of seconds from 1 to 900/],

@@ -112,7 +112,7 @@ describe('messages stay one line', () => {
       'Invalid --name "a\\nb": may only hold lowercase letters, digits and dashes, not "\\n" (it names the crate and the stack).',
     );
     const huge = problemOf(() => resolveSpec({ name: 'x', trigger: 'q'.repeat(10_000) }))!.message;
-    expect(huge).toMatch(/^Invalid --trigger "q+… \(10000 characters\)": choose api, kinesis, s3, sqs or dynamodb-stream\.$/);
+    expect(huge).toMatch(/^Invalid --trigger "q+… \(10000 characters\)": choose api, kinesis, s3, sqs, dynamodb-stream or schedule\.$/);
     expect(huge.length).toBeLessThan(200);
     const clearScreen = problemOf(() => resolveSpec({ name: 'x', arch: '\u001b[2Jarm' }))!.message;
     expect(clearScreen).toBe('Invalid --arch "\\u001b[2Jarm": choose arm64 or x86_64.');

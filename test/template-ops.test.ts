@@ -114,7 +114,8 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('%s', (_, spec)
       const role = JSON.stringify(resource('AppFunctionRole'));
       expect(role).not.toMatch(/s3:|InputBucket/);
     });
-  } else {
+  } else if (spec.trigger !== 'schedule') {
+    // The schedule's invoke configuration is checked in schedule-template.test.ts.
     it('has no asynchronous invoke configuration: its trigger invokes synchronously', () => {
       expect(fnProps().EventInvokeConfig).toBeUndefined();
       expect(resource('InputFailureQueue')).toBeUndefined();

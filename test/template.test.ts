@@ -177,6 +177,7 @@ function failureQueuesOf(spec: ProjectSpec): string[] {
     ...(isBatch(spec) ? ['InputDeadLetterQueue'] : []),
     ...(isStream(spec) ? ['PoisonQueue'] : []),
     ...(spec.trigger === 's3' ? ['InputFailureQueue'] : []),
+    ...(spec.trigger === 'schedule' ? ['ScheduleDeadLetterQueue'] : []),
   ];
 }
 
@@ -234,6 +235,7 @@ function expectedParameters(spec: ProjectSpec): Record<string, string | number> 
     ...(spec.api === 'rest' && { ApiGatewayCloudWatchRoleArn: '' }),
     ...(spec.trigger === 's3' && { InputBucketVersioning: 'Enabled' }),
     ...(spec.trigger === 'dynamodb-stream' && { InputTableDeletionProtection: 'true' }),
+    ...(spec.trigger === 'schedule' && { ScheduleExpression: 'rate(5 minutes)', ScheduleTimezone: 'UTC', ScheduleFlexibleWindowMinutes: 0 }),
     ...(spec.sink === 'dynamodb' && { ResultsTableDeletionProtection: 'true' }),
   };
 }
@@ -265,6 +267,7 @@ function expectedOutputs(spec: ProjectSpec): Record<string, string> {
       InputFailureQueueUrl: 'InputFailureQueue',
     }),
     ...(spec.trigger === 'sqs' && { InputQueueName: 'InputQueue', InputQueueUrl: 'InputQueue' }),
+    ...(spec.trigger === 'schedule' && { ScheduleDeadLetterQueueName: 'ScheduleDeadLetterQueue', ScheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueue' }),
     ...(isBatch(spec) && { InputDeadLetterQueueName: 'InputDeadLetterQueue', InputDeadLetterQueueUrl: 'InputDeadLetterQueue' }),
     ...(spec.sink === 'dynamodb' && { ResultsTableName: 'ResultsTable' }),
     ...(spec.sink === 'sqs' && { ResultsQueueName: 'ResultsQueue', ResultsQueueUrl: 'ResultsQueue' }),
@@ -305,6 +308,7 @@ function expectedStatements(spec: ProjectSpec): Json[] {
           allow('ParkPoisonRecords', 'sqs:SendMessage', getAtt('PoisonQueue', 'Arn')),
         ]
       : []),
+    ...(spec.trigger === 'schedule' ? [allow('SendFailedRuns', 'sqs:SendMessage', getAtt('ScheduleDeadLetterQueue', 'Arn'))] : []),
     ...(spec.sink === 'dynamodb' ? [allow('PutResults', 'dynamodb:PutItem', getAtt('ResultsTable', 'Arn'))] : []),
     ...(spec.sink === 'sqs' ? [allow('SendResults', 'sqs:SendMessage', getAtt('ResultsQueue', 'Arn'))] : []),
   ];
@@ -504,6 +508,12 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       // Above 10 messages, SQS batches need a batching window.
       if (props.BatchSize > 10) expect(props.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
       expect(props.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    }
+    if (spec.trigger === 'schedule') {
+      // The details are checked in schedule-template.test.ts.
+      expect(event.Type).toBe('ScheduleV2');
+      expect(props.ScheduleExpression).toEqual(ref('ScheduleExpression'));
+      expect(props.DeadLetterConfig).toEqual({ Arn: getAtt('ScheduleDeadLetterQueue', 'Arn') });
     }
   });
 
@@ -896,6 +906,8 @@ function expectedGrants(spec: ProjectSpec): Record<string, string[]> {
       InputDeadLetterQueue: ['sqs:SendMessage'],
       PoisonQueue: ['sqs:SendMessage'],
     }),
+    // The function's role (Lambda's on-failure destination) and the schedule's (Scheduler's DLQ).
+    ...(spec.trigger === 'schedule' && { AppFunction: ['lambda:InvokeFunction'], ScheduleDeadLetterQueue: ['sqs:SendMessage', 'sqs:SendMessage'] }),
     ...(spec.sink === 'dynamodb' && { ResultsTable: ['dynamodb:PutItem'] }),
     ...(spec.sink === 'sqs' && { ResultsQueue: ['sqs:SendMessage'] }),
   };
@@ -928,7 +940,14 @@ describe('after the SAM transform', () => {
       const template = cfn(ctx);
       if (!template) return;
       const roles = Object.fromEntries(resourcesOfType(template, 'AWS::IAM::Role'));
-      expect(Object.keys(roles).sort()).toEqual(['AppFunctionRole', ...(spec.api === 'rest' ? ['ApiGatewayCloudWatchRole'] : [])].sort());
+      const schedulerRole = spec.trigger === 'schedule' ? ['AppFunctionScheduledRunRole'] : [];
+      expect(Object.keys(roles).sort()).toEqual(['AppFunctionRole', ...(spec.api === 'rest' ? ['ApiGatewayCloudWatchRole'] : []), ...schedulerRole].sort());
+      for (const id of schedulerRole) {
+        expect(roles[id].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+          { Action: ['sts:AssumeRole'], Effect: 'Allow', Principal: { Service: ['scheduler.amazonaws.com'] } },
+        ]);
+        expect(roles[id].Properties.ManagedPolicyArns).toBeUndefined();
+      }
       expect(resourcesOfType(template, 'AWS::IAM::Policy')).toEqual([]);
       expect(resourcesOfType(template, 'AWS::IAM::ManagedPolicy')).toEqual([]);
 

@@ -28,7 +28,9 @@ export const PUBLIC_API_WARNING =
 
 /** "HTTP API → DynamoDB, arm64, 512 MB, 10 s", or for an example "churn prediction (Kinesis → SQS, with Node.js and Python twins), …" */
 export function describeSpec(spec: ProjectSpec, options: { archFromMachine?: boolean } = {}): string {
-  const trigger = spec.api === 'none' ? triggerRow(spec.trigger).short : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
+  // The trigger's own answers beside it: "Schedule rate(5 minutes)".
+  const answers = Object.values(spec.options ?? {}).map((value) => ` ${value}`).join('');
+  const trigger = spec.api === 'none' ? `${triggerRow(spec.trigger).short}${answers}` : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
   const pipeline = `${trigger} → ${sinkRow(spec.sink).short}`;
   const what = spec.example === 'none'
     ? pipeline

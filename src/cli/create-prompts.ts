@@ -19,6 +19,7 @@ import {
   example as exampleRow,
   hostArch,
   memoryHint,
+  triggerOptions,
   type ApiId,
   type ArchId,
   type AuthId,
@@ -160,6 +161,22 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
     if (auth === 'public') p.log.warn(PUBLIC_API_WARNING);
   }
 
+  // The trigger's own questions (the schedule's expression), from its catalog row.
+  const options: Record<string, string> = {};
+  for (const option of example ? [] : triggerOptions(trigger)) {
+    options[option.key] =
+      raw.options?.[option.key] ??
+      (answered(
+        await p.text({
+          message: option.message,
+          placeholder: option.default,
+          defaultValue: option.default,
+          validate: (v) => option.problem(v || option.default),
+        }),
+      ) ||
+        option.default);
+  }
+
   const sink = example ? exampleRow(example).sink : await choose<SinkId>(raw.sink, 'Where do results go?', SINKS, defaultSink(trigger));
 
   // This machine's architecture first in line: its first build needs no extra rustup target, and it runs here.
@@ -196,6 +213,7 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
     arch,
     memory,
     timeout,
+    options,
   });
   dir = await settleDirectory(dir ?? spec.name);
 

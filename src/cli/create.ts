@@ -17,6 +17,7 @@ import {
   SINKS,
   TIMEOUT_RANGE,
   TRIGGERS,
+  allTriggerOptions,
   hostArch,
 } from '../scaffold/catalog.js';
 import type { RawAnswers } from '../scaffold/spec.js';
@@ -41,12 +42,31 @@ const OPTIONS = {
   memory: { type: 'string' },
   timeout: { type: 'string' },
   'log-retention': { type: 'string' },
+  // The triggers' own questions (--schedule), from their catalog rows.
+  ...Object.fromEntries(allTriggerOptions().map(({ option }) => [optionFlagName(option.key), { type: 'string' as const }])),
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
 const list = (rows: readonly { id: string }[]) => rows.map((r) => r.id).join('|');
+
+/** `jwtIssuer` → `jwt-issuer`, as spec.ts names flags (kept here: --help loads no spec.ts). */
+function optionFlagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The triggers' own flags in --help: `--schedule <expression>` and its lines, from the catalog. */
+function triggerOptionsHelp(): string {
+  return allTriggerOptions()
+    .map(({ option }) => {
+      const flag = `--${optionFlagName(option.key)} ${option.placeholder}`;
+      const [first, ...rest] = [...option.help, `(default: ${option.default})`];
+      return [`  ${flag.padEnd(23)}${first}`, ...rest.map((line) => `${' '.repeat(25)}${line}`)].join('\n');
+    })
+    .map((lines) => `${lines}\n`)
+    .join('');
+}
 
 export const HELP = `Create a Rust AWS Lambda function with its SAM template, ready to build and deploy.
 
@@ -70,7 +90,7 @@ Options:
   --jwt-issuer <url>     with --auth jwt: the token issuer's https URL
                          (a Cognito user pool's with --api rest)
   --jwt-audience <aud>   with --auth jwt: the audience (client id) tokens must carry
-  --sink <sink>          ${list(SINKS)}: where results go
+${triggerOptionsHelp()}  --sink <sink>          ${list(SINKS)}: where results go
                          (default: dynamodb; sqs for kinesis)
   --arch <arch>          ${list(ARCHS)} (default: this machine's, ${hostArch()}, so the first
                          build needs no extra rustup target and lambda-kit invoke runs it here)
@@ -87,6 +107,7 @@ Examples:
   ${PROGRAM} my-fn
   ${PROGRAM} my-fn --trigger sqs --sink dynamodb --yes
   ${PROGRAM} ingest --trigger kinesis --arch x86_64 --memory 1024 --yes
+  ${PROGRAM} nightly --trigger schedule --schedule 'cron(0 3 * * ? *)' --yes
   ${PROGRAM} churn --example churn --yes
 `;
 
@@ -126,6 +147,9 @@ export async function main(argv: string[]): Promise<number> {
     memory: values.memory,
     timeout: values.timeout,
     logRetention: values['log-retention'],
+    options: Object.fromEntries(
+      allTriggerOptions().map(({ option }) => [option.key, (values as Record<string, unknown>)[optionFlagName(option.key)] as string | undefined]),
+    ),
   };
   const yes = values.yes ?? false;
 

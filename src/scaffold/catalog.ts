@@ -4,17 +4,20 @@
  * templates/trigger/<id>/ or templates/sink/<id>/: its files, and the fragments the shared
  * templates include by name (templates/README.md has the recipe).
  */
+import { DEFAULT_SCHEDULE, scheduleProblem } from './schedule-expression.js';
 
 /**
  * A trigger's row. Shared templates read these fields instead of asking which trigger it is:
  * - `runtime`: the Rust runtime crate; lambda_http answers HTTP requests (status 201 when stored).
- * - `eventModule`, `eventType`: its aws_lambda_events type (`event::<module>::<type>`), '' for HTTP.
+ * - `eventModule`, `eventType`: its aws_lambda_events type (`event::<module>::<type>`), '' for HTTP;
+ *   with no module, a type of its own handler (`handler::<type>`).
  * - `batch`: Lambda hands it records in batches and retries only the failures it reports.
  * - `parksPoison`: it parks input that can never succeed on an SQS queue of its stack (src/poison.rs).
  * - `managedPolicy`, `managedPolicyScope`: the AWS managed policy SAM would attach for it (our
  *   role replaces it), and what that policy grants on every one of in the account; '' for none.
  * - `queues`: its stack has SQS queues of its own (dead-letter, poison or failure queues), which
  *   the README's security notes describe in place of a results queue's.
+ * - `options` (optional): questions only this trigger asks (see `TriggerOption`).
  */
 export const TRIGGERS = [
   {
@@ -97,7 +100,63 @@ export const TRIGGERS = [
     managedPolicyScope: 'stream',
     queues: true,
   },
+  {
+    id: 'schedule',
+    label: 'Schedule',
+    short: 'Schedule',
+    hint: 'EventBridge Scheduler: rate, cron or one-time, with retries and a dead-letter queue',
+    defaultSink: 'dynamodb',
+    defaultTimeout: 30,
+    runtime: 'lambda_runtime',
+    // Its event is the handler's own type: the Input template.yaml gives the schedule.
+    eventModule: '',
+    eventType: 'ScheduledRun',
+    batch: false,
+    parksPoison: false,
+    managedPolicy: '',
+    managedPolicyScope: '',
+    queues: true,
+    options: [
+      {
+        key: 'schedule',
+        placeholder: '<expr>',
+        help: ['with --trigger schedule: when it runs, as EventBridge Scheduler takes it:', 'rate(5 minutes), cron(0 9 ? * MON-FRI *) (UTC) or at(2030-01-31T09:00:00) once'],
+        message: 'When does it run? rate(…), cron(…) in UTC, or at(…) once',
+        default: DEFAULT_SCHEDULE,
+        problem: scheduleProblem,
+      },
+    ],
+  },
 ] as const;
+
+/**
+ * A question only one trigger asks, declared on its row: the flag `--<key>` (`--schedule`), its
+ * prompt, default and validator; the answer reaches templates as `options.<key>`. The flags,
+ * `--help`, the prompts and the validator read these, so such a question needs no edit there.
+ */
+export interface TriggerOption {
+  key: string;
+  /** The flag's argument in `--help`: `--schedule <expr>`. */
+  placeholder: string;
+  /** Its lines in `--help`, after the flag. */
+  help: readonly string[];
+  /** The interactive question. */
+  message: string;
+  default: string;
+  /** Why an answer is refused, or undefined when it is accepted. */
+  problem: (raw: string) => string | undefined;
+}
+
+/** The questions only trigger `id` asks (none for most). */
+export function triggerOptions(id: TriggerId): readonly TriggerOption[] {
+  const row: Trigger = trigger(id);
+  return 'options' in row ? row.options : [];
+}
+
+/** Every trigger's own questions, with the trigger that asks each. */
+export function allTriggerOptions(): { trigger: TriggerId; option: TriggerOption }[] {
+  return TRIGGERS.flatMap((row) => triggerOptions(row.id).map((option) => ({ trigger: row.id, option })));
+}
 
 /**
  * Complete applications, instead of a function to fill in. An example fixes its trigger and sink;

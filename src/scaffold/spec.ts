@@ -24,8 +24,10 @@ import {
   TRIGGERS,
   api as apiRow,
   example as exampleRow,
+  allTriggerOptions,
   sink as sinkRow,
   trigger as triggerRow,
+  triggerOptions,
   type ApiId,
   type ArchId,
   type AuthId,
@@ -56,10 +58,15 @@ export interface ProjectSpec {
   timeout: number;
   /** Days CloudWatch keeps the function's (and the API's access) logs. */
   logRetention: number;
+  /** The answers to the trigger's own questions (catalog.ts, `TriggerOption`), by key: `{ schedule: 'rate(5 minutes)' }`. */
+  options?: Readonly<Record<string, string>>;
 }
 
 /** Answers as typed on the command line or at a prompt, not yet checked (twins: 'true'/'false'). */
-export type RawAnswers = { [K in keyof ProjectSpec]?: string };
+export type RawAnswers = { [K in Exclude<keyof ProjectSpec, 'options'>]?: string } & {
+  /** The trigger's own questions, by key (`schedule`); any trigger's may be given, its own are kept. */
+  options?: Record<string, string | undefined>;
+};
 
 /** The order of the questions, and the flag that answers each. */
 export const FIELDS = [
@@ -182,7 +189,35 @@ export const defaultTimeout = (trigger: TriggerId): number => triggerRow(trigger
 export const defaultSink = (trigger: TriggerId): SinkId => triggerRow(trigger).defaultSink;
 
 function invalid(field: Field, raw: string, problem: string) {
-  return usageError(`Invalid ${flagOf(field)} "${abbreviateForMessage(raw)}": ${problem}.`);
+  return invalidFlag(flagOf(field), raw, problem);
+}
+
+function invalidFlag(flag: string, raw: string, problem: string) {
+  return usageError(`Invalid ${flag} "${abbreviateForMessage(raw)}": ${problem}.`);
+}
+
+/** `schedule` → `--schedule`, as for the fields. */
+export const optionFlag = (key: string): string => flagOf(key as Field);
+
+/**
+ * The answers to the trigger's own questions: given or their defaults, each checked. An answer
+ * to another trigger's question is a usage error, as --api is without the API trigger.
+ */
+function resolveTriggerOptions(trigger: TriggerId, given: Record<string, string | undefined>): Record<string, string> {
+  const own = triggerOptions(trigger);
+  for (const { trigger: asker, option } of allTriggerOptions()) {
+    if (given[option.key] !== undefined && !own.includes(option)) {
+      throw usageError(`${optionFlag(option.key)} applies only to --trigger ${asker} (the trigger is ${trigger}).`);
+    }
+  }
+  return Object.fromEntries(
+    own.map((option) => {
+      const value = given[option.key] ?? option.default;
+      const problem = option.problem(value);
+      if (problem) throw invalidFlag(optionFlag(option.key), value, problem);
+      return [option.key, value];
+    }),
+  );
 }
 
 function choice<T extends string>(field: Field, raw: string, allowed: readonly { id: string }[]): T {
@@ -210,6 +245,8 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
   const twins = example !== 'none' && raw.twins !== 'false';
   const trigger = example !== 'none' ? exampleRow(example).trigger
     : raw.trigger === undefined ? 'api' : choice<TriggerId>('trigger', raw.trigger, TRIGGERS);
+
+  const triggerAnswers = resolveTriggerOptions(trigger, raw.options ?? {});
 
   let api: ApiId | 'none' = 'none';
   if (trigger === 'api') {
@@ -263,6 +300,8 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
   return {
     example, twins, name, trigger, api, auth, jwtIssuer, jwtAudience, sink, arch,
     memory: Number(memoryRaw), timeout: Number(timeoutRaw), logRetention: Number(retentionRaw),
+    // Only a trigger with questions of its own has answers.
+    ...(Object.keys(triggerAnswers).length > 0 && { options: triggerAnswers }),
   };
 }
 
@@ -279,5 +318,10 @@ export function missingFlags(raw: RawAnswers): string[] {
     'memory',
     'timeout',
   ];
-  return needed.filter((field) => raw[field] === undefined).map(flagOf);
+  const trigger = TRIGGERS.find((row) => row.id === raw.trigger)?.id;
+  const ownOptions = trigger === undefined || example ? [] : triggerOptions(trigger);
+  return [
+    ...needed.filter((field) => raw[field] === undefined).map(flagOf),
+    ...ownOptions.filter((option) => raw.options?.[option.key] === undefined).map((option) => optionFlag(option.key)),
+  ];
 }

@@ -4,13 +4,20 @@
 use aws_config::BehaviorVersion;
 {{/if}}
 {{#if triggerRow.eventType}}
+{{#if triggerRow.eventModule}}
 use aws_lambda_events::event::{{triggerRow.eventModule}}::{{triggerRow.eventType}};
+{{/if}}
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 {{else}}
 use {{triggerRow.runtime}}::{Error, Request, run, service_fn};
 {{/if}}
 
 use {{crateIdent}}::handler;
+{{#if triggerRow.eventType}}
+{{#unless triggerRow.eventModule}}
+use {{crateIdent}}::handler::{{triggerRow.eventType}};
+{{/unless}}
+{{/if}}
 {{#if triggerRow.parksPoison}}
 use {{crateIdent}}::poison::{self, SqsParkingLot};
 {{/if}}
