@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TRIGGERS } from '../src/scaffold/catalog.js';
 import { describe, expect, it } from 'vitest';
 import { CREATE_BIN, listTree, runBin, tempDir, userEnv } from './support/cli.js';
 import { KEY, spawnInPty } from './support/pty.js';
@@ -12,7 +13,7 @@ describe('create-fast-lambda --trigger dynamodb-stream', () => {
   it('is offered in --help', async () => {
     const result = await runBin(CREATE_BIN, ['--help'], await tempDir());
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/--trigger <trigger> +api\|kinesis\|s3\|sqs\|dynamodb-stream /);
+    expect(result.stdout).toMatch(/--trigger <trigger> +api\|kinesis\|s3\|sqs\|dynamodb-stream\|schedule /);
   });
 
   it('is offered in the interactive menu, with its hint', async () => {
@@ -21,8 +22,8 @@ describe('create-fast-lambda --trigger dynamodb-stream', () => {
     await t.waitFor('Project name');
     t.type(KEY.enter);
     await t.waitFor('What triggers the function?');
-    // The menu is the catalog's rows in order, then the examples: the new row is the last trigger.
-    t.type(KEY.up + KEY.up);
+    // The menu is the catalog's rows in order.
+    t.type(KEY.down.repeat(TRIGGERS.findIndex((row) => row.id === 'dynamodb-stream')));
     await t.waitFor("a table's changes in batches, in order per item");
     t.type(KEY.ctrlC);
     expect(await t.exit).toBe(130);

@@ -4,6 +4,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TRIGGERS } from '../src/scaffold/catalog.js';
 import { describe, expect, it } from 'vitest';
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { CREATE_BIN, listTree, runBin, tempDir, userEnv } from './support/cli.js';
@@ -98,7 +99,8 @@ describe('create-fast-lambda --trigger schedule at a terminal', () => {
     const t = spawnInPty(['node', CREATE_BIN, 'ticker', '--name', 'ticker', ...REST], { cwd, env: userEnv({ NO_COLOR: '' }) });
     await t.waitFor('What triggers the function?');
     await t.waitFor('Schedule');
-    t.type(KEY.down.repeat(4) + KEY.enter); // API, Kinesis, S3, SQS, then the schedule
+    // The menu is the catalog's rows in order.
+    t.type(KEY.down.repeat(TRIGGERS.findIndex((row) => row.id === 'schedule')) + KEY.enter);
     await t.waitFor('When does it run?');
     t.type(KEY.enter);
     await t.waitFor('Next steps');
