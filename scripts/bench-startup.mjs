@@ -28,7 +28,11 @@ const cases = [
   ['node -e 0', ['-e', '0']],
   ['lambda-kit --help', [join(root, 'bin/lambda-kit.js'), '--help']],
   ['create-fast-lambda --help', [join(root, 'bin/create-fast-lambda.js'), '--help']],
-  ['create-fast-lambda render (kinesis → sqs, --yes)', [join(root, 'bin/create-fast-lambda.js'), '--trigger', 'kinesis', '--yes'], (i) => [`p${i}`]],
+  [
+    'create-fast-lambda render (kinesis → sqs, --yes)',
+    [join(root, 'bin/create-fast-lambda.js'), '--trigger', 'kinesis', '--yes'],
+    (i) => [`p${i}`],
+  ],
 ];
 
 // One untimed pass of each warms the file cache.

@@ -44,7 +44,10 @@ function functionStack(fn: string): string {
       Role: {
         Type: 'AWS::IAM::Role',
         Properties: {
-          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          },
         },
       },
       AppFunctionLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: `/aws/lambda/${fn}` } },
@@ -70,7 +73,13 @@ function kit(args: string[], extra: Record<string, string> = {}, cwd = dir) {
 async function putLines(group: string, lines: string[], at = Date.now() - 30_000): Promise<void> {
   const stream = `2026/05/01/[$LATEST]${Math.random().toString(16).slice(2)}`;
   await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
-  await logs.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: lines.map((message, i) => ({ timestamp: at + i, message })) }));
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: group,
+      logStreamName: stream,
+      logEvents: lines.map((message, i) => ({ timestamp: at + i, message })),
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -80,7 +89,9 @@ beforeAll(async () => {
   const config = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   cfn = new CloudFormationClient(config);
   logs = new CloudWatchLogsClient(config);
-  await cfn.send(new CreateStackCommand({ StackName: 'hostile', TemplateBody: functionStack('hostile'), Capabilities: ['CAPABILITY_IAM'] }));
+  await cfn.send(
+    new CreateStackCommand({ StackName: 'hostile', TemplateBody: functionStack('hostile'), Capabilities: ['CAPABILITY_IAM'] }),
+  );
   await cfn.send(new CreateStackCommand({ StackName: 'tailed', TemplateBody: functionStack('tailed'), Capabilities: ['CAPABILITY_IAM'] }));
   await cfn.send(
     new CreateStackCommand({
@@ -117,7 +128,12 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     expect(out[2]).toMatch(/ INFO after the deep line$/);
     const json = await kit(['logs', '--stack-name', 'hostile', '--since', '5m', '--json']);
     expect(json.stdout).not.toMatch(RAW_CONTROL);
-    expect(json.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { message: string }).message)).toEqual([`INFO ${INJECTION} owned`, DEEP, 'INFO after the deep line']);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { message: string }).message),
+    ).toEqual([`INFO ${INJECTION} owned`, DEEP, 'INFO after the deep line']);
   });
 
   it('logs --tail keeps following after a 5,000-deep JSON line', async () => {
@@ -134,7 +150,8 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await putLines('/aws/lambda/tailed', ['INFO still tailing'], Date.now());
     const deadline = Date.now() + 20_000;
-    while (!stdout.includes('still tailing') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (!stdout.includes('still tailing') && child.exitCode === null && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     child.kill('SIGINT');
     const result = await child;
     expect(result.stderr).not.toContain('lambda-kit:');
@@ -165,7 +182,8 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       const deadline = Date.now() + 30_000;
-      while (!stderr.includes('retrying in') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (!stderr.includes('retrying in') && child.exitCode === null && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       child.kill('SIGINT');
       await child;
       expect(stderr).toMatch(/^ThrottlingException\\u001b\]0;pwned\\u0007\\u001b\[2J from CloudWatch Logs; retrying in \d+ s$/m);
@@ -181,7 +199,9 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     expect(table.stdout).not.toMatch(RAW_CONTROL);
     const rows = table.stdout.trim().split('\n');
     expect(rows).toHaveLength(3);
-    expect(rows.find((row) => row.startsWith('Evil'))).toMatch(/^Evil +line one\\nline two \\u001b\]0;pwned\\u0007\\u001b\[2J +rings \\u0007 the bell$/);
+    expect(rows.find((row) => row.startsWith('Evil'))).toMatch(
+      /^Evil +line one\\nline two \\u001b\]0;pwned\\u0007\\u001b\[2J +rings \\u0007 the bell$/,
+    );
     const json = await kit(['outputs', '--stack-name', 'evil-outputs', '--json']);
     expect(json.exitCode).toBe(0);
     expect(json.stdout).not.toMatch(RAW_CONTROL);
@@ -191,7 +211,10 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
   it("the SDK's warning for a profile beside key variables is one line", async () => {
     const credentials = join(dir, 'credentials');
     writeFileSync(credentials, '[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n');
-    const result = await kit(['outputs', '--stack-name', 'evil-outputs', '--profile', 'moto'], { AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(dir, 'no-config') });
+    const result = await kit(['outputs', '--stack-name', 'evil-outputs', '--profile', 'moto'], {
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+    });
     expect(result.exitCode).toBe(0);
     expect(result.stderr.split('\n')).toEqual([
       "lambda-kit: AWS profile moto and AWS_ACCESS_KEY_ID are both set: the profile's credentials are used, the keys in the environment are not.",
@@ -200,10 +223,15 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
 
   it('an endpoint that cannot be reached is named without its password', async () => {
     const closed = await freePort();
-    const result = await kit(['outputs', '--stack-name', 'x'], { AWS_ENDPOINT_URL: `http://admin:s3cr3t-pw@127.0.0.1:${closed}`, AWS_MAX_ATTEMPTS: '1' });
+    const result = await kit(['outputs', '--stack-name', 'x'], {
+      AWS_ENDPOINT_URL: `http://admin:s3cr3t-pw@127.0.0.1:${closed}`,
+      AWS_MAX_ATTEMPTS: '1',
+    });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).not.toContain('s3cr3t-pw');
-    expect(result.stderr.trim().split('\n')).toEqual([`lambda-kit: cannot reach AWS (ECONNREFUSED) at http://admin:****@127.0.0.1:${closed}`]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `lambda-kit: cannot reach AWS (ECONNREFUSED) at http://admin:****@127.0.0.1:${closed}`,
+    ]);
   }, 30_000);
 
   it('deploy: secret parameter values reach sam but never the screen or the log file', async () => {
@@ -243,7 +271,16 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
       ].join('\n'),
     });
     const result = await kit(
-      ['deploy', '--no-build', '--stack-name', 'secretive', '--parameter-overrides', 'DbPassword=hunter2-db Pin=8675309', '--parameter-overrides', 'Stage=prod'],
+      [
+        'deploy',
+        '--no-build',
+        '--stack-name',
+        'secretive',
+        '--parameter-overrides',
+        'DbPassword=hunter2-db Pin=8675309',
+        '--parameter-overrides',
+        'Stage=prod',
+      ],
       { PATH: `${stub}:/usr/bin:/bin` },
       project,
     );
@@ -269,9 +306,13 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr).not.toContain('hunter2-db');
     expect(failed.stderr).not.toMatch(RAW_CONTROL);
-    expect(failed.stderr).toContain('Deploying with: deploy --stack-name secretive --region us-east-1 --no-confirm-changeset --no-fail-on-empty-changeset --parameter-overrides DbPassword=****');
+    expect(failed.stderr).toContain(
+      'Deploying with: deploy --stack-name secretive --region us-east-1 --no-confirm-changeset --no-fail-on-empty-changeset --parameter-overrides DbPassword=****',
+    );
     expect(failed.stderr).toContain('Error: \\u001b]0;pwned\\u0007\\u001b[2J refused');
-    expect(failed.stderr.trim().split('\n').at(-1)).toMatch(/^lambda-kit: sam deploy failed \(exit code 1\) before stack secretive changed/);
+    expect(failed.stderr.trim().split('\n').at(-1)).toMatch(
+      /^lambda-kit: sam deploy failed \(exit code 1\) before stack secretive changed/,
+    );
   }, 60_000);
 });
 
@@ -281,20 +322,46 @@ describe('a region that is not one', () => {
     const result = await runBin(KIT_BIN, ['outputs', '--stack-name', 'x', '--region', 'bad region\u001b[2J'], tmpdir(), env);
     // A bad --region is a usage error.
     expect(result.exitCode).toBe(2);
-    expect(result.stderr.split('\n')).toEqual([
-      'lambda-kit: --region "bad region\\u001b[2J" is not an AWS region (such as eu-west-1).',
-    ]);
+    expect(result.stderr.split('\n')).toEqual(['lambda-kit: --region "bad region\\u001b[2J" is not an AWS region (such as eu-west-1).']);
   });
 });
 
 describe('LogFormatter on hostile lines', () => {
-  const event = (message: string): LogEvent => ({ timestamp: 0, message, logStreamName: 's', logGroupName: '/aws/lambda/f', functionId: 'AppFunction' });
+  const event = (message: string): LogEvent => ({
+    timestamp: 0,
+    message,
+    logStreamName: 's',
+    logGroupName: '/aws/lambda/f',
+    functionId: 'AppFunction',
+  });
   /** Our own colours: SGR sequences, which are all the formatter may add. */
   const OUR_COLOURS = /\u001b\[\d+m/g;
 
   it('formats any message as one line without a control character of its own, coloured or not', () => {
     const message = fc.oneof(
-      fc.string({ unit: fc.constantFrom('\u001b', '\u0007', '\u009b', '\n', '\r', '\t', '\u202e', '{', '}', '[', ']', '"', ':', ',', 'a', ' ', 'ERROR', 'Task timed out'), maxLength: 60 }),
+      fc.string({
+        unit: fc.constantFrom(
+          '\u001b',
+          '\u0007',
+          '\u009b',
+          '\n',
+          '\r',
+          '\t',
+          '\u202e',
+          '{',
+          '}',
+          '[',
+          ']',
+          '"',
+          ':',
+          ',',
+          'a',
+          ' ',
+          'ERROR',
+          'Task timed out',
+        ),
+        maxLength: 60,
+      }),
       fc.json().map((json) => json.replace(/^\{/, '{"level":"error","message":"\u001b[2J",')),
       fc.constantFrom(DEEP, `REPORT RequestId: x\u001b\tDuration: 1 ms`, `{"type":"platform.report","record":{"requestId":"\u001b[2J"}}`),
     );
@@ -318,7 +385,9 @@ describe('stack views on hostile values', () => {
     kleur.enabled = true;
     const table = formatOutputs([{ key: 'K\u009b', value: 'a\nb\u202eexe.txt', description: 'd\u001b[2J' }], true);
     kleur.enabled = enabled;
-    expect(table.replace(/\u001b\[\d+m/g, '')).toBe('key      value              description\nK\\u009b  a\\nb\\u202eexe.txt  d\\u001b[2J\n');
+    expect(table.replace(/\u001b\[\d+m/g, '')).toBe(
+      'key      value              description\nK\\u009b  a\\nb\\u202eexe.txt  d\\u001b[2J\n',
+    );
     expect(table).toContain('\u001b[1mK\\u009b');
   });
 

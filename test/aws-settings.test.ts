@@ -8,9 +8,32 @@ import { credentialsNote, isRegionName, resolveAwsSetup, sdkLogger } from '../sr
 import { judgeAwsCredentials, judgeAwsRegion } from '../src/tools/doctor.js';
 
 const REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-4', 'ap-northeast-3',
-  'ca-central-1', 'ca-west-1', 'eu-central-2', 'eu-west-3', 'eu-south-1', 'eu-north-1', 'il-central-1', 'me-central-1', 'mx-central-1',
-  'sa-east-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1', 'us-iso-east-1', 'us-isob-east-1', 'eusc-de-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-south-2',
+  'ap-southeast-4',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-north-1',
+  'il-central-1',
+  'me-central-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-gov-west-1',
+  'us-gov-east-1',
+  'cn-north-1',
+  'cn-northwest-1',
+  'us-iso-east-1',
+  'us-isob-east-1',
+  'eusc-de-east-1',
 ];
 
 describe('isRegionName', () => {
@@ -18,10 +41,18 @@ describe('isRegionName', () => {
     for (const region of REGIONS) expect(isRegionName(region), region).toBe(true);
   });
 
-  it.each(['eu west 1', 'eu-west-1 ', ' eu-west-1', 'EU-WEST-1', 'eu-west', 'eu-west-1\u001b[2J', 'eu-west-1\n', '', 'eu--west-1', 'https://eu-west-1'])(
-    'refuses %j',
-    (text) => expect(isRegionName(text)).toBe(false),
-  );
+  it.each([
+    'eu west 1',
+    'eu-west-1 ',
+    ' eu-west-1',
+    'EU-WEST-1',
+    'eu-west',
+    'eu-west-1\u001b[2J',
+    'eu-west-1\n',
+    '',
+    'eu--west-1',
+    'https://eu-west-1',
+  ])('refuses %j', (text) => expect(isRegionName(text)).toBe(false));
 
   it('refuses anything with a character outside a-z, 0-9 and dashes (property)', () => {
     const odd = fc.string({ minLength: 1, maxLength: 3 }).filter((s) => /[^a-z0-9-]/.test(s));
@@ -39,21 +70,36 @@ describe('doctor judges a region that is not one', () => {
 
   it('from AWS_REGION', () => {
     const check = judgeAwsRegion(resolveAwsSetup({ AWS_REGION: 'eu west 1', AWS_DEFAULT_REGION: 'eu-west-1' }, files));
-    expect(check).toMatchObject({ status: 'fail', problem: '"eu west 1" from AWS_REGION is not an AWS region', fix: 'export AWS_REGION=<region>, such as eu-west-1' });
+    expect(check).toMatchObject({
+      status: 'fail',
+      problem: '"eu west 1" from AWS_REGION is not an AWS region',
+      fix: 'export AWS_REGION=<region>, such as eu-west-1',
+    });
   });
 
   it('from the profile, its control characters made visible', () => {
     const check = judgeAwsRegion(resolveAwsSetup({}, { ...files, config: '[default]\nregion = eu-west-1\u001b[2J\n' }));
-    expect(check).toMatchObject({ status: 'fail', found: 'eu-west-1\\u001b[2J (profile default)', fix: 'aws configure set region <region>' });
+    expect(check).toMatchObject({
+      status: 'fail',
+      found: 'eu-west-1\\u001b[2J (profile default)',
+      fix: 'aws configure set region <region>',
+    });
   });
 });
 
 describe('doctor reads the credentials that win: a named profile over keys in the environment', () => {
   const keys = { AWS_ACCESS_KEY_ID: 'env-key', AWS_SECRET_ACCESS_KEY: 'env-secret' };
-  const files = (credentials: string) => ({ config: undefined, credentials, configPath: '~/.aws/config', credentialsPath: '~/.aws/credentials' });
+  const files = (credentials: string) => ({
+    config: undefined,
+    credentials,
+    configPath: '~/.aws/config',
+    credentialsPath: '~/.aws/credentials',
+  });
 
   it('the profile’s keys, with a note that the environment’s are not used', () => {
-    const check = judgeAwsCredentials(resolveAwsSetup({ ...keys, AWS_PROFILE: 'dev' }, files('[dev]\naws_access_key_id = k\naws_secret_access_key = s\n')));
+    const check = judgeAwsCredentials(
+      resolveAwsSetup({ ...keys, AWS_PROFILE: 'dev' }, files('[dev]\naws_access_key_id = k\naws_secret_access_key = s\n')),
+    );
     expect(check).toMatchObject({
       status: 'ok',
       found: 'profile dev: access key (~/.aws/credentials)',
@@ -63,7 +109,10 @@ describe('doctor reads the credentials that win: a named profile over keys in th
 
   it('a profile without credentials fails, though keys are in the environment', () => {
     const check = judgeAwsCredentials(resolveAwsSetup({ ...keys, AWS_PROFILE: 'dev' }, files('[dev]\nregion = eu-west-1\n')));
-    expect(check).toMatchObject({ status: 'fail', problem: 'profile dev has no credentials, and the keys in the environment are not used when a profile is named' });
+    expect(check).toMatchObject({
+      status: 'fail',
+      problem: 'profile dev has no credentials, and the keys in the environment are not used when a profile is named',
+    });
   });
 
   it('without a named profile the environment’s keys are used', () => {

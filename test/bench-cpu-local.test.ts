@@ -85,7 +85,14 @@ const fn = (logicalId: string): LambdaFunction => ({
 });
 
 function runtime(name: Runtime, work: 'burn' | 'sleep', ms: number, log: string, init: number | 'flip' = 0): LocalRuntime {
-  return { runtime: name, version: `fake ${name}`, fn: fn(`${name}Function`), command: process.execPath, args: [client, name, work, String(ms), String(init), log], taskRoot: dir };
+  return {
+    runtime: name,
+    version: `fake ${name}`,
+    fn: fn(`${name}Function`),
+    command: process.execPath,
+    args: [client, name, work, String(ms), String(init), log],
+    taskRoot: dir,
+  };
 }
 
 /** Nothing in these runtimes sends to SQS: no address is ever contacted, and no batch has records. */
@@ -106,10 +113,15 @@ function options(runtimes: LocalRuntime[], counts: { runs: number; coldRuns: num
 }
 
 describe.skipIf(!LINUX)('measureLocal: CPU beside wall time, rounds in turns', () => {
-  it('reads ≈ 200 ms of CPU for a batch that burns 200 ms, ≈ 0 for one that sleeps 200 ms, and takes turns', { timeout: 120_000 }, async () => {
+  it('reads ≈ 200 ms of CPU for a batch that burns 200 ms, ≈ 0 for one that sleeps 200 ms, and takes turns', {
+    timeout: 120_000,
+  }, async () => {
     const log = join(dir, 'turns.log');
     const measured = await measureLocal(
-      options([runtime('rust', 'burn', 200, log), runtime('node', 'sleep', 200, log), runtime('python', 'burn', 100, log)], { runs: 3, coldRuns: 2 }),
+      options([runtime('rust', 'burn', 200, log), runtime('node', 'sleep', 200, log), runtime('python', 'burn', 100, log)], {
+        runs: 3,
+        coldRuns: 2,
+      }),
     );
     const [rust, node, python] = measured.runtimes;
     expect(measured.coldRounds).toBe(2);
@@ -136,10 +148,20 @@ describe.skipIf(!LINUX)('measureLocal: CPU beside wall time, rounds in turns', (
     const turns = ['rust invoke', 'node invoke', 'python invoke'];
     const moto = (name: string) => [`${name} start`, ...Array(4).fill(`${name} invoke`)];
     expect(lines).toEqual([
-      ...round, ...round,
-      'rust start', 'rust invoke', 'node start', 'node invoke', 'python start', 'python invoke',
-      ...turns, ...turns, ...turns,
-      ...moto('rust'), ...moto('node'), ...moto('python'),
+      ...round,
+      ...round,
+      'rust start',
+      'rust invoke',
+      'node start',
+      'node invoke',
+      'python start',
+      'python invoke',
+      ...turns,
+      ...turns,
+      ...turns,
+      ...moto('rust'),
+      ...moto('node'),
+      ...moto('python'),
     ]);
 
     expect(measured.load.wallMs).toBeGreaterThan(0);

@@ -39,7 +39,12 @@ afterAll(() => {
 });
 
 function bench(args: string[], cwd = project) {
-  return runBin(KIT_BIN, ['bench', ...args], cwd, userEnv({ ...CARGO_ENV, LAMBDA_KIT_BENCH_VENV: VENV, PATH: `${tools && 'bin' in tools ? tools.bin : ''}:${process.env.PATH}` }));
+  return runBin(
+    KIT_BIN,
+    ['bench', ...args],
+    cwd,
+    userEnv({ ...CARGO_ENV, LAMBDA_KIT_BENCH_VENV: VENV, PATH: `${tools && 'bin' in tools ? tools.bin : ''}:${process.env.PATH}` }),
+  );
 }
 
 interface Results {
@@ -65,7 +70,9 @@ interface Results {
 }
 
 describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
-  it('measures the three runtimes on the same checked batch and writes results.json and chart.svg', { timeout: FIRST_BENCH_TIMEOUT }, async () => {
+  it('measures the three runtimes on the same checked batch and writes results.json and chart.svg', {
+    timeout: FIRST_BENCH_TIMEOUT,
+  }, async () => {
     const run = await bench(['--local', '--records', '25', '--runs', '3']);
     expect(run.exitCode, run.stderr).toBe(0);
 
@@ -74,9 +81,13 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
     expect(lines[0]).toMatch(/^25 records per batch; 3 cold starts and 3 warm batches per runtime, the runtimes taking turns; /);
     expect(lines[1]).toMatch(/^Rust: rustc \d+\.\d+\.\d+, Node\.js: node v\d+\.\d+\.\d+, Python: Python 3\.\d+\.\d+$/);
     expect(lines[2]).toBe("CPU: the function process's threads, from /proc (schedstat, ns) around each batch");
-    expect(lines[3]).toMatch(/^While measuring: load average \d+\.\d\d → \d+\.\d\d; other processes used \d+ % of the CPU \(\d+\.\d s of \d+\.\d s\)$/);
+    expect(lines[3]).toMatch(
+      /^While measuring: load average \d+\.\d\d → \d+\.\d\d; other processes used \d+ % of the CPU \(\d+\.\d s of \d+\.\d s\)$/,
+    );
     const header = lines.find((line) => /^ +cold start/.test(line))!;
-    expect(header).toMatch(/cold start +cold CPU +init +warm p50 \(zero-latency SQS\) +warm CPU p50 +warm p95 +warm p50 \(moto\) +peak memory/);
+    expect(header).toMatch(
+      /cold start +cold CPU +init +warm p50 \(zero-latency SQS\) +warm CPU p50 +warm p95 +warm p50 \(moto\) +peak memory/,
+    );
     expect(lines.find((line) => line.startsWith('Rust '))).not.toContain('×');
     for (const twin of ['Node.js', 'Python']) {
       const row = lines.find((line) => line.startsWith(`${twin} `));
@@ -84,7 +95,9 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
       expect(row!.match(/\(\d+\.\d×\)/g), twin).toHaveLength(8);
     }
     // The goals, each met, missed by a stated factor, or within noise; the pairwise ones with their spread.
-    expect(run.stdout).toMatch(/^[✓✗≈] cold start vs Node\.js: \d+\.\d× \(goal ≥ 10×; 3 rounds, quartiles \d+\.\d–\d+\.\d×, range \d+\.\d–\d+\.\d×\)/m);
+    expect(run.stdout).toMatch(
+      /^[✓✗≈] cold start vs Node\.js: \d+\.\d× \(goal ≥ 10×; 3 rounds, quartiles \d+\.\d–\d+\.\d×, range \d+\.\d–\d+\.\d×\)/m,
+    );
     expect(run.stdout).toMatch(/^[✓✗≈] CPU per warm batch vs Python: \d+\.\d× \(goal ≥ 10×; 3 rounds, /m);
     expect(run.stdout).toMatch(/^[✓✗] peak memory vs Node\.js: \d+\.\d× \(goal ≥ 3×\)/m);
     expect(run.stderr).toMatch(/wrote bench\/results\.json and chart\.svg/);
@@ -115,7 +128,11 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
       expect(r.peakMemoryBytes, r.runtime).toBeGreaterThan(1_000_000);
     }
     expect(results.goals.map((g) => g.what)).toEqual([
-      'cold start vs Node.js', 'cold start vs Python', 'CPU per warm batch vs Node.js', 'CPU per warm batch vs Python', 'peak memory vs Node.js',
+      'cold start vs Node.js',
+      'cold start vs Python',
+      'CPU per warm batch vs Node.js',
+      'CPU per warm batch vs Python',
+      'peak memory vs Node.js',
     ]);
     for (const goal of results.goals.slice(0, 4)) expect(goal.spread?.n, goal.what).toBe(3);
 
@@ -147,7 +164,10 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
     const original = await readFile(index, 'utf8');
     await rmResults();
     // A twin that rounds its probabilities differs from the model by more than 1e-9.
-    const drifted = original.replace('const probability = 1 / (1 + exp(-z));', 'const probability = Math.round(1000 / (1 + exp(-z))) / 1000;');
+    const drifted = original.replace(
+      'const probability = 1 / (1 + exp(-z));',
+      'const probability = Math.round(1000 / (1 + exp(-z))) / 1000;',
+    );
     expect(drifted).not.toBe(original);
     await writeFile(index, drifted);
     try {
@@ -170,13 +190,18 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --local', () => {
       [['--remote', '--runs', '5'], '--runs applies to --local; use --invocations with --remote.'],
     ] as const) {
       const run = await bench([...args]);
-      expect({ code: run.exitCode, stderr: run.stderr.trim() }, args.join(' ')).toEqual({ code: 2, stderr: expect.stringContaining(message) });
+      expect({ code: run.exitCode, stderr: run.stderr.trim() }, args.join(' ')).toEqual({
+        code: 2,
+        stderr: expect.stringContaining(message),
+      });
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
     await execa(process.execPath, [CREATE_BIN, 'plain', '--trigger', 'kinesis', '--yes'], { cwd: root, stdin: 'ignore' });
     const plain = await bench([], join(root, 'plain'));
     expect(plain.exitCode).toBe(1);
-    expect(plain.stderr.trim()).toBe('lambda-kit: no model.json in the project: lambda-kit bench measures the churn example. Create one with: create-fast-lambda --example churn');
+    expect(plain.stderr.trim()).toBe(
+      'lambda-kit: no model.json in the project: lambda-kit bench measures the churn example. Create one with: create-fast-lambda --example churn',
+    );
   });
 });
 

@@ -76,7 +76,10 @@ function stackTemplate(): string {
       Role: {
         Type: 'AWS::IAM::Role',
         Properties: {
-          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          },
         },
       },
       AppFunction: fn(NAMES.rust, 'provided.al2023', 'bootstrap'),
@@ -99,7 +102,11 @@ beforeAll(async () => {
   await symlink(join(ROOT, 'node_modules'), join(project, 'twins/node/node_modules'), 'dir');
 
   moto = await startMoto(VENV_BIN);
-  const cfn = new CloudFormationClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const cfn = new CloudFormationClient({
+    region: 'us-east-1',
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
   try {
     await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateBody: stackTemplate(), Capabilities: ['CAPABILITY_IAM'] }));
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: STACK }));
@@ -193,13 +200,15 @@ interface Results {
 const readResults = async () => JSON.parse(await readFile(join(project, 'bench/results.json'), 'utf8')) as Results;
 
 describe.skipIf(missing !== undefined)('lambda-kit bench --remote', () => {
-  it('finds the stack\'s three functions, measures each, prints the table, writes results.json and chart.svg, and restores every function', async () => {
+  it("finds the stack's three functions, measures each, prints the table, writes results.json and chart.svg, and restores every function", async () => {
     const run = await bench(['--remote', '--records', String(RECORDS), '--invocations', String(INVOCATIONS)]);
     expect(run.exitCode, run.stderr).toBe(0);
 
     // What was run, on what: the stack (from samconfig.toml) and the region (from AWS_REGION).
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toBe(`${RECORDS} records per batch; ${INVOCATIONS} cold starts and ${INVOCATIONS} warm invocations per runtime; stack ${STACK} in us-east-1`);
+    expect(lines[0]).toBe(
+      `${RECORDS} records per batch; ${INVOCATIONS} cold starts and ${INVOCATIONS} warm invocations per runtime; stack ${STACK} in us-east-1`,
+    );
     expect(lines[1]).toBe('Rust: provided.al2023, Node.js: nodejs22.x, Python: python3.13');
     expect(lines.find((line) => line.includes('init duration'))).toMatch(/^ +cold start +init duration +warm p50 +warm p95 +peak memory$/);
     // A row per runtime; each twin's figures with their ratio to Rust's.
@@ -215,13 +224,25 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --remote', () => {
     // Progress on stderr: a line per round per function, then where the files went.
     for (const [runtime, name] of Object.entries(NAMES)) {
       for (let round = 1; round <= INVOCATIONS; round++) {
-        expect(run.stderr).toMatch(new RegExp(`^${runtime} \\(${name}\\): round ${round}/${INVOCATIONS}: cold \\d+\\.\\d\\d ms \\(init \\d+\\.\\d\\d ms\\), warm \\d+\\.\\d\\d ms$`, 'm'));
+        expect(run.stderr).toMatch(
+          new RegExp(
+            `^${runtime} \\(${name}\\): round ${round}/${INVOCATIONS}: cold \\d+\\.\\d\\d ms \\(init \\d+\\.\\d\\d ms\\), warm \\d+\\.\\d\\d ms$`,
+            'm',
+          ),
+        );
       }
     }
     expect(run.stderr).toMatch(/^wrote bench\/results\.json and chart\.svg$/m);
 
     const results = await readResults();
-    expect(results).toMatchObject({ mode: 'remote', records: RECORDS, runs: INVOCATIONS, coldRuns: INVOCATIONS, host: `stack ${STACK} in us-east-1`, goals: [] });
+    expect(results).toMatchObject({
+      mode: 'remote',
+      records: RECORDS,
+      runs: INVOCATIONS,
+      coldRuns: INVOCATIONS,
+      host: `stack ${STACK} in us-east-1`,
+      goals: [],
+    });
     expect(results.runtimes.map((r) => [r.runtime, r.version])).toEqual([
       ['rust', 'provided.al2023'],
       ['node', 'nodejs22.x'],
@@ -242,7 +263,10 @@ describe.skipIf(missing !== undefined)('lambda-kit bench --remote', () => {
     for (const name of Object.values(NAMES)) {
       const served = service.invocations.filter((i) => i.functionName === name);
       // Each round a forced cold start (an environment carrying a nonce), then a warm invocation.
-      expect(served.map((i) => i.cold), name).toEqual(Array.from({ length: INVOCATIONS }, () => [true, false]).flat());
+      expect(
+        served.map((i) => i.cold),
+        name,
+      ).toEqual(Array.from({ length: INVOCATIONS }, () => [true, false]).flat());
       for (const invocation of served) expect(invocation.variables[NONCE_VARIABLE], name).toEqual(expect.any(String));
       // The user's variables are back, with no nonce left behind.
       expect(service.variables(name), name).toEqual(deployedVariables());

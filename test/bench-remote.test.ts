@@ -142,7 +142,7 @@ const served = (name: string): ServedInvocation[] => service.invocations.filter(
 const updates = (name: string) => service.updates.filter((u) => u.functionName === name).map((u) => u.variables);
 
 describe('measureRemote', () => {
-  it('forces a cold start each round, reads the figures from the REPORT lines, and leaves the user\'s variables as they were', async () => {
+  it("forces a cold start each round, reads the figures from the REPORT lines, and leaves the user's variables as they were", async () => {
     const progress: string[] = [];
     const figures = await bench({ progress });
 
@@ -150,7 +150,10 @@ describe('measureRemote', () => {
       ['node', 'nodejs22.x'],
       ['rust', 'provided.al2023'],
     ]);
-    for (const [figure, name] of [[figures[0]!, TWIN_NAME], [figures[1]!, SLOW_NAME]] as const) {
+    for (const [figure, name] of [
+      [figures[0]!, TWIN_NAME],
+      [figures[1]!, SLOW_NAME],
+    ] as const) {
       const calls = served(name);
       // Each round: a fresh environment (a new process) with an Init Duration, then the same one warm.
       expect(calls.map((c) => c.cold)).toEqual([true, false, true, false, true, false]);
@@ -194,13 +197,21 @@ describe('measureRemote', () => {
     // The twin did its work each time: 25 messages per invocation.
     expect(sqs.takeReceived()).toHaveLength(25 * 6);
     expect(progress.filter((line) => line.startsWith(`node (${TWIN_NAME}): round `))).toHaveLength(3);
-    expect(progress).toContainEqual(expect.stringMatching(/^rust \(churn\): round 3\/3: cold \d+\.\d\d ms \(init \d+\.\d\d ms\), warm \d+\.\d\d ms$/));
+    expect(progress).toContainEqual(
+      expect.stringMatching(/^rust \(churn\): round 3\/3: cold \d+\.\d\d ms \(init \d+\.\d\d ms\), warm \d+\.\d\d ms$/),
+    );
   }, 60_000);
 
   it('drops a nonce a killed run left behind, with the restore', async () => {
     await service.close();
     service = await LambdaService.start({
-      [SLOW_NAME]: { command: process.execPath, args: [NODE_RUNTIME], cwd: slowDir, handler: 'index.handler', env: { ...slowVariables, [NONCE_VARIABLE]: 'stale' } },
+      [SLOW_NAME]: {
+        command: process.execPath,
+        args: [NODE_RUNTIME],
+        cwd: slowDir,
+        handler: 'index.handler',
+        env: { ...slowVariables, [NONCE_VARIABLE]: 'stale' },
+      },
     });
     Object.assign(process.env, service.env);
     await bench({ functions: [{ runtime: 'rust', functionName: SLOW_NAME }], invocations: 1 });
@@ -210,12 +221,17 @@ describe('measureRemote', () => {
   it('stops at a function error with one line naming the function, and restores the variables', async () => {
     await service.close();
     const env = { ...slowVariables, FAIL_AT: '3' };
-    service = await LambdaService.start({ [SLOW_NAME]: { command: process.execPath, args: [NODE_RUNTIME], cwd: slowDir, handler: 'index.handler', env } });
+    service = await LambdaService.start({
+      [SLOW_NAME]: { command: process.execPath, args: [NODE_RUNTIME], cwd: slowDir, handler: 'index.handler', env },
+    });
     Object.assign(process.env, service.env);
 
     const failure = bench({ functions: [{ runtime: 'rust', functionName: SLOW_NAME }] });
     // The third call is the second round's cold start.
-    await expect(failure).rejects.toMatchObject({ name: 'UserError', message: 'rust function churn failed (Unhandled): Error: boom on call 3' });
+    await expect(failure).rejects.toMatchObject({
+      name: 'UserError',
+      message: 'rust function churn failed (Unhandled): Error: boom on call 3',
+    });
     expect(served(SLOW_NAME).map((c) => c.functionError)).toEqual([undefined, undefined, 'Unhandled']);
     expect(updates(SLOW_NAME)).toHaveLength(3);
     expect(service.variables(SLOW_NAME)).toEqual(env);
@@ -235,7 +251,12 @@ describe('measureRemote', () => {
   }, 30_000);
 
   it('says which function does not exist before changing any', async () => {
-    const failure = bench({ functions: [{ runtime: 'rust', functionName: SLOW_NAME }, { runtime: 'python', functionName: 'churn-python' }] });
+    const failure = bench({
+      functions: [
+        { runtime: 'rust', functionName: SLOW_NAME },
+        { runtime: 'python', functionName: 'churn-python' },
+      ],
+    });
     await expect(failure).rejects.toMatchObject({ name: 'UserError', message: 'function churn-python does not exist in us-east-1' });
     expect(service.updates).toEqual([]);
     expect(service.invocations).toEqual([]);
@@ -269,7 +290,8 @@ describe('measureRemote', () => {
     service.failNextUpdate(SLOW_NAME, 'Lambda could not configure the function: the stand-in was told to fail');
     await expect(bench({ functions: [{ runtime: 'rust', functionName: SLOW_NAME }] })).rejects.toMatchObject({
       name: 'UserError',
-      message: 'updating the configuration of rust function churn failed: InvalidConfiguration: Lambda could not configure the function: the stand-in was told to fail',
+      message:
+        'updating the configuration of rust function churn failed: InvalidConfiguration: Lambda could not configure the function: the stand-in was told to fail',
     });
     expect(service.invocations).toEqual([]);
     expect(updates(SLOW_NAME)).toEqual([expect.objectContaining({ [NONCE_VARIABLE]: expect.any(String) }), slowVariables]);
@@ -299,7 +321,9 @@ describe('measureRemote', () => {
     const controller = new AbortController();
     // Abort while the first update is being made: it then applies with no one waiting for it.
     service.onRequest = (request) => request === `PUT ${SLOW_NAME}/configuration` && controller.abort(new Error('interrupted'));
-    await expect(bench({ functions: [{ runtime: 'rust', functionName: SLOW_NAME }], signal: controller.signal })).rejects.toThrow('interrupted');
+    await expect(bench({ functions: [{ runtime: 'rust', functionName: SLOW_NAME }], signal: controller.signal })).rejects.toThrow(
+      'interrupted',
+    );
     expect(service.requests).toEqual([
       `GET ${SLOW_NAME}/configuration`,
       `GET ${SLOW_NAME}/configuration`,
@@ -322,11 +346,22 @@ describe('the Lambda stand-in', () => {
     const cold = await invokeRemote(SLOW_NAME, payload, { region: 'us-east-1' });
     const warm = await invokeRemote(`arn:aws:lambda:us-east-1:123456789012:function:${SLOW_NAME}`, payload, { region: 'us-east-1' });
     expect(JSON.parse(cold.payload.toString())).toEqual({ batchItemFailures: [] });
-    expect(cold).toMatchObject({ statusCode: 200, functionError: undefined, executedVersion: '$LATEST', logLines: ['handled 25 records, call 1, ballast 41943040'] });
-    expect(cold.report).toMatchObject({ requestId: served(SLOW_NAME)[0]!.requestId, memorySizeMb: 256, initDurationMs: expect.any(Number) });
+    expect(cold).toMatchObject({
+      statusCode: 200,
+      functionError: undefined,
+      executedVersion: '$LATEST',
+      logLines: ['handled 25 records, call 1, ballast 41943040'],
+    });
+    expect(cold.report).toMatchObject({
+      requestId: served(SLOW_NAME)[0]!.requestId,
+      memorySizeMb: 256,
+      initDurationMs: expect.any(Number),
+    });
     expect(cold.report!.maxMemoryUsedMb).toBeGreaterThanOrEqual(40);
     expect(warm.logLines).toEqual(['handled 25 records, call 2, ballast 41943040']);
     expect(warm.report!.initDurationMs).toBeUndefined();
-    await expect(invokeRemote('nope', payload, { region: 'us-east-1' })).rejects.toMatchObject({ message: 'function nope does not exist in us-east-1' });
+    await expect(invokeRemote('nope', payload, { region: 'us-east-1' })).rejects.toMatchObject({
+      message: 'function nope does not exist in us-east-1',
+    });
   });
 });

@@ -3,7 +3,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchBatch, type BenchResults, type RuntimeFigures } from '../src/bench/churn/figures.js';
-import { chartSvg, describeRun, formatGoals, formatTable, goals, pairedRatios, resultsJson, summarizeSamples } from '../src/bench/churn/report.js';
+import {
+  chartSvg,
+  describeRun,
+  formatGoals,
+  formatTable,
+  goals,
+  pairedRatios,
+  resultsJson,
+  summarizeSamples,
+} from '../src/bench/churn/report.js';
 
 const figures = (runtime: RuntimeFigures['runtime'], cold: number, warm: number, memoryMb: number, cpu = warm / 2): RuntimeFigures => ({
   runtime,
@@ -32,7 +41,15 @@ const interleaved: BenchResults = {
   ...results,
   interleaved: true,
   cpuSource: 'schedstat',
-  load: { loadavgBefore: [1.2, 1, 1], loadavgAfter: [1.4, 1, 1], wallMs: 10_000, capacityMs: 20_000, busyMs: 9000, othersMs: 2000, othersShare: 0.1 },
+  load: {
+    loadavgBefore: [1.2, 1, 1],
+    loadavgAfter: [1.4, 1, 1],
+    wallMs: 10_000,
+    capacityMs: 20_000,
+    busyMs: 9000,
+    othersMs: 2000,
+    othersShare: 0.1,
+  },
 };
 
 /** Rounds 1–3 of cold starts: Rust 20, 20, 60 ms (a load burst in round 3); Node.js 9, 11, 10 times Rust's in each. */
@@ -79,17 +96,28 @@ describe('the bench report', () => {
     expect(formatGoals(list)).toContain(
       '≈ cold start vs Node.js: 10.0× (goal ≥ 10×; 3 rounds, quartiles 9.5–10.5×, range 9.0–11.0×), within noise: the goal lies between the quartiles, so another run could miss it',
     );
-    expect(formatGoals(list)).toMatch(/^✓ cold start vs Python: 15\.0× \(goal ≥ 5×; 3 rounds, quartiles 15\.0–15\.0×, range 15\.0–15\.0×\)$/m);
+    expect(formatGoals(list)).toMatch(
+      /^✓ cold start vs Python: 15\.0× \(goal ≥ 5×; 3 rounds, quartiles 15\.0–15\.0×, range 15\.0–15\.0×\)$/m,
+    );
     const json = JSON.parse(resultsJson(bursty())) as { pairedRatios: { twin: string; figure: string; spread: { median: number } }[] };
     expect(json.pairedRatios.map((r) => `${r.twin} ${r.figure}`)).toEqual([
-      'node cold', 'node coldCpu', 'node warm', 'node warmCpu', 'python cold', 'python coldCpu', 'python warm', 'python warmCpu',
+      'node cold',
+      'node coldCpu',
+      'node warm',
+      'node warmCpu',
+      'python cold',
+      'python coldCpu',
+      'python warm',
+      'python warmCpu',
     ]);
     expect(pairedRatios(results)).toEqual([]);
   });
 
   it('tabulates each twin with its ratio to Rust, CPU beside wall time', () => {
     const table = formatTable(results).split('\n');
-    expect(table[0]).toMatch(/^ +cold start +cold CPU +init +warm p50 \(zero-latency SQS\) +warm CPU p50 +warm p95 +warm p50 \(moto\) +peak memory$/);
+    expect(table[0]).toMatch(
+      /^ +cold start +cold CPU +init +warm p50 \(zero-latency SQS\) +warm CPU p50 +warm p95 +warm p50 \(moto\) +peak memory$/,
+    );
     expect(table[1]).toMatch(/^Rust +20\.0 ms +5\.00 ms +10\.0 ms +5\.00 ms +2\.00 ms +6\.00 ms +50\.0 ms +14\.0 MB$/);
     expect(table[2]).toMatch(
       /^Node\.js +200 ms \(10\.0×\) +50\.0 ms \(10\.0×\) +100 ms \(10\.0×\) +40\.0 ms \(8\.0×\) +30\.0 ms \(15\.0×\) +48\.0 ms \(8\.0×\) +400 ms \(8\.0×\) +120\.0 MB \(8\.6×\)$/,

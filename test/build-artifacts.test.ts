@@ -29,7 +29,9 @@ describe('cargoLambdaArtifacts', () => {
       const dir = await tempDir('cfl-crate-');
       const error = await cargoLambdaArtifacts(fn(dir), { PATH: `${await fakeCargo(stdout)}:/usr/bin:/bin` }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UserError);
-      expect((error as UserError).message).toBe(`cargo metadata in ${dir} printed something other than its JSON, so the built binary cannot be located.`);
+      expect((error as UserError).message).toBe(
+        `cargo metadata in ${dir} printed something other than its JSON, so the built binary cannot be located.`,
+      );
     },
   );
 

@@ -24,7 +24,10 @@ let project: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-build-');
-  await execa(process.execPath, [CREATE_BIN, NAME, '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(process.execPath, [CREATE_BIN, NAME, '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--yes'], {
+    cwd: root,
+    stdin: 'ignore',
+  });
   project = join(root, NAME);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -79,7 +82,9 @@ describe('lambda-kit build refuses to start', () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toBe("lambda-kit: unknown option '--release'. See lambda-kit build --help.");
     expect((await kit(['AppFunction'], project, env)).exitCode).toBe(2);
-    expect((await kit(['--function', 'Nope'], project, env)).stderr).toBe('lambda-kit: no function Nope in template.yaml; it has AppFunction');
+    expect((await kit(['--function', 'Nope'], project, env)).stderr).toBe(
+      'lambda-kit: no function Nope in template.yaml; it has AppFunction',
+    );
     const help = await kit(['--help'], project, env);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('--no-sam');
@@ -115,7 +120,12 @@ describe('lambda-kit build refuses to start', () => {
     const sysroot = join(root, 'sysroot-x86-only');
     mkdirSync(join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib'), { recursive: true });
     const rustc = `#!/bin/sh\nif [ "$1" = "--print" ] && [ "$2" = "sysroot" ]; then echo '${sysroot}'; exit 0; fi\nexec '${which('rustc')}' "$@"\n`;
-    const path = shimDir(join(root, 'no-aarch64'), { rustc, cargo: which('cargo')!, 'cargo-lambda': join(venv, 'cargo-lambda'), python3: join(venv, 'python3') });
+    const path = shimDir(join(root, 'no-aarch64'), {
+      rustc,
+      cargo: which('cargo')!,
+      'cargo-lambda': join(venv, 'cargo-lambda'),
+      python3: join(venv, 'python3'),
+    });
 
     const result = await kit(['--no-sam'], arm, { ...buildEnv(venv), PATH: path });
     expect(result.exitCode).toBe(1);
@@ -223,7 +233,10 @@ describe.runIf(process.env.LAMBDA_KIT_TEST_ARM64 === '1')('lambda-kit build for 
     '--no-sam cross-compiles an arm64 project into an aarch64 binary',
     async (ctx) => {
       const env = buildEnv(requirePythonTools(ctx));
-      await execa(process.execPath, [CREATE_BIN, 'kit-build-arm', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'arm64', '--yes'], { cwd: root, stdin: 'ignore' });
+      await execa(process.execPath, [CREATE_BIN, 'kit-build-arm', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'arm64', '--yes'], {
+        cwd: root,
+        stdin: 'ignore',
+      });
       const started = Date.now();
       const result = await kit(['--no-sam', '--debug'], join(root, 'kit-build-arm'), env);
       console.info(`lambda-kit build --no-sam --debug (arm64): ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -21,7 +21,10 @@ let project: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-rust-target-');
-  await execa(process.execPath, [CREATE_BIN, 'arm-fn', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'arm64', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(process.execPath, [CREATE_BIN, 'arm-fn', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'arm64', '--yes'], {
+    cwd: root,
+    stdin: 'ignore',
+  });
   project = join(root, 'arm-fn');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -79,7 +82,14 @@ function machine(name: string, venvBin: string, rustup: 'working' | 'broken' | '
     if (!/^(AWS_|SAM_|CARGO_LAMBDA_|CARGO_ZIGBUILD_|CI$|FORCE_COLOR$)/.test(key)) env[key] = value;
   }
   return {
-    env: { ...env, ...CARGO_ENV, PATH: path, NO_COLOR: '1', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') },
+    env: {
+      ...env,
+      ...CARGO_ENV,
+      PATH: path,
+      NO_COLOR: '1',
+      AWS_CONFIG_FILE: join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+    },
     sysroot,
     rustupCalls: () => lines(rustupLog),
     cargoLambdaCalls: () => lines(cargoLog),
@@ -87,7 +97,14 @@ function machine(name: string, venvBin: string, rustup: 'working' | 'broken' | '
 }
 
 function kit(args: string[], env: NodeJS.ProcessEnv) {
-  return execa(process.execPath, [KIT_BIN, ...args], { cwd: project, env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 60_000 });
+  return execa(process.execPath, [KIT_BIN, ...args], {
+    cwd: project,
+    env,
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+    timeout: 60_000,
+  });
 }
 
 describe('lambda-kit build on a toolchain without the project’s target', () => {
@@ -160,6 +177,8 @@ describe('lambda-kit doctor on a toolchain without the project’s target', () =
     const m = machine('doctor-no-rustup', requirePythonTools(ctx), undefined);
     const result = await kit(['doctor'], m.env);
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toMatch(new RegExp(`^fail rust target: not installed — .* fix: add the ${TARGET} standard library to this Rust toolchain`, 'm'));
+    expect(result.stdout).toMatch(
+      new RegExp(`^fail rust target: not installed — .* fix: add the ${TARGET} standard library to this Rust toolchain`, 'm'),
+    );
   });
 });

@@ -18,7 +18,9 @@ const fn = (architecture: 'arm64' | 'x86_64'): LambdaFunction =>
   functionsOf(
     {
       Globals: { Function: { Runtime: 'provided.al2023', Handler: 'bootstrap', Architectures: [architecture] } },
-      Resources: { AppFunction: { Type: 'AWS::Serverless::Function', Metadata: { BuildMethod: 'rust-cargolambda' }, Properties: { CodeUri: '.' } } },
+      Resources: {
+        AppFunction: { Type: 'AWS::Serverless::Function', Metadata: { BuildMethod: 'rust-cargolambda' }, Properties: { CodeUri: '.' } },
+      },
     },
     '/work/my-fn',
   )[0]!;
@@ -28,7 +30,13 @@ describe('the build plan', () => {
     samBuildPlan({ projectDir: '/work/my-fn', logicalId: undefined, betaFeatures: false, debug: false, env: {}, ...overrides });
 
   it('runs sam build in the project, never waiting on a telemetry question', () => {
-    expect(sam()).toMatchObject({ command: 'sam', args: ['build'], cwd: '/work/my-fn', env: { SAM_CLI_TELEMETRY: '0' }, title: 'sam build' });
+    expect(sam()).toMatchObject({
+      command: 'sam',
+      args: ['build'],
+      cwd: '/work/my-fn',
+      env: { SAM_CLI_TELEMETRY: '0' },
+      title: 'sam build',
+    });
     expect(sam({ env: { SAM_CLI_TELEMETRY: '1' } }).env.SAM_CLI_TELEMETRY).toBe('1');
   });
 

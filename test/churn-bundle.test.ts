@@ -24,7 +24,7 @@ function refusal(properties: unknown): string {
 }
 
 describe('the Node.js twin bundle options', () => {
-  it('are the example template\'s: one minified ES module index.mjs for node22, with require() for the SDK', () => {
+  it("are the example template's: one minified ES module index.mjs for node22, with require() for the SDK", () => {
     const files = renderProject(resolveSpec({ name: 'churn', example: 'churn' }));
     const template = parseCfnYaml(files.get('template.yaml')!) as { Resources: Record<string, { Metadata?: Record<string, unknown> }> };
     const metadata = template.Resources.NodeTwinFunction!.Metadata!;
@@ -44,9 +44,17 @@ describe('the Node.js twin bundle options', () => {
     });
   });
 
-  it('take SAM\'s defaults where the template is silent', () => {
-    expect(read({ EntryPoints: ['app.ts'] })).toMatchObject({ target: 'es2020', format: 'cjs', minify: true, entryPoints: ['/project/twins/node/app.ts'] });
-    expect(read({ EntryPoints: ['a.js'], Target: 'es2022, node20', Minify: false })).toMatchObject({ target: ['es2022', 'node20'], minify: false });
+  it("take SAM's defaults where the template is silent", () => {
+    expect(read({ EntryPoints: ['app.ts'] })).toMatchObject({
+      target: 'es2020',
+      format: 'cjs',
+      minify: true,
+      entryPoints: ['/project/twins/node/app.ts'],
+    });
+    expect(read({ EntryPoints: ['a.js'], Target: 'es2022, node20', Minify: false })).toMatchObject({
+      target: ['es2022', 'node20'],
+      minify: false,
+    });
   });
 
   it('refuse what they cannot read, naming the property', () => {
@@ -57,11 +65,25 @@ describe('the Node.js twin bundle options', () => {
     expect(refusal({ EntryPoints: ['a.js'], Format: 'iife' })).toMatch(/Format must be esm or cjs\.$/);
     expect(refusal({ EntryPoints: ['a.js'], OutExtension: ['.mjs'] })).toMatch(/OutExtension must be a list of \.from=\.to entries\.$/);
     expect(refusal({ Minify: true })).toBe("template.yaml: NodeTwinFunction's Metadata.BuildProperties has no EntryPoints.");
-    expect(refusal(undefined)).toBe("template.yaml: NodeTwinFunction's Metadata.BuildProperties must be a mapping with at least EntryPoints.");
+    expect(refusal(undefined)).toBe(
+      "template.yaml: NodeTwinFunction's Metadata.BuildProperties must be a mapping with at least EntryPoints.",
+    );
   });
 
   it('either read any mapping or refuse it with a UserError, never anything else', () => {
-    const keys = fc.constantFrom('EntryPoints', 'Format', 'Target', 'Minify', 'Sourcemap', 'External', 'OutExtension', 'Banner', 'Loader', '__proto__', 'toString');
+    const keys = fc.constantFrom(
+      'EntryPoints',
+      'Format',
+      'Target',
+      'Minify',
+      'Sourcemap',
+      'External',
+      'OutExtension',
+      'Banner',
+      'Loader',
+      '__proto__',
+      'toString',
+    );
     const values = fc.oneof(fc.string(), fc.boolean(), fc.array(fc.string(), { maxLength: 3 }), fc.constant(null), fc.integer());
     fc.assert(
       fc.property(fc.dictionary(keys, values, { maxKeys: 6 }), (properties) => {

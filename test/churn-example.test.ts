@@ -43,12 +43,34 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
   const files = renderProject(spec);
 
   it('writes the Rust crate, the model and, with twins, the Node.js and Python functions', () => {
-    for (const path of ['Cargo.toml', 'src/main.rs', 'src/model.rs', 'src/handler.rs', 'src/publish.rs', 'model.json', 'events/kinesis.json', 'template.yaml', 'samconfig.toml', 'README.md', 'package.json', '.gitignore']) {
+    for (const path of [
+      'Cargo.toml',
+      'src/main.rs',
+      'src/model.rs',
+      'src/handler.rs',
+      'src/publish.rs',
+      'model.json',
+      'events/kinesis.json',
+      'template.yaml',
+      'samconfig.toml',
+      'README.md',
+      'package.json',
+      '.gitignore',
+    ]) {
       expect(files.has(path), path).toBe(true);
     }
     const twinFiles = [...files.keys()].filter((path) => path.startsWith('twins/'));
     if (spec.twins) {
-      expect(twinFiles).toEqual(expect.arrayContaining(['twins/node/index.mjs', 'twins/node/package.json', 'twins/node/model.json', 'twins/python/app.py', 'twins/python/requirements.txt', 'twins/python/model.json']));
+      expect(twinFiles).toEqual(
+        expect.arrayContaining([
+          'twins/node/index.mjs',
+          'twins/node/package.json',
+          'twins/node/model.json',
+          'twins/python/app.py',
+          'twins/python/requirements.txt',
+          'twins/python/model.json',
+        ]),
+      );
       for (const dir of TWIN_DIRS) expect(files.get(`${dir}/model.json`)).toBe(files.get('model.json'));
     } else {
       expect(twinFiles).toEqual([]);
@@ -71,10 +93,28 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
     const template = parseCfnYaml(files.get('template.yaml')!) as Record<string, any>;
     const functions = functionsOf(template, '/project');
     const byId = Object.fromEntries(functions.map((fn) => [fn.logicalId, fn]));
-    expect(byId.AppFunction).toMatchObject({ runtime: 'provided.al2023', handler: 'bootstrap', buildMethod: 'rust-cargolambda', architecture: spec.arch, memorySize: spec.memory, codeDir: '/project' });
+    expect(byId.AppFunction).toMatchObject({
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      buildMethod: 'rust-cargolambda',
+      architecture: spec.arch,
+      memorySize: spec.memory,
+      codeDir: '/project',
+    });
     if (spec.twins) {
-      expect(byId.NodeTwinFunction).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler', codeDir: '/project/twins/node', architecture: spec.arch, memorySize: spec.memory });
-      expect(byId.PythonTwinFunction).toMatchObject({ runtime: 'python3.13', handler: 'app.handler', codeDir: '/project/twins/python', architecture: spec.arch });
+      expect(byId.NodeTwinFunction).toMatchObject({
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        codeDir: '/project/twins/node',
+        architecture: spec.arch,
+        memorySize: spec.memory,
+      });
+      expect(byId.PythonTwinFunction).toMatchObject({
+        runtime: 'python3.13',
+        handler: 'app.handler',
+        codeDir: '/project/twins/python',
+        architecture: spec.arch,
+      });
     }
     expect(functions).toHaveLength(spec.twins ? 3 : 1);
     const project = { functions } as Project;
@@ -84,7 +124,9 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
 
   it('lets the scaffolder describe it and say what to run next', async () => {
     const { describeSpec, nextSteps } = await import('../src/cli/create-messages.js');
-    expect(describeSpec(spec)).toBe(`churn prediction (Kinesis → SQS${spec.twins ? ', with Node.js and Python twins' : ''}), ${spec.arch}, ${spec.memory} MB, 30 s`);
+    expect(describeSpec(spec)).toBe(
+      `churn prediction (Kinesis → SQS${spec.twins ? ', with Node.js and Python twins' : ''}), ${spec.arch}, ${spec.memory} MB, 30 s`,
+    );
     expect(nextSteps(spec, process.cwd()).includes('lambda-kit bench --local')).toBe(spec.twins);
   });
 });
@@ -104,7 +146,9 @@ describe('lambda-kit in a churn project', () => {
     }
   });
 
-  it('bundles the Node.js twin with sam build (esbuild): one index.mjs holding the model and the SDK, that runs', { timeout: 300_000 }, async (ctx) => {
+  it('bundles the Node.js twin with sam build (esbuild): one index.mjs holding the model and the SDK, that runs', {
+    timeout: 300_000,
+  }, async (ctx) => {
     const bin = toolsOrSkip(ctx);
     if (!bin) return;
     const root = await tempDir('cfl-churn-sam-');
@@ -128,13 +172,26 @@ describe('lambda-kit in a churn project', () => {
       expect(bundle).not.toContain('function predictionMessage');
       expect(bundle).toContain(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).version);
       // The bundle alone, without node_modules, loads the SDK and answers an empty batch.
-      const run = await execa(process.execPath, ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(join(built, 'index.mjs'))}); console.log(JSON.stringify(await handler({ Records: [] })));`], {
-        cwd: root,
-        // The SDK warns on this machine's Node 20 (Lambda runs 22): not what is checked here.
-        env: { PATH: process.env.PATH ?? '', QUEUE_URL: 'http://127.0.0.1:9/queue', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-        extendEnv: false,
-        reject: false,
-      });
+      const run = await execa(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const { handler } = await import(${JSON.stringify(join(built, 'index.mjs'))}); console.log(JSON.stringify(await handler({ Records: [] })));`,
+        ],
+        {
+          cwd: root,
+          // The SDK warns on this machine's Node 20 (Lambda runs 22): not what is checked here.
+          env: {
+            PATH: process.env.PATH ?? '',
+            QUEUE_URL: 'http://127.0.0.1:9/queue',
+            AWS_REGION: 'us-east-1',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+          extendEnv: false,
+          reject: false,
+        },
+      );
       expect(run.stderr).toBe('');
       expect(run.stdout).toBe('{"batchItemFailures":[]}');
     } finally {
@@ -167,14 +224,20 @@ describe('the churn example template.yaml', () => {
   it('is clean under cfn-lint, informational rules included', { timeout: 300_000 }, async (ctx) => {
     const bin = toolsOrSkip(ctx);
     if (!bin) return;
-    const lint = await execa(join(bin, 'cfn-lint'), ['--format', 'parseable', '--include-checks', 'I', '--', ...paths], { reject: false, stdin: 'ignore' });
+    const lint = await execa(join(bin, 'cfn-lint'), ['--format', 'parseable', '--include-checks', 'I', '--', ...paths], {
+      reject: false,
+      stdin: 'ignore',
+    });
     expect({ status: lint.exitCode, stdout: lint.stdout, stderr: lint.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
   });
 
   it('expands to least-privilege roles and idle stream mappings for the twins', { timeout: 300_000 }, async (ctx) => {
     const bin = toolsOrSkip(ctx);
     if (!bin) return;
-    const run = await execa(join(bin, 'python'), [join(ROOT, 'test/support/sam-transform.py'), ...paths], { reject: false, stdin: 'ignore' });
+    const run = await execa(join(bin, 'python'), [join(ROOT, 'test/support/sam-transform.py'), ...paths], {
+      reject: false,
+      stdin: 'ignore',
+    });
     expect(run.exitCode, run.stderr).toBe(0);
     const expanded = JSON.parse(run.stdout) as Record<string, { Resources: Record<string, any>; error?: string }>;
     SPECS.forEach((spec, i) => {
@@ -182,7 +245,11 @@ describe('the churn example template.yaml', () => {
       expect(cfn.error, label(spec)).toBeUndefined();
       const resources = cfn.Resources;
       const ids = spec.twins ? ['AppFunction', 'NodeTwinFunction', 'PythonTwinFunction'] : ['AppFunction'];
-      expect(Object.keys(resources).filter((id) => resources[id].Type === 'AWS::Lambda::Function').sort()).toEqual([...ids].sort());
+      expect(
+        Object.keys(resources)
+          .filter((id) => resources[id].Type === 'AWS::Lambda::Function')
+          .sort(),
+      ).toEqual([...ids].sort());
       for (const id of ids) {
         // The template's own role (churn-ops.test.ts pins its statements), not SAM's with AWS managed policies.
         const role = resources[`${id}Role`].Properties;
@@ -197,7 +264,11 @@ describe('the churn example template.yaml', () => {
           ]),
         );
         const mapping = resources[`${id}StreamRecords`].Properties;
-        expect(mapping).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BisectBatchOnFunctionError: true, MaximumRetryAttempts: 3 });
+        expect(mapping).toMatchObject({
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          BisectBatchOnFunctionError: true,
+          MaximumRetryAttempts: 3,
+        });
         if (id === 'AppFunction') expect(mapping.Enabled).toBeUndefined();
         else expect(mapping.Enabled).toEqual({ 'Fn::If': ['TwinsOnStream', true, false] });
       }

@@ -85,7 +85,13 @@ function hostileBatch(): { data: Data[]; invalid: number[] } {
     [raw('monthly_charges', 'NaN'), 'invalid'],
     [raw('monthly_charges', '1e400'), 'invalid'],
     [json({ customer_id: 'DUP-1' }).replace('{', '{"customer_id":"DUP-0",'), 'valid'],
-    [`{\n  "extra": {"nested": [1, {"deep": null}]},\n  "customer_id": "C-\\u00e9",\n ${JSON.stringify(base).slice(1).replace(/"customer_id":"[^"]*",/, '').replace('"monthly_charges":', '"monthly_charges": 1E1, "ignored":')}`, 'valid'],
+    [
+      `{\n  "extra": {"nested": [1, {"deep": null}]},\n  "customer_id": "C-\\u00e9",\n ${JSON.stringify(base)
+        .slice(1)
+        .replace(/"customer_id":"[^"]*",/, '')
+        .replace('"monthly_charges":', '"monthly_charges": 1E1, "ignored":')}`,
+      'valid',
+    ],
     [json({ customer_id: '' }), 'invalid'],
     ['[1, 2]', 'invalid'],
     [json({ support_calls: 1.5 }), 'invalid'],
@@ -129,11 +135,17 @@ beforeAll(async () => {
   await cp(fns.node.codeDir, stage, { recursive: true });
   await symlink(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
   const bundle = join(root, 'node-bundle');
-  await bundleWithEsbuild(esbuildOptions('NodeTwinFunction', template.Resources.NodeTwinFunction!.Metadata?.BuildProperties, stage, bundle));
+  await bundleWithEsbuild(
+    esbuildOptions('NodeTwinFunction', template.Resources.NodeTwinFunction!.Metadata?.BuildProperties, stage, bundle),
+  );
   commands.node = { command: process.execPath, args: [join(ROOT, 'dist/bench/runtimes/node-runtime.js')], taskRoot: bundle };
 
   const venvBin = 'bin' in tools ? tools.bin : '';
-  commands.python = { command: join(venvBin, 'python'), args: [join(ROOT, 'src/bench/runtimes/python_runtime.py')], taskRoot: fns.python.codeDir };
+  commands.python = {
+    command: join(venvBin, 'python'),
+    args: [join(ROOT, 'src/bench/runtimes/python_runtime.py')],
+    taskRoot: fns.python.codeDir,
+  };
 }, BUILD_TIMEOUT);
 
 const responders: SqsResponder[] = [];
@@ -169,9 +181,14 @@ async function runOnce(runtime: Runtime, event: unknown): Promise<Outcome> {
 }
 
 describe.skipIf(missing !== undefined)('the churn functions on one hostile batch', () => {
-  it('send byte-identical messages, fail the same records and retry the same entries, in Rust, Node.js and Python', { timeout: 120_000 }, async () => {
+  it('send byte-identical messages, fail the same records and retry the same entries, in Rust, Node.js and Python', {
+    timeout: 120_000,
+  }, async () => {
     const { data, invalid } = hostileBatch();
-    const event = kinesisEvent('InputStream', data.map((d) => (typeof d === 'string' ? d : '')));
+    const event = kinesisEvent(
+      'InputStream',
+      data.map((d) => (typeof d === 'string' ? d : '')),
+    );
     event.Records.forEach((record, i) => {
       const d = data[i]!;
       if (typeof d !== 'string') record.kinesis.data = d.toString('base64');
@@ -196,7 +213,9 @@ describe.skipIf(missing !== undefined)('the churn functions on one hostile batch
     expect(rust.bodies.size).toBe(data.length - failed.length);
     // The probabilities take each of JavaScript's layouts: plain, exponent, 1 and 0.
     const probabilities = [...rust.bodies.values()].map((body) => /"probability":([^,]+),/.exec(body)![1]!);
-    expect(probabilities).toEqual(expect.arrayContaining(['1', '0', expect.stringMatching(/^\d\.\d+e-\d+$/), expect.stringMatching(/^0\.\d+$/)]));
+    expect(probabilities).toEqual(
+      expect.arrayContaining(['1', '0', expect.stringMatching(/^\d\.\d+e-\d+$/), expect.stringMatching(/^0\.\d+$/)]),
+    );
     expect(probabilities.every((p) => p !== 'null' && !p.endsWith('.0'))).toBe(true);
 
     for (const twin of ['node', 'python'] as const) {
@@ -204,7 +223,10 @@ describe.skipIf(missing !== undefined)('the churn functions on one hostile batch
       expect(outcome.failures, `${twin}: batchItemFailures`).toEqual(rust.failures);
       expect([...outcome.bodies.keys()].sort(), `${twin}: the ids sent`).toEqual([...rust.bodies.keys()].sort());
       for (const [id, body] of rust.bodies) {
-        expect(Buffer.from(outcome.bodies.get(id)!).equals(Buffer.from(body)), `${twin}: message ${id}\n  ${outcome.bodies.get(id)}\n  ${body}`).toBe(true);
+        expect(
+          Buffer.from(outcome.bodies.get(id)!).equals(Buffer.from(body)),
+          `${twin}: message ${id}\n  ${outcome.bodies.get(id)}\n  ${body}`,
+        ).toBe(true);
       }
       expect(Object.fromEntries(outcome.arrivals), `${twin}: arrivals per entry`).toEqual(Object.fromEntries(rust.arrivals));
     }

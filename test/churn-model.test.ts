@@ -96,7 +96,13 @@ describe('training', () => {
     const test = generateLabelledCustomers(ROWS, SEED).slice(ROWS - TEST_ROWS);
     const fresh = evaluate(model, test);
     const training = shipped().training;
-    expect(training).toEqual({ seed: SEED, train_rows: ROWS - TEST_ROWS, test_rows: TEST_ROWS, accuracy: expect.any(Number), auc: expect.any(Number) });
+    expect(training).toEqual({
+      seed: SEED,
+      train_rows: ROWS - TEST_ROWS,
+      test_rows: TEST_ROWS,
+      accuracy: expect.any(Number),
+      auc: expect.any(Number),
+    });
     expect(training.accuracy).toBe(Math.round(fresh.accuracy * 1e4) / 1e4);
     expect(training.auc).toBe(Math.round(fresh.auc * 1e4) / 1e4);
     expect(fresh).toEqual(evaluation);
@@ -149,15 +155,31 @@ describe('validateModel', () => {
     ['a null weight', (m) => (m.boolean[1].weight = null), /boolean "paperless_billing" weight must be a finite number, got null/],
     ['a NaN mean', (m) => (m.numeric[2].mean = Number.NaN), /numeric "total_charges" mean must be a finite number/],
     ['an infinite intercept', (m) => (m.intercept = Number.POSITIVE_INFINITY), /"intercept" must be a finite number/],
-    ['a null level weight', (m) => (m.categorical[1].weights['credit-card'] = null), /categorical "payment_method" weight of "credit-card" must be a finite number/],
+    [
+      'a null level weight',
+      (m) => (m.categorical[1].weights['credit-card'] = null),
+      /categorical "payment_method" weight of "credit-card" must be a finite number/,
+    ],
     ['threshold 0', (m) => (m.threshold = 0), /"threshold" must be between 0 and 1/],
     ['threshold 1', (m) => (m.threshold = 1), /"threshold" must be between 0 and 1/],
     ['a string threshold', (m) => (m.threshold = '0.5'), /"threshold" must be a finite number/],
     ['an empty version', (m) => (m.version = ''), /"version" must be a non-empty string/],
     ['no version', (m) => delete m.version, /"version" must be a non-empty string/],
-    ['a categorical missing a level', (m) => delete m.categorical[0].weights['two-year'], /categorical "contract" is missing level "two-year"/],
-    ['a categorical with an extra level', (m) => (m.categorical[2].weights.satellite = 0.1), /categorical "internet_service" has unknown level "satellite"/],
-    ['categorical weights that are not an object', (m) => (m.categorical[0].weights = [0, 1, 2]), /categorical "contract" weights must be an object/],
+    [
+      'a categorical missing a level',
+      (m) => delete m.categorical[0].weights['two-year'],
+      /categorical "contract" is missing level "two-year"/,
+    ],
+    [
+      'a categorical with an extra level',
+      (m) => (m.categorical[2].weights.satellite = 0.1),
+      /categorical "internet_service" has unknown level "satellite"/,
+    ],
+    [
+      'categorical weights that are not an object',
+      (m) => (m.categorical[0].weights = [0, 1, 2]),
+      /categorical "contract" weights must be an object/,
+    ],
   ];
   it.each(broken)('rejects %s, saying so in one line', (_, breakIt, message) => {
     const json = shipped();
@@ -229,7 +251,9 @@ describe('scoring', () => {
 
   it('predictionMessage: the contract keys in order, shortest round-trip probability', () => {
     const text = predictionMessage(model, record);
-    expect(text).toBe(`{"customer_id":"C-000042","probability":${score(model, record).probability},"label":"stay","model_version":"test-1"}`);
+    expect(text).toBe(
+      `{"customer_id":"C-000042","probability":${score(model, record).probability},"label":"stay","model_version":"test-1"}`,
+    );
     const shippedModel = validateModel(shipped());
     const customer = generateCustomers(1, SEED)[0]!;
     const message = JSON.parse(predictionMessage(shippedModel, customer));

@@ -14,7 +14,9 @@ import { CREATE_BIN, runBin, tempDir } from './support/cli.js';
 /** Each function's name in the rendered template, with the stack named after the project. */
 function functionNames(name: string, twins: boolean): string[] {
   const spec = resolveSpec({ name, example: 'churn', twins: String(twins) });
-  const template = parseCfnYaml(renderProject(spec).get('template.yaml')!) as { Resources: Record<string, { Type: string; Properties: { FunctionName: unknown } }> };
+  const template = parseCfnYaml(renderProject(spec).get('template.yaml')!) as {
+    Resources: Record<string, { Type: string; Properties: { FunctionName: unknown } }>;
+  };
   return Object.values(template.Resources)
     .filter((resource) => resource.Type === 'AWS::Serverless::Function')
     .map(({ Properties: { FunctionName } }) => {

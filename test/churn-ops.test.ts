@@ -47,12 +47,20 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
       expect(role.Type, id).toBe('AWS::IAM::Role');
       expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
       expect(role.Properties.AssumeRolePolicyDocument, id).toEqual(projectRole.Properties.AssumeRolePolicyDocument);
-      const expected = statementsOf(projectRole).map((s) => (s.Sid === 'WriteLogs' ? { ...s, Resource: getAtt(`${id}LogGroup`, 'Arn') } : s));
+      const expected = statementsOf(projectRole).map((s) =>
+        s.Sid === 'WriteLogs' ? { ...s, Resource: getAtt(`${id}LogGroup`, 'Arn') } : s,
+      );
       expect(statementsOf(role), id).toEqual(expected);
-      expect(expected.map((s) => s.Sid)).toEqual(expect.arrayContaining(['WriteLogs', 'ReadInputStream', 'SendGivenUpRecords', 'SendResults']));
+      expect(expected.map((s) => s.Sid)).toEqual(
+        expect.arrayContaining(['WriteLogs', 'ReadInputStream', 'SendGivenUpRecords', 'SendResults']),
+      );
     }
     const roles = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::IAM::Role');
-    expect(roles.sort()).toEqual(functionIds(spec).map((id) => `${id}Role`).sort());
+    expect(roles.sort()).toEqual(
+      functionIds(spec)
+        .map((id) => `${id}Role`)
+        .sort(),
+    );
   });
 
   it('alarms on errors, throttles and lag of every function and on the dead-letter queue, acting only with AlarmEmail', () => {
@@ -62,7 +70,10 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
         ['Errors', 'Sum'],
         ['Throttles', 'Sum'],
         ['IteratorAge', 'Maximum'],
-      ].map(([metric, statistic]) => [`${id}${metric}Alarm`, { Namespace: 'AWS/Lambda', MetricName: metric, Statistic: statistic, Dimensions: [{ Name: 'FunctionName', Value: ref(id) }] }]),
+      ].map(([metric, statistic]) => [
+        `${id}${metric}Alarm`,
+        { Namespace: 'AWS/Lambda', MetricName: metric, Statistic: statistic, Dimensions: [{ Name: 'FunctionName', Value: ref(id) }] },
+      ]),
     );
     const queueAlarm = {
       Namespace: 'AWS/SQS',
@@ -75,12 +86,19 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
     const otherQueues = Object.keys(resources).filter(
       (id) => resources[id].Type === 'AWS::SQS::Queue' && !['ResultsQueue', 'InputDeadLetterQueue'].includes(id),
     );
-    for (const queue of otherQueues) expected[`${queue}DepthAlarm`] = { Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }] };
+    for (const queue of otherQueues)
+      expected[`${queue}DepthAlarm`] = { Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }] };
     expect(alarms.map(([id]) => id).sort()).toEqual(Object.keys(expected).sort());
 
     for (const [id, alarm] of alarms) {
       expect(alarm.Condition, id).toBeUndefined();
-      expect(alarm.Properties, id).toMatchObject({ ...expected[id], ComparisonOperator: 'GreaterThanThreshold', Period: 60, EvaluationPeriods: 1, AlarmActions: ALARM_ACTIONS });
+      expect(alarm.Properties, id).toMatchObject({
+        ...expected[id],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Period: 60,
+        EvaluationPeriods: 1,
+        AlarmActions: ALARM_ACTIONS,
+      });
       expect(alarm.Properties.AlarmDescription, id).toEqual({ 'Fn::Sub': expect.stringMatching(/^\$\{AWS::StackName\}: \w/) });
       if (id.endsWith('ErrorsAlarm') || id.endsWith('ThrottlesAlarm')) expect(alarm.Properties.Threshold, id).toBe(0);
     }
@@ -100,7 +118,11 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('the churn exam
     for (const id of ['AlarmTopicKey', 'AlarmTopic', 'AlarmEmailSubscription']) expect(resources[id].Condition, id).toBe('HasAlarmEmail');
     expect(resources.AlarmTopic.Properties).toEqual({ KmsMasterKeyId: ref('AlarmTopicKey') });
     expect(resources.AlarmTopicKey.Properties.EnableKeyRotation).toBe(true);
-    expect(resources.AlarmEmailSubscription.Properties).toEqual({ TopicArn: ref('AlarmTopic'), Protocol: 'email', Endpoint: ref('AlarmEmail') });
+    expect(resources.AlarmEmailSubscription.Properties).toEqual({
+      TopicArn: ref('AlarmTopic'),
+      Protocol: 'email',
+      Endpoint: ref('AlarmEmail'),
+    });
   });
 
   it('documents the alarms, the roles and AlarmEmail in its README', () => {
@@ -131,7 +153,10 @@ describe('the churn example after the SAM transform', () => {
       writeFileSync(path, renderProject(spec).get('template.yaml')!);
       return path;
     });
-    const run = await execa(join(bin, 'python'), [join(ROOT, 'test/support/sam-transform.py'), ...paths], { reject: false, stdin: 'ignore' });
+    const run = await execa(join(bin, 'python'), [join(ROOT, 'test/support/sam-transform.py'), ...paths], {
+      reject: false,
+      stdin: 'ignore',
+    });
     expect(run.exitCode, run.stderr).toBe(0);
     const expanded = JSON.parse(run.stdout) as Record<string, Json>;
     SPECS.forEach((spec, i) => {
@@ -139,7 +164,11 @@ describe('the churn example after the SAM transform', () => {
       expect(cfn.error, label(spec)).toBeUndefined();
       const resources = cfn.Resources as Record<string, Json>;
       const roles = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::IAM::Role');
-      expect(roles.sort(), label(spec)).toEqual(functionIds(spec).map((id) => `${id}Role`).sort());
+      expect(roles.sort(), label(spec)).toEqual(
+        functionIds(spec)
+          .map((id) => `${id}Role`)
+          .sort(),
+      );
       for (const id of functionIds(spec)) {
         expect(resources[id].Type).toBe('AWS::Lambda::Function');
         expect(resources[id].Properties.Role, id).toEqual(getAtt(`${id}Role`, 'Arn'));
@@ -149,7 +178,8 @@ describe('the churn example after the SAM transform', () => {
         for (const statement of statementsOf(resources[id])) {
           expect(statement.Effect, id).toBe('Allow');
           for (const action of [statement.Action].flat()) expect(action, `${id} ${statement.Sid}`).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
-          for (const resource of grantedResources(statement)) expect(resource, `${id} ${statement.Sid}`).toEqual(getAtt(expect.any(String), 'Arn'));
+          for (const resource of grantedResources(statement))
+            expect(resource, `${id} ${statement.Sid}`).toEqual(getAtt(expect.any(String), 'Arn'));
         }
       }
       // The event source mappings' on-failure destination stays the dead-letter queue the roles may send to.

@@ -72,20 +72,26 @@ describe('the SQS responder', () => {
     const sqs = await responder({ failRequests: [['4', 400]] });
     sqs.failRequests.set('5', 500);
     const send = (id: string, maxAttempts = 3) =>
-      client(sqs.endpoint, maxAttempts).send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: [{ Id: id, MessageBody: 'x' }] }));
+      client(sqs.endpoint, maxAttempts).send(
+        new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: [{ Id: id, MessageBody: 'x' }] }),
+      );
     await expect(send('4')).rejects.toMatchObject({ $metadata: { httpStatusCode: 400, attempts: 1 } });
     await expect(send('5', 2)).rejects.toMatchObject({ $metadata: { httpStatusCode: 500, attempts: 2 } });
     await expect(send('6')).resolves.toMatchObject({ Successful: [{ Id: '6' }] });
     expect(sqs.received().map((m) => m.id)).toEqual(['6']);
   });
 
-  it('refuses flaky entries as the service\'s fault their first n times, and counts every arrival', async () => {
+  it("refuses flaky entries as the service's fault their first n times, and counts every arrival", async () => {
     const sqs = await responder({ flakyIds: [['a', 2]], failRequests: [['z', 400]] });
     const send = (ids: string[]) =>
-      client(sqs.endpoint, 1).send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: ids.map((Id) => ({ Id, MessageBody: Id })) }));
+      client(sqs.endpoint, 1).send(
+        new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: ids.map((Id) => ({ Id, MessageBody: Id })) }),
+      );
     for (const attempt of [1, 2]) {
       const output = await send(['a', 'b']);
-      expect(output.Failed, `attempt ${attempt}`).toEqual([{ Id: 'a', SenderFault: false, Code: 'InternalError', Message: expect.any(String) }]);
+      expect(output.Failed, `attempt ${attempt}`).toEqual([
+        { Id: 'a', SenderFault: false, Code: 'InternalError', Message: expect.any(String) },
+      ]);
     }
     expect((await send(['a'])).Successful!.map((e) => e.Id)).toEqual(['a']);
     await expect(send(['z'])).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
@@ -96,7 +102,8 @@ describe('the SQS responder', () => {
   it('refuses what SQS refuses: more than ten entries, duplicate ids', async () => {
     const sqs = await responder();
     const entries = (ids: string[]) => ids.map((Id) => ({ Id, MessageBody: Id }));
-    const send = (ids: string[]) => client(sqs.endpoint, 1).send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: entries(ids) }));
+    const send = (ids: string[]) =>
+      client(sqs.endpoint, 1).send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: entries(ids) }));
     await expect(send(Array.from({ length: 11 }, (_, i) => String(i)))).rejects.toMatchObject({ name: 'TooManyEntriesInBatchRequest' });
     await expect(send(['a', 'a'])).rejects.toMatchObject({ name: 'BatchEntryIdsNotDistinct' });
     expect(sqs.received()).toEqual([]);
@@ -104,7 +111,9 @@ describe('the SQS responder', () => {
 
   it('keeps nothing when not recording, and answers all the same', async () => {
     const sqs = await responder({ record: false });
-    const output = await client(sqs.endpoint).send(new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: [{ Id: '0', MessageBody: 'x' }] }));
+    const output = await client(sqs.endpoint).send(
+      new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: [{ Id: '0', MessageBody: 'x' }] }),
+    );
     expect(output.Successful).toHaveLength(1);
     expect(sqs.received()).toEqual([]);
   });
@@ -125,7 +134,10 @@ except ClientError as error:
     out["error"] = [error.response["ResponseMetadata"]["HTTPStatusCode"], error.response["Error"]["Code"]]
 print(json.dumps(out))
 `;
-    const run = await execa(python, ['-c', script, sqs.queueUrl], { env: { PATH: process.env.PATH ?? '', ...awsEnv(sqs.endpoint) }, extendEnv: false });
+    const run = await execa(python, ['-c', script, sqs.queueUrl], {
+      env: { PATH: process.env.PATH ?? '', ...awsEnv(sqs.endpoint) },
+      extendEnv: false,
+    });
     const out = JSON.parse(run.stdout);
     expect(out.Successful).toEqual([{ Id: '0', MessageId: expect.any(String), MD5OfMessageBody: md5('é') }]);
     expect(out.Failed).toEqual([{ Id: '1', SenderFault: true, Code: 'InvalidParameterValue', Message: expect.any(String) }]);
@@ -188,7 +200,13 @@ describe.each(TWIN_NAMES)('the %s runtime client', (runtime) => {
       command: command(ctx),
       args: [script],
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', LAMBDA_TASK_ROOT: dir, _HANDLER: handler, AWS_LAMBDA_FUNCTION_NAME: 'echo', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        LAMBDA_TASK_ROOT: dir,
+        _HANDLER: handler,
+        AWS_LAMBDA_FUNCTION_NAME: 'echo',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      },
       functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:echo',
       timeoutMs: 10_000,
     });
@@ -296,7 +314,12 @@ describe('the churn twins', () => {
       // Compact, keys in the contract's order; the probability as the language prints it.
       expect(message.body).toMatch(/^\{"customer_id":"[^"]+","probability":[0-9.e+-]+,"label":"(churn|stay)","model_version":"[^"]+"\}$/);
       const got = JSON.parse(message.body);
-      expect(got).toEqual({ customer_id: customer.customer_id, probability: expect.any(Number), label: expected.label, model_version: model.version });
+      expect(got).toEqual({
+        customer_id: customer.customer_id,
+        probability: expect.any(Number),
+        label: expected.label,
+        model_version: model.version,
+      });
       expect(Math.abs(got.probability - expected.probability)).toBeLessThanOrEqual(1e-9);
       expect(message.queueUrl).toBe(queueUrl);
     }
@@ -311,7 +334,10 @@ describe('the churn twins', () => {
 
   it('both twins send the reference predictions, one per record, in chunks of ten, cold and warm', async (ctx) => {
     const customers = generateCustomers(25, 42);
-    const event = kinesisEvent('InputStream', customers.map((c) => JSON.stringify(c)));
+    const event = kinesisEvent(
+      'InputStream',
+      customers.map((c) => JSON.stringify(c)),
+    );
     const sent = new Map<Twin, ReceivedMessage[]>();
 
     for (const twin of TWIN_NAMES) {
@@ -362,7 +388,10 @@ describe('the churn twins', () => {
       const sequenceNumbers = event.Records.map((r) => r.kinesis.sequenceNumber);
       expect(answer(result).batchItemFailures).toEqual(failed.map((i) => ({ itemIdentifier: sequenceNumbers[i] })));
       for (const [i, sequenceNumber] of sequenceNumbers.entries()) {
-        expect(result.logs.filter((line) => line.includes(sequenceNumber)), `log lines naming record ${i}`).toHaveLength(failed.includes(i) ? 1 : 0);
+        expect(
+          result.logs.filter((line) => line.includes(sequenceNumber)),
+          `log lines naming record ${i}`,
+        ).toHaveLength(failed.includes(i) ? 1 : 0);
       }
       const messages = sqs.received();
       expect(chunks(messages).map((chunk) => chunk.map(Number).sort((a, b) => a - b))).toEqual(
@@ -390,13 +419,19 @@ describe('the churn twins', () => {
       const bad = JSON.parse(await readFile(MODEL_FILE, 'utf8'));
       delete bad.categorical[1].weights['credit-card'];
       const fn = await startTwin(twin, ctx, sqs, { model: JSON.stringify(bad) });
-      expect(await fn.invoke({ Records: [] })).toMatchObject({ outcome: 'init-error', errorMessage: expect.stringContaining('payment_method') });
+      expect(await fn.invoke({ Records: [] })).toMatchObject({
+        outcome: 'init-error',
+        errorMessage: expect.stringContaining('payment_method'),
+      });
     });
 
     it('fails the init without QUEUE_URL, naming it', async (ctx) => {
       const sqs = await responder();
       const fn = await startTwin(twin, ctx, sqs, { env: { QUEUE_URL: undefined } });
-      expect(await fn.invoke({ Records: [] })).toMatchObject({ outcome: 'init-error', errorMessage: expect.stringContaining('QUEUE_URL is not set') });
+      expect(await fn.invoke({ Records: [] })).toMatchObject({
+        outcome: 'init-error',
+        errorMessage: expect.stringContaining('QUEUE_URL is not set'),
+      });
     });
   });
 });

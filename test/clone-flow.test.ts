@@ -41,7 +41,9 @@ async function offlineUser() {
 }
 
 describe('from a clone', () => {
-  it('the project links to the clone, and npm install then npx lambda-kit work with no registry', { timeout: INSTALL_TIMEOUT }, async () => {
+  it('the project links to the clone, and npm install then npx lambda-kit work with no registry', {
+    timeout: INSTALL_TIMEOUT,
+  }, async () => {
     const user = await offlineUser();
     const options = { env: user.env, extendEnv: false, stdin: 'ignore' } as const;
     const project = join(user.home, 'my-fn');

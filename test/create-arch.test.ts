@@ -13,7 +13,7 @@ describe('hostArch', () => {
     ['x64', 'x86_64'],
     ['arm64', 'arm64'],
     ['ppc64', 'arm64'],
-  ])('maps Node\'s %s to %s', (nodeArch, arch) => {
+  ])("maps Node's %s to %s", (nodeArch, arch) => {
     expect(hostArch(nodeArch)).toBe(arch);
   });
 });

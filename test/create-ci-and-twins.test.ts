@@ -12,7 +12,9 @@ describe('create-fast-lambda --twins and --no-twins', () => {
     const cwd = await tempDir();
     const result = await runBin(CREATE_BIN, ['svc', flag, '--yes'], cwd);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe(`create-fast-lambda: ${flag} applies only with --example (the twins are the example's handler in Node.js and Python).`);
+    expect(result.stderr).toBe(
+      `create-fast-lambda: ${flag} applies only with --example (the twins are the example's handler in Node.js and Python).`,
+    );
     expect(result.stdout).toBe('');
     expect(await readdir(cwd)).toEqual([]);
   });

@@ -56,7 +56,18 @@ describe('create-fast-lambda with flags', () => {
 
   it('takes a JWT issuer and audience', async () => {
     const cwd = await tempDir();
-    const args = ['jwt-api', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'web-client', '--log-retention', '30', '--yes'];
+    const args = [
+      'jwt-api',
+      '--auth',
+      'jwt',
+      '--jwt-issuer',
+      'https://idp.example.com/',
+      '--jwt-audience',
+      'web-client',
+      '--log-retention',
+      '30',
+      '--yes',
+    ];
     const result = await runBin(CREATE_BIN, args, cwd);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
@@ -110,14 +121,24 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
     ['a 65-character name', ['--name', 'a'.repeat(65), '--yes'], 2, /must be at most 64 characters \(it has 65\)/],
     ['a name with an underscore', ['--name', 'a_b', '--yes'], 2, /not "_"/],
     ['a name ending in a dash', ['--name', 'ab-', '--yes'], 2, /must not end with a dash/],
-    ['a long name with the S3 trigger', ['--name', 'a'.repeat(36), '--trigger', 's3', '--yes'], 2, /at most 35 characters with the S3 trigger/],
+    [
+      'a long name with the S3 trigger',
+      ['--name', 'a'.repeat(36), '--trigger', 's3', '--yes'],
+      2,
+      /at most 35 characters with the S3 trigger/,
+    ],
     ['a name that shadows a dependency', ['--name', 'serde', '--yes'], 2, /Invalid --name "serde": is taken/],
     ['a directory name that gives no project name', ['2024', '--yes'], 2, /no project name can be made from the directory "2024"/],
     ['memory 127', ['x', '--memory', '127', '--yes'], 2, /Invalid --memory "127": must be a whole number of MB from 128 to 10240/],
     ['memory 10241', ['x', '--memory', '10241', '--yes'], 2, /Invalid --memory "10241"/],
     ['memory abc', ['x', '--memory', 'abc', '--yes'], 2, /Invalid --memory "abc"/],
     ['memory 512.5', ['x', '--memory', '512.5', '--yes'], 2, /Invalid --memory "512.5"/],
-    ['an unknown trigger', ['x', '--trigger', 'eventbridge', '--yes'], 2, /Invalid --trigger "eventbridge": choose api, kinesis, s3, sqs, dynamodb-stream or schedule/],
+    [
+      'an unknown trigger',
+      ['x', '--trigger', 'eventbridge', '--yes'],
+      2,
+      /Invalid --trigger "eventbridge": choose api, kinesis, s3, sqs, dynamodb-stream or schedule/,
+    ],
     ['an unknown sink', ['x', '--sink', 'postgres', '--yes'], 2, /Invalid --sink "postgres": choose dynamodb, sqs or none/],
     ['arch arm', ['x', '--arch', 'arm', '--yes'], 2, /Invalid --arch "arm": choose arm64 or x86_64/],
     ['timeout 0', ['x', '--timeout', '0', '--yes'], 2, /Invalid --timeout "0": must be a whole number of seconds from 1 to 900/],
@@ -127,22 +148,67 @@ describe('create-fast-lambda refuses bad input with one line, the right exit cod
     ['--api with a batch trigger', ['x', '--trigger', 'sqs', '--api', 'rest', '--yes'], 2, /--api applies only to the API trigger/],
     ['--auth jwt without an issuer', ['x', '--auth', 'jwt', '--jwt-audience', 'web', '--yes'], 2, /--auth jwt needs --jwt-issuer\./],
     ['--auth jwt without anything', ['x', '--auth', 'jwt', '--yes'], 2, /--auth jwt needs --jwt-issuer and --jwt-audience\./],
-    ['an issuer that is not https', ['x', '--auth', 'jwt', '--jwt-issuer', 'http://idp.example.com/', '--jwt-audience', 'web', '--yes'], 2, /Invalid --jwt-issuer "http:\/\/idp.example.com\/": must be an https URL/],
-    ['an issuer that is no URL', ['x', '--auth', 'jwt', '--jwt-issuer', 'idp.example.com', '--jwt-audience', 'web', '--yes'], 2, /Invalid --jwt-issuer "idp.example.com": must be the https URL/],
-    ['an empty audience', ['x', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', ' ', '--yes'], 2, /Invalid --jwt-audience " ": must not be empty/],
-    ['a non-Cognito issuer with a REST API', ['x', '--api', 'rest', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'web', '--yes'], 2, /must be a Cognito user pool/],
+    [
+      'an issuer that is not https',
+      ['x', '--auth', 'jwt', '--jwt-issuer', 'http://idp.example.com/', '--jwt-audience', 'web', '--yes'],
+      2,
+      /Invalid --jwt-issuer "http:\/\/idp.example.com\/": must be an https URL/,
+    ],
+    [
+      'an issuer that is no URL',
+      ['x', '--auth', 'jwt', '--jwt-issuer', 'idp.example.com', '--jwt-audience', 'web', '--yes'],
+      2,
+      /Invalid --jwt-issuer "idp.example.com": must be the https URL/,
+    ],
+    [
+      'an empty audience',
+      ['x', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', ' ', '--yes'],
+      2,
+      /Invalid --jwt-audience " ": must not be empty/,
+    ],
+    [
+      'a non-Cognito issuer with a REST API',
+      ['x', '--api', 'rest', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'web', '--yes'],
+      2,
+      /must be a Cognito user pool/,
+    ],
     ['an unknown auth', ['x', '--auth', 'apikey', '--yes'], 2, /Invalid --auth "apikey": choose iam, jwt or public/],
     ['--auth with a batch trigger', ['x', '--trigger', 's3', '--auth', 'public', '--yes'], 2, /--auth applies only to the API trigger/],
-    ['--jwt-issuer without --auth jwt', ['x', '--jwt-issuer', 'https://idp.example.com/', '--yes'], 2, /--jwt-issuer applies only with --auth jwt/],
-    ['log retention 13', ['x', '--log-retention', '13', '--yes'], 2, /Invalid --log-retention "13": CloudWatch keeps logs for 1, 3, 5, 7, 14, 30/],
+    [
+      '--jwt-issuer without --auth jwt',
+      ['x', '--jwt-issuer', 'https://idp.example.com/', '--yes'],
+      2,
+      /--jwt-issuer applies only with --auth jwt/,
+    ],
+    [
+      'log retention 13',
+      ['x', '--log-retention', '13', '--yes'],
+      2,
+      /Invalid --log-retention "13": CloudWatch keeps logs for 1, 3, 5, 7, 14, 30/,
+    ],
     ['an unknown flag', ['x', '--colour', 'blue'], 2, /unknown option '--colour'\. See create-fast-lambda --help\./],
     ['two directories', ['a', 'b', '--yes'], 2, /expected at most one directory, got 2/],
     ['two directories, one with a newline', ['a', 'b\nc', '--yes'], 2, /expected at most one directory, got 2: a b\\nc\. See/],
     ['an unknown flag with an escape and a newline', ['x', '--a\u001b[2Jb\nc'], 2, /unknown option '--a\\u001b\[2Jb\\nc'\. See/],
-    ['a name with a newline', ['--name', 'a\nb', '--yes'], 2, /Invalid --name "a\\nb": may only hold lowercase letters, digits and dashes, not "\\n"/],
-    ['a 5,000-character audience', ['x', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'a'.repeat(5000), '--yes'], 2, /at most 3584 bytes \(it has 5000\).*4 KB/],
+    [
+      'a name with a newline',
+      ['--name', 'a\nb', '--yes'],
+      2,
+      /Invalid --name "a\\nb": may only hold lowercase letters, digits and dashes, not "\\n"/,
+    ],
+    [
+      'a 5,000-character audience',
+      ['x', '--auth', 'jwt', '--jwt-issuer', 'https://idp.example.com/', '--jwt-audience', 'a'.repeat(5000), '--yes'],
+      2,
+      /at most 3584 bytes \(it has 5000\).*4 KB/,
+    ],
     ['--example churn --name rayon', ['--example', 'churn', '--name', 'rayon', '--yes'], 2, /Invalid --name "rayon": is taken/],
-    ['no TTY without --yes', ['x', '--trigger', 'api'], 2, /no terminal to ask on, and no answer for --api, --auth, --sink, --arch, --memory, --timeout\. Pass them, or --yes/],
+    [
+      'no TTY without --yes',
+      ['x', '--trigger', 'api'],
+      2,
+      /no terminal to ask on, and no answer for --api, --auth, --sink, --arch, --memory, --timeout\. Pass them, or --yes/,
+    ],
   ];
 
   it.each(cases)('%s', async (_label, args, exitCode, message) => {

@@ -13,7 +13,11 @@ import { CREATE_BIN, listTree, runBin, tempDir } from './support/cli.js';
 const hostile = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 30 }).map((s) => s.replaceAll('\u0000', '')), weight: 2 },
   {
-    arbitrary: fc.string({ unit: fc.constantFrom('a', 'b', '-', '=', '\n', '\t', '\u001b', '[', '"', '\\', ' ', 'é', '€', '😀', '\u2028', '\u0085'), minLength: 1, maxLength: 20 }),
+    arbitrary: fc.string({
+      unit: fc.constantFrom('a', 'b', '-', '=', '\n', '\t', '\u001b', '[', '"', '\\', ' ', 'é', '€', '😀', '\u2028', '\u0085'),
+      minLength: 1,
+      maxLength: 20,
+    }),
     weight: 3,
   },
   { arbitrary: fc.nat({ max: 100_000 }).map((n) => 'y'.repeat(n)), weight: 1 },
@@ -62,7 +66,10 @@ describe('create-fast-lambda fuzzed with hostile command lines', () => {
           expect(entries, shown).toHaveLength(1);
           const files = await listTree(join(cwd, entries[0]!));
           expect(files, shown).toContain('Cargo.toml');
-          expect(files.filter((file) => file.includes('.lock') || file.endsWith('.tmp')), shown).toEqual([]);
+          expect(
+            files.filter((file) => file.includes('.lock') || file.endsWith('.tmp')),
+            shown,
+          ).toEqual([]);
         } else {
           failures++;
           expect(result.stderr.replace(/\n$/, '').split('\n'), shown).toHaveLength(1);

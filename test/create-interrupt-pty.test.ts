@@ -12,7 +12,13 @@ const ALL = ['--name', 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--ar
 
 async function waitFor(path: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (await access(path).then(() => true, () => false)) return;
+    if (
+      await access(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${path} never appeared`);

@@ -59,7 +59,10 @@ describe('create-fast-lambda names the project after its directory', () => {
   });
 
   it.each([
-    ['2024', /no project name can be made from the directory "2024": it has no letter to start a project name with\. Pass --name <name>\.$/],
+    [
+      '2024',
+      /no project name can be made from the directory "2024": it has no letter to start a project name with\. Pass --name <name>\.$/,
+    ],
     ['Tokio', /no project name can be made from the directory "Tokio": "tokio" is taken: .*\. Pass --name <name>\.$/],
   ])('refuses a directory like %s with one usage line, and writes nothing', async (directory, message) => {
     const cwd = await tempDir();
@@ -71,10 +74,13 @@ describe('create-fast-lambda names the project after its directory', () => {
     expect(await readdir(cwd)).toEqual([]);
   });
 
-  it('re-asks at the prompt for a name too long for the twins\' function names (58 characters)', async () => {
+  it("re-asks at the prompt for a name too long for the twins' function names (58 characters)", async () => {
     const cwd = await tempDir();
     const long = `a${'b'.repeat(57)}`;
-    const t = spawnInPty(['node', CREATE_BIN, long, '--arch', 'x86_64', '--memory', '128', '--timeout', '5'], { cwd, env: userEnv({ NO_COLOR: '' }) });
+    const t = spawnInPty(['node', CREATE_BIN, long, '--arch', 'x86_64', '--memory', '128', '--timeout', '5'], {
+      cwd,
+      env: userEnv({ NO_COLOR: '' }),
+    });
     await t.waitFor('Project name');
     t.type(KEY.enter);
     await t.waitFor('Churn prediction example');
@@ -88,7 +94,7 @@ describe('create-fast-lambda names the project after its directory', () => {
     expect(await readdir(cwd)).toEqual([]);
   });
 
-  it('offers the same name as the prompt\'s default', async () => {
+  it("offers the same name as the prompt's default", async () => {
     const cwd = await tempDir();
     const flags = ['--trigger', 'sqs', '--sink', 'none', '--arch', 'x86_64', '--memory', '128', '--timeout', '5'];
     const t = spawnInPty(['node', CREATE_BIN, 'My_Service', ...flags], { cwd, env: userEnv({ NO_COLOR: '' }) });

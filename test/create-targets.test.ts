@@ -12,7 +12,12 @@ import { CREATE_BIN, listTree, runBin, tempDir, userEnv } from './support/cli.js
 
 /** Whether this machine lets us mount in a private mount namespace (root, unshare, tmpfs). */
 function canMount(): boolean {
-  const probe = spawnSync('unshare', ['-m', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs none "$d" && umount "$d"; s=$?; rmdir "$d"; exit $s']);
+  const probe = spawnSync('unshare', [
+    '-m',
+    'sh',
+    '-c',
+    'd=$(mktemp -d) && mount -t tmpfs none "$d" && umount "$d"; s=$?; rmdir "$d"; exit $s',
+  ]);
   return probe.status === 0;
 }
 const mountable = canMount();
@@ -147,7 +152,9 @@ describe('long and odd names', () => {
     await symlink(join(cwd, 'nowhere'), join(cwd, 'link'));
     const result = await runBin(CREATE_BIN, ['link', '--name', 'x', '--yes'], cwd);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim()).toBe(`create-fast-lambda: link is a symbolic link to ${join(cwd, 'nowhere')}, which does not exist; create that directory, or choose another`);
+    expect(result.stderr.trim()).toBe(
+      `create-fast-lambda: link is a symbolic link to ${join(cwd, 'nowhere')}, which does not exist; create that directory, or choose another`,
+    );
     expect(await readdir(cwd)).toEqual(['link']);
     expect(await readlink(join(cwd, 'link'))).toBe(join(cwd, 'nowhere'));
   });

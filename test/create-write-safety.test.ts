@@ -18,7 +18,11 @@ function startBin(args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) {
   return execa('node', [CREATE_BIN, ...args], { cwd, env: userEnv(extra), reject: false, stdin: 'ignore', extendEnv: false });
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Waits (at most ~10 s) until `path` exists. */
 async function waitFor(path: string): Promise<void> {
@@ -53,7 +57,10 @@ describe('two runs into the same directory', () => {
       const cwd = await tempDir();
       // Half the trials race on an existing empty directory, half on a missing one.
       if (trial % 2 === 0) await mkdir(join(cwd, 'dir'));
-      const [a, b] = await Promise.all([startBin(['dir', '--name', 'aaa', '--yes'], cwd), startBin(['dir', '--name', 'bbb', '--yes'], cwd)]);
+      const [a, b] = await Promise.all([
+        startBin(['dir', '--name', 'aaa', '--yes'], cwd),
+        startBin(['dir', '--name', 'bbb', '--yes'], cwd),
+      ]);
       const codes = [a.exitCode, b.exitCode].sort();
       expect(codes, `trial ${trial}: ${a.stderr} ${b.stderr}`).toEqual([0, 1]);
       const [winner, loser] = a.exitCode === 0 ? [a, b] : [b, a];
@@ -108,30 +115,38 @@ describe('a signal mid-write', () => {
     ['SIGHUP', 129],
   ];
 
-  it.each(signals)('%s into a missing directory leaves nothing at all, and exits %i', async (signal, code) => {
-    const cwd = await tempDir();
-    const run = startBin(['deep/dir', '--yes'], cwd, SLOW);
-    await waitFor(join(cwd, 'deep/dir/Cargo.toml'));
-    run.kill(signal);
-    const result = await run;
-    expect(result.exitCode).toBe(code);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(new RegExp(`interrupted by ${signal}; removed everything this run had written in deep/dir`));
-    expect(await readdir(cwd)).toEqual([]);
-  }, 30_000);
+  it.each(signals)(
+    '%s into a missing directory leaves nothing at all, and exits %i',
+    async (signal, code) => {
+      const cwd = await tempDir();
+      const run = startBin(['deep/dir', '--yes'], cwd, SLOW);
+      await waitFor(join(cwd, 'deep/dir/Cargo.toml'));
+      run.kill(signal);
+      const result = await run;
+      expect(result.exitCode).toBe(code);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(new RegExp(`interrupted by ${signal}; removed everything this run had written in deep/dir`));
+      expect(await readdir(cwd)).toEqual([]);
+    },
+    30_000,
+  );
 
-  it.each(signals)('%s into an existing empty directory leaves it as it was (.git kept)', async (signal, code) => {
-    const cwd = await tempDir();
-    await mkdir(join(cwd, 'repo/.git'), { recursive: true });
-    await writeFile(join(cwd, 'repo/.git/HEAD'), 'ref: refs/heads/main\n');
-    const run = startBin(['repo', '--yes'], cwd, SLOW);
-    await waitFor(join(cwd, 'repo/Cargo.toml'));
-    run.kill(signal);
-    const result = await run;
-    expect(result.exitCode).toBe(code);
-    expect(await listTree(cwd)).toEqual(['repo/.git/HEAD']);
-    expect(await readdir(join(cwd, 'repo'))).toEqual(['.git']);
-  }, 30_000);
+  it.each(signals)(
+    '%s into an existing empty directory leaves it as it was (.git kept)',
+    async (signal, code) => {
+      const cwd = await tempDir();
+      await mkdir(join(cwd, 'repo/.git'), { recursive: true });
+      await writeFile(join(cwd, 'repo/.git/HEAD'), 'ref: refs/heads/main\n');
+      const run = startBin(['repo', '--yes'], cwd, SLOW);
+      await waitFor(join(cwd, 'repo/Cargo.toml'));
+      run.kill(signal);
+      const result = await run;
+      expect(result.exitCode).toBe(code);
+      expect(await listTree(cwd)).toEqual(['repo/.git/HEAD']);
+      expect(await readdir(join(cwd, 'repo'))).toEqual(['.git']);
+    },
+    30_000,
+  );
 
   it('SIGKILL leaves the lock file listing what was written, and the next run cleans that up and succeeds', async () => {
     const expected = await cleanTree(['--yes']);

@@ -42,7 +42,10 @@ beforeAll(async () => {
   });
   record = join(root, 'sam-calls.jsonl');
   credentials = join(root, 'credentials');
-  writeFileSync(credentials, '[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n');
+  writeFileSync(
+    credentials,
+    '[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n',
+  );
   project = join(root, 'orders');
   mkdirSync(project);
   writeFileSync(join(project, 'Cargo.toml'), '[package]\nname = "orders"\nversion = "0.1.0"\n');
@@ -88,7 +91,11 @@ function kit(args: string[], extra: NodeJS.ProcessEnv = {}, cwd = project) {
 
 function samCalls(): string[][] {
   try {
-    const calls = readFileSync(record, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]);
+    const calls = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string[]);
     rmSync(record);
     return calls;
   } catch {
@@ -114,7 +121,19 @@ describe('lambda-kit deploy against moto', () => {
     expect(result.exitCode).toBe(0);
     expect(samCalls()).toEqual([
       ['--version'],
-      ['deploy', '--stack-name', 'orders-dev', '--region', 'us-east-1', '--profile', 'moto', '--no-confirm-changeset', '--no-fail-on-empty-changeset', '--parameter-overrides', 'Env=test'],
+      [
+        'deploy',
+        '--stack-name',
+        'orders-dev',
+        '--region',
+        'us-east-1',
+        '--profile',
+        'moto',
+        '--no-confirm-changeset',
+        '--no-fail-on-empty-changeset',
+        '--parameter-overrides',
+        'Env=test',
+      ],
     ]);
     expect(result.stderr).toContain('(its output: .aws-sam/lambda-kit-deploy.log)');
     expect(eventLines(result.stderr).map((e) => `${e.id} ${e.status}`)).toEqual([
@@ -128,7 +147,9 @@ describe('lambda-kit deploy against moto', () => {
     expect(result.stderr).toMatch(/^Deployed orders-dev in \d+ s \(CREATE_COMPLETE\)$/m);
     expect(result.stdout).toMatch(/^key +value +description$/m);
     expect(result.stdout).toMatch(/^ResultsQueueUrl +https:\/\/sqs\.us-east-1\.amazonaws\.com\/123456789012\/\S+ +where results go$/m);
-    expect(readFileSync(join(project, '.aws-sam/lambda-kit-deploy.log'), 'utf8')).toContain('Successfully created/updated stack - orders-dev');
+    expect(readFileSync(join(project, '.aws-sam/lambda-kit-deploy.log'), 'utf8')).toContain(
+      'Successfully created/updated stack - orders-dev',
+    );
   });
 
   it('stops watching on Ctrl-C, says CloudFormation carries on and how to watch, and exits 130', async (ctx) => {
@@ -155,7 +176,10 @@ describe('lambda-kit deploy against moto', () => {
     need(ctx);
     await kit(['delete', '--yes', '--stack-name', 'orders-tty']);
     const { NO_COLOR: _plain, ...colourEnv } = env({ STUB_SAM_MODE: 'slow', STUB_SAM_SLEEP: '2', TERM: 'xterm-256color' });
-    const t = spawnInPty([process.execPath, KIT_BIN, 'deploy', '--no-build', '--stack-name', 'orders-tty'], { cwd: project, env: colourEnv });
+    const t = spawnInPty([process.execPath, KIT_BIN, 'deploy', '--no-build', '--stack-name', 'orders-tty'], {
+      cwd: project,
+      env: colourEnv,
+    });
     await t.waitFor(/\d+\/\d+ resources/, 30_000);
     await t.waitFor('ResultsQueueUrl', 30_000);
     expect(await t.exit).toBe(0);
@@ -220,7 +244,7 @@ describe('lambda-kit deploy against moto', () => {
     expect(events.filter((e) => e.status.startsWith('CREATE'))).toEqual([]);
   });
 
-  it('a resource that fails: the events through ROLLBACK_COMPLETE, the root cause and a hint, sam\'s log, exit 1', async (ctx) => {
+  it("a resource that fails: the events through ROLLBACK_COMPLETE, the root cause and a hint, sam's log, exit 1", async (ctx) => {
     need(ctx);
     samCalls();
     const result = await kit(['deploy', '--no-build', '--stack-name', 'orders-broken'], { STUB_TEMPLATE: join(FIXTURES, 'fail.json') });
@@ -306,7 +330,7 @@ describe('lambda-kit delete against moto', () => {
     expect(result.stderr).toMatch(/^lambda-kit: stack never-made does not exist in us-east-1\. /);
   });
 
-  it("a table with deletion protection: DELETE_FAILED, the root cause and the parameter that turns it off", async (ctx) => {
+  it('a table with deletion protection: DELETE_FAILED, the root cause and the parameter that turns it off', async (ctx) => {
     need(ctx);
     const deployed = await kit(['deploy', '--no-build', '--stack-name', 'orders-table'], { STUB_TEMPLATE: join(FIXTURES, 'table.json') });
     expect(deployed.exitCode).toBe(0);
@@ -339,14 +363,18 @@ describe('lambda-kit deploy refuses to start', () => {
     rmSync(join(project, 'samconfig.toml'), { force: true });
     const result = await kit(['outputs'], { AWS_REGION: '', AWS_DEFAULT_REGION: '' });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^lambda-kit: AWS region: no region in the environment or profile default\. Fix: aws configure set region <region>$/);
+    expect(result.stderr).toMatch(
+      /^lambda-kit: AWS region: no region in the environment or profile default\. Fix: aws configure set region <region>$/,
+    );
   });
 
-  it('without sam on PATH: doctor\'s fix line', async (ctx) => {
+  it("without sam on PATH: doctor's fix line", async (ctx) => {
     need(ctx);
     const result = await kit(['deploy', '--no-build'], { PATH: join(root, 'empty-bin') });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe('lambda-kit: sam: not found. Fix: pip3 install aws-sam-cli (or see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)');
+    expect(result.stderr).toBe(
+      'lambda-kit: sam: not found. Fix: pip3 install aws-sam-cli (or see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)',
+    );
   });
 
   it('on a bad option (exit 2)', async (ctx) => {

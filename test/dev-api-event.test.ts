@@ -92,7 +92,13 @@ describe('matchRoute', () => {
   });
 
   it('the most specific route wins, in any order: literal over {param} over {proxy+} over $default; a method of its own over ANY', () => {
-    const routes = [route('ANY', '$default'), route('ANY', '/{proxy+}'), route('GET', '/items/{id}'), route('GET', '/items/special'), route('ANY', '/items/special')];
+    const routes = [
+      route('ANY', '$default'),
+      route('ANY', '/{proxy+}'),
+      route('GET', '/items/{id}'),
+      route('GET', '/items/special'),
+      route('ANY', '/items/special'),
+    ];
     fc.assert(
       fc.property(fc.shuffledSubarray(routes, { minLength: routes.length, maxLength: routes.length }), (shuffled) => {
         const pick = (method: string, path: string) => {
@@ -156,36 +162,63 @@ describe('HTTP request → API Gateway event', () => {
   it('query parameters: 2.0 joins repeats with commas, 1.0 lists them; absent ones are omitted (2.0) or null (1.0)', () => {
     const match = { route: route('GET', '/items'), pathParameters: {} };
     const v2 = httpApiEvent(request({ method: 'GET', url: '/items?a=1&b=x%20y&a=2&c' }), match);
-    expect(v2).toMatchObject({ rawPath: '/items', rawQueryString: 'a=1&b=x%20y&a=2&c', queryStringParameters: { a: '1,2', b: 'x y', c: '' } });
+    expect(v2).toMatchObject({
+      rawPath: '/items',
+      rawQueryString: 'a=1&b=x%20y&a=2&c',
+      queryStringParameters: { a: '1,2', b: 'x y', c: '' },
+    });
     const v1 = restApiEvent(request({ method: 'GET', url: '/items?a=1&a=2' }), { ...match, route: route('GET', '/items', 'Api') });
     expect(v1).toMatchObject({ queryStringParameters: { a: '2' }, multiValueQueryStringParameters: { a: ['1', '2'] } });
     expect(httpApiEvent(request({ url: '/items' }), match)).not.toHaveProperty('queryStringParameters');
-    expect(restApiEvent(request({ url: '/items' }), match)).toMatchObject({ queryStringParameters: null, pathParameters: null, body: null });
+    expect(restApiEvent(request({ url: '/items' }), match)).toMatchObject({
+      queryStringParameters: null,
+      pathParameters: null,
+      body: null,
+    });
   });
 
   it('bodies: text types pass as text, anything else (or bytes that are not UTF-8) as base64 that decodes to the same bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.constantFrom('application/octet-stream', 'image/png', 'application/json', 'text/plain'), (bytes, type) => {
-        const body = Buffer.from(bytes);
-        const event = httpApiEvent(request({ rawHeaders: ['Content-Type', type], body }), { route: route('POST', '/items'), pathParameters: {} });
-        const decoded = event.isBase64Encoded ? Buffer.from(event.body as string, 'base64') : Buffer.from(event.body as string, 'utf8');
-        expect(decoded.equals(body)).toBe(true);
-        if (type === 'image/png' || type === 'application/octet-stream') expect(event.isBase64Encoded).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.constantFrom('application/octet-stream', 'image/png', 'application/json', 'text/plain'),
+        (bytes, type) => {
+          const body = Buffer.from(bytes);
+          const event = httpApiEvent(request({ rawHeaders: ['Content-Type', type], body }), {
+            route: route('POST', '/items'),
+            pathParameters: {},
+          });
+          const decoded = event.isBase64Encoded ? Buffer.from(event.body as string, 'base64') : Buffer.from(event.body as string, 'utf8');
+          expect(decoded.equals(body)).toBe(true);
+          if (type === 'image/png' || type === 'application/octet-stream') expect(event.isBase64Encoded).toBe(true);
+        },
+      ),
     );
   });
 
   it('a Bearer JWT’s claims, decoded and stringified, land in authorizer.jwt.claims (2.0) and authorizer.claims (1.0)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.oneof(fc.stringMatching(/^[a-z_:]{1,10}$/), fc.constantFrom('__proto__', 'constructor')), fc.oneof(fc.string(), fc.integer(), fc.boolean())), (claims) => {
-        const token = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
-        const strings = Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, String(value)]));
-        expect(bearerClaims(`Bearer ${token}`)).toEqual(strings);
-        const v2 = httpApiEvent(request({ rawHeaders: ['Authorization', `Bearer ${token}`] }), { route: route('POST', '/items'), pathParameters: {} });
-        expect((v2.requestContext as any).authorizer.jwt.claims).toEqual(strings);
-        const v1 = restApiEvent(request({ rawHeaders: ['Authorization', token] }), { route: route('POST', '/items', 'Api'), pathParameters: {} });
-        expect((v1.requestContext as any).authorizer.claims).toEqual(strings);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.oneof(fc.stringMatching(/^[a-z_:]{1,10}$/), fc.constantFrom('__proto__', 'constructor')),
+          fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+        ),
+        (claims) => {
+          const token = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+          const strings = Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, String(value)]));
+          expect(bearerClaims(`Bearer ${token}`)).toEqual(strings);
+          const v2 = httpApiEvent(request({ rawHeaders: ['Authorization', `Bearer ${token}`] }), {
+            route: route('POST', '/items'),
+            pathParameters: {},
+          });
+          expect((v2.requestContext as any).authorizer.jwt.claims).toEqual(strings);
+          const v1 = restApiEvent(request({ rawHeaders: ['Authorization', token] }), {
+            route: route('POST', '/items', 'Api'),
+            pathParameters: {},
+          });
+          expect((v1.requestContext as any).authorizer.claims).toEqual(strings);
+        },
+      ),
     );
     expect(bearerClaims('AWS4-HMAC-SHA256 Credential=AKIA/20260501/us-east-1/execute-api/aws4_request')).toBeUndefined();
     expect(bearerClaims('Bearer a.bm90IGpzb24.c')).toBeUndefined();
@@ -204,7 +237,14 @@ describe('the function’s answer → HTTP response', () => {
         fc.array(headerValue, { minLength: 1, maxLength: 3 }),
         (status, bytes, base64, cookies, multi) => {
           const body = base64 ? Buffer.from(bytes).toString('base64') : Buffer.from(bytes).toString('hex');
-          const answer = { statusCode: status, headers: { 'x-one': 'one' }, multiValueHeaders: { 'x-multi': multi }, cookies, body, isBase64Encoded: base64 };
+          const answer = {
+            statusCode: status,
+            headers: { 'x-one': 'one' },
+            multiValueHeaders: { 'x-multi': multi },
+            cookies,
+            body,
+            isBase64Encoded: base64,
+          };
           const response = responseOf(Buffer.from(JSON.stringify(answer)), '2.0')!;
           expect(response.status).toBe(status);
           expect(response.body.equals(base64 ? Buffer.from(bytes) : Buffer.from(body))).toBe(true);
@@ -217,14 +257,22 @@ describe('the function’s answer → HTTP response', () => {
   });
 
   it('2.0 takes an answer without statusCode as a 200 JSON body; 1.0 refuses it, and both refuse what is not JSON', () => {
-    expect(responseOf(Buffer.from('{"hello":"world"}'), '2.0')).toEqual({ status: 200, headers: [['content-type', 'application/json']], body: Buffer.from('{"hello":"world"}') });
+    expect(responseOf(Buffer.from('{"hello":"world"}'), '2.0')).toEqual({
+      status: 200,
+      headers: [['content-type', 'application/json']],
+      body: Buffer.from('{"hello":"world"}'),
+    });
     expect(responseOf(Buffer.from('{"hello":"world"}'), '1.0')).toBeUndefined();
     expect(responseOf(Buffer.from('not json'), '2.0')).toBeUndefined();
     expect(responseOf(Buffer.from('{"statusCode": 99}'), '2.0')).toBeUndefined();
   });
 
   it('framing headers and headers Node cannot send are dropped rather than crash the answer', () => {
-    const answer = { statusCode: 200, headers: { 'content-length': '999', 'bad header': 'x', 'x-newline': 'a\r\nb', 'x-ok': 'fine' }, body: 'hi' };
+    const answer = {
+      statusCode: 200,
+      headers: { 'content-length': '999', 'bad header': 'x', 'x-newline': 'a\r\nb', 'x-ok': 'fine' },
+      body: 'hi',
+    };
     expect(responseOf(Buffer.from(JSON.stringify(answer)), '2.0')!.headers).toEqual([['x-ok', 'fine']]);
   });
 });

@@ -40,7 +40,11 @@ let dev: ChildProcess | undefined;
 let output = '';
 let base = '';
 
-const clientConfig = () => ({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const clientConfig = () => ({
+  endpoint: moto.endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
 
 /** Resolves once dev's output (from `from` on) matches `pattern`; rejects when dev exits or the time is up. */
 function waitForOutput(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
@@ -75,10 +79,17 @@ async function drainQueue(url: string): Promise<string[]> {
   const sqs = new SQSClient(clientConfig());
   const bodies: string[] = [];
   for (let round = 0; round < 20; round++) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }),
+    );
     if (Messages.length === 0) break;
     bodies.push(...Messages.map((m) => m.Body!));
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
   return bodies.sort();
 }
@@ -133,13 +144,20 @@ beforeAll(async () => {
   if (missing) return;
   moto = await startMoto(VENV_BIN);
   root = await tempDir('cfl-dev-');
-  await execa(process.execPath, [CREATE_BIN, 'e2e-dev-api', '--trigger', 'api', '--sink', 'sqs', '--arch', ARCH, '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(process.execPath, [CREATE_BIN, 'e2e-dev-api', '--trigger', 'api', '--sink', 'sqs', '--arch', ARCH, '--yes'], {
+    cwd: root,
+    stdin: 'ignore',
+  });
   dir = join(root, 'e2e-dev-api');
   const sqs = new SQSClient(clientConfig());
   queue = (await sqs.send(new CreateQueueCommand({ QueueName: `dev-results-${process.pid}` }))).QueueUrl!;
 
   const env = userEnv({ ...moto.env, ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}` });
-  dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--env', `QUEUE_URL=${queue}`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--env', `QUEUE_URL=${queue}`], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const [, url] = await waitForOutput(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
@@ -163,7 +181,11 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
   });
 
   it('POST /items → 201 with the item, and the item is the message in moto’s queue', async () => {
-    const response = await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: itemJson(ITEM) });
+    const response = await fetch(`${base}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: itemJson(ITEM),
+    });
     expect(response.status, output.slice(-3000)).toBe(201);
     expect(await response.json()).toEqual(ITEM);
     expect(await drainQueue(queue)).toEqual([JSON.stringify(ITEM)]);
@@ -176,9 +198,16 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
   });
 
   it('the Invoke API answers @aws-sdk/client-lambda with the function’s answer', async () => {
-    const lambda = new LambdaClient({ endpoint: base, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    const lambda = new LambdaClient({
+      endpoint: base,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
     const item: Item = { id: 'D-1002', name: 'cortado', quantity: 1 };
-    const out = await lambda.send(new InvokeCommand({ FunctionName: 'AppFunction', Payload: Buffer.from(JSON.stringify(httpApiEvent(itemJson(item)))) }));
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'AppFunction', Payload: Buffer.from(JSON.stringify(httpApiEvent(itemJson(item)))) }),
+    );
     expect(out.StatusCode).toBe(200);
     expect(out.FunctionError).toBeUndefined();
     const answer = JSON.parse(Buffer.from(out.Payload!).toString());
@@ -190,32 +219,43 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
   // A request made during the rebuild waits for it (test/dev-signals.test.ts shows that with a
   // stand-in cargo); here the rebuild may wait minutes for the shared target directory's lock, so
   // the request follows the build.
-  it('a one-line edit of handler.rs: dev rebuilds, and the next request is answered by the new code', async () => {
-    const source = await readFile(HANDLER(), 'utf8');
-    expect(source).toContain(CREATED_LINE);
-    const from = output.length;
-    await writeFile(HANDLER(), source.replace(CREATED_LINE, 'Ok(json_response(StatusCode::ACCEPTED, body))'));
-    await waitForOutput(/src\/handler\.rs changed: rebuilding/, 30_000, from);
-    await waitForOutput(/built in [\d.]+ s/, REBUILD_TIMEOUT, from);
-    const item: Item = { id: 'D-1003', name: 'macchiato', quantity: 4 };
-    const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
-    expect(response.status, output.slice(from)).toBe(202);
-    expect(await response.json()).toEqual(item);
-    await drainQueue(queue);
-  }, REBUILD_TIMEOUT);
+  it(
+    'a one-line edit of handler.rs: dev rebuilds, and the next request is answered by the new code',
+    async () => {
+      const source = await readFile(HANDLER(), 'utf8');
+      expect(source).toContain(CREATED_LINE);
+      const from = output.length;
+      await writeFile(HANDLER(), source.replace(CREATED_LINE, 'Ok(json_response(StatusCode::ACCEPTED, body))'));
+      await waitForOutput(/src\/handler\.rs changed: rebuilding/, 30_000, from);
+      await waitForOutput(/built in [\d.]+ s/, REBUILD_TIMEOUT, from);
+      const item: Item = { id: 'D-1003', name: 'macchiato', quantity: 4 };
+      const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
+      expect(response.status, output.slice(from)).toBe(202);
+      expect(await response.json()).toEqual(item);
+      await drainQueue(queue);
+    },
+    REBUILD_TIMEOUT,
+  );
 
-  it('a broken edit: cargo’s error is shown, and the last good build still answers', async () => {
-    const source = await readFile(HANDLER(), 'utf8');
-    const from = output.length;
-    await writeFile(HANDLER(), source.replace('Ok(json_response(StatusCode::ACCEPTED, body))', 'Ok(json_response(StatusCode::ACCEPTED, body)) this is not rust'));
-    await waitForOutput(/build failed after [\d.]+ s .*the last good build still answers/, REBUILD_TIMEOUT, from);
-    expect(output.slice(from)).toMatch(/error(\[E\d+\])?: /);
-    expect(output.slice(from)).toContain('src/handler.rs');
-    const item: Item = { id: 'D-1004', name: 'mocha', quantity: 1 };
-    const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
-    expect(response.status).toBe(202);
-    await drainQueue(queue);
-  }, REBUILD_TIMEOUT);
+  it(
+    'a broken edit: cargo’s error is shown, and the last good build still answers',
+    async () => {
+      const source = await readFile(HANDLER(), 'utf8');
+      const from = output.length;
+      await writeFile(
+        HANDLER(),
+        source.replace('Ok(json_response(StatusCode::ACCEPTED, body))', 'Ok(json_response(StatusCode::ACCEPTED, body)) this is not rust'),
+      );
+      await waitForOutput(/build failed after [\d.]+ s .*the last good build still answers/, REBUILD_TIMEOUT, from);
+      expect(output.slice(from)).toMatch(/error(\[E\d+\])?: /);
+      expect(output.slice(from)).toContain('src/handler.rs');
+      const item: Item = { id: 'D-1004', name: 'mocha', quantity: 1 };
+      const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
+      expect(response.status).toBe(202);
+      await drainQueue(queue);
+    },
+    REBUILD_TIMEOUT,
+  );
 
   it('Ctrl-C during a rebuild: exit 130, and no process dev started is left, cargo’s and the function’s included', async () => {
     const source = await readFile(HANDLER(), 'utf8');

@@ -43,7 +43,10 @@ describe('lambda-kit dev, before the build', () => {
     [['--port', '70000'], /^lambda-kit: --port takes a port number from 0 to 65535, not '70000'\.$/],
     [['--port', '3e3'], /^lambda-kit: --port takes a port number from 0 to 65535, not '3e3'\.$/],
     [['--env', 'NOT-A-NAME=1'], /^lambda-kit: --env takes KEY=VALUE, not 'NOT-A-NAME=1'\.$/],
-    [['--source', 'https://sqs.us-east-1.amazonaws.com/1/q'], /^lambda-kit: --source names a queue, stream or bucket, and AppFunction is triggered by an API\.$/],
+    [
+      ['--source', 'https://sqs.us-east-1.amazonaws.com/1/q'],
+      /^lambda-kit: --source names a queue, stream or bucket, and AppFunction is triggered by an API\.$/,
+    ],
     [['--function', 'Nope'], /^lambda-kit: .*Nope/],
     [['extra'], /^lambda-kit: unexpected argument 'extra'\./],
   ])('%j is a one-line usage error, exit 2', async (args, message) => {
@@ -76,7 +79,9 @@ describe('lambda-kit dev, before the build', () => {
     try {
       const result = await dev([]);
       expect(result.exitCode, result.stderr).toBe(1);
-      expect(result.stderr.trim()).toMatch(/^lambda-kit: AppFunction has no trigger lambda-kit dev emulates \(HttpApi, Api, SQS, Kinesis or S3 events in template\.yaml\)\. /);
+      expect(result.stderr.trim()).toMatch(
+        /^lambda-kit: AppFunction has no trigger lambda-kit dev emulates \(HttpApi, Api, SQS, Kinesis or S3 events in template\.yaml\)\. /,
+      );
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
       await writeFile(template, original);

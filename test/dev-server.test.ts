@@ -78,12 +78,24 @@ beforeAll(async () => {
   dir = await tempDir('cfl-dev-server-');
   host = new FunctionHost({
     launch: (binary) =>
-      LocalFunction.start({ command: process.execPath, args: [binary], env: { PATH: process.env.PATH ?? '' }, timeoutMs: 5000, initTimeoutMs: 5000 }),
+      LocalFunction.start({
+        command: process.execPath,
+        args: [binary],
+        env: { PATH: process.env.PATH ?? '' },
+        timeoutMs: 5000,
+        initTimeoutMs: 5000,
+      }),
     buildWaitMs: 10_000,
   });
   host.beginBuild();
   host.endBuild(await script('v1'));
-  server = await startDevServer({ port: 0, routes: () => ROUTES, functionNames: () => ['AppFunction', 'items-fn'], invoke: (event) => host.invoke(event), log: (line) => logs.push(line) });
+  server = await startDevServer({
+    port: 0,
+    routes: () => ROUTES,
+    functionNames: () => ['AppFunction', 'items-fn'],
+    invoke: (event) => host.invoke(event),
+    log: (line) => logs.push(line),
+  });
   base = `http://127.0.0.1:${server.port}`;
 });
 
@@ -145,7 +157,11 @@ describe('API routes', () => {
   });
 
   it('an unknown route, or a known path with another method, is a 404 with API Gateway’s body', async () => {
-    for (const [method, path] of [['GET', '/nowhere'], ['DELETE', '/items'], ['GET', '/items']]) {
+    for (const [method, path] of [
+      ['GET', '/nowhere'],
+      ['DELETE', '/items'],
+      ['GET', '/items'],
+    ]) {
       const response = await fetch(`${base}${path}`, { method });
       expect(response.status, `${method} ${path}`).toBe(404);
       expect(await response.json()).toEqual({ message: 'Not Found' });
@@ -153,7 +169,14 @@ describe('API routes', () => {
   });
 
   it('a REST route gets the 1.0 event (resource, greedy path parameter, multi-value headers and query, stage), and answers back', async () => {
-    const response = await fetch(`${base}/rest/a/b%20c?x=1&x=2`, { method: 'PUT', headers: [['x-twice', 'one'], ['x-twice', 'two']], body: 'hi' });
+    const response = await fetch(`${base}/rest/a/b%20c?x=1&x=2`, {
+      method: 'PUT',
+      headers: [
+        ['x-twice', 'one'],
+        ['x-twice', 'two'],
+      ],
+      body: 'hi',
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-multi')).toBe('a, b');
     expect(await response.json()).toMatchObject({
@@ -204,13 +227,28 @@ describe('hostile clients do not bring dev down', () => {
   it('any request line and headers, however odd: each gets an answer or a closed socket, and dev goes on serving', async () => {
     const token = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
     const target = fc.oneof(fc.string({ maxLength: 40 }), fc.webPath(), fc.webUrl()).map((t) => t.replace(/[\r\n ]/g, ''));
-    const header = fc.tuple(token, fc.string({ maxLength: 40 }).map((v) => v.replace(/[\r\n]/g, '')));
+    const header = fc.tuple(
+      token,
+      fc.string({ maxLength: 40 }).map((v) => v.replace(/[\r\n]/g, '')),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.oneof(token, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE')), target, fc.array(header, { maxLength: 5 }), fc.string({ maxLength: 60 }), async (method, path, headers, body) => {
-        const head = [`${method} ${path || '/'} HTTP/1.1`, 'Host: x', 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`, ...headers.map(([n, v]) => `${n}: ${v}`)];
-        const status = await rawRequest(`${head.join('\r\n')}\r\n\r\n${body}`, 10_000);
-        expect(status).toMatch(/^(HTTP\/1\.1 \d{3}|closed)/);
-      }),
+      fc.asyncProperty(
+        fc.oneof(token, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE')),
+        target,
+        fc.array(header, { maxLength: 5 }),
+        fc.string({ maxLength: 60 }),
+        async (method, path, headers, body) => {
+          const head = [
+            `${method} ${path || '/'} HTTP/1.1`,
+            'Host: x',
+            'Connection: close',
+            `Content-Length: ${Buffer.byteLength(body)}`,
+            ...headers.map(([n, v]) => `${n}: ${v}`),
+          ];
+          const status = await rawRequest(`${head.join('\r\n')}\r\n\r\n${body}`, 10_000);
+          expect(status).toMatch(/^(HTTP\/1\.1 \d{3}|closed)/);
+        },
+      ),
       { numRuns: 60 },
     );
     expect((await fetch(`${base}/items/1`)).status).toBe(201);
@@ -237,7 +275,12 @@ describe('hostile clients do not bring dev down', () => {
 
 describe('Invoke API, through @aws-sdk/client-lambda', () => {
   const client = () =>
-    new LambdaClient({ endpoint: base, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    new LambdaClient({
+      endpoint: base,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
 
   it('RequestResponse by logical id, by FunctionName and by ARN: the answer; a function error: FunctionError Unhandled', async () => {
     for (const name of ['AppFunction', 'items-fn', 'arn:aws:lambda:us-east-1:123456789012:function:AppFunction:$LATEST']) {
@@ -252,9 +295,13 @@ describe('Invoke API, through @aws-sdk/client-lambda', () => {
   });
 
   it('Event is accepted with 202 and runs; an unknown function is ResourceNotFoundException; bad JSON is InvalidRequestContentException', async () => {
-    const event = await client().send(new InvokeCommand({ FunctionName: 'AppFunction', InvocationType: 'Event', Payload: Buffer.from('{"n":2}') }));
+    const event = await client().send(
+      new InvokeCommand({ FunctionName: 'AppFunction', InvocationType: 'Event', Payload: Buffer.from('{"n":2}') }),
+    );
     expect(event.StatusCode).toBe(202);
-    await expect(client().send(new InvokeCommand({ FunctionName: 'Other', Payload: Buffer.from('{}') }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(client().send(new InvokeCommand({ FunctionName: 'Other', Payload: Buffer.from('{}') }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
     await expect(client().send(new InvokeCommand({ FunctionName: 'AppFunction', Payload: Buffer.from('{nope') }))).rejects.toMatchObject({
       name: 'InvalidRequestContentException',
     });
@@ -286,7 +333,8 @@ describe('rebuilds', () => {
 
   it('the wait for a build is bounded: past it the last good build answers', async () => {
     const bounded = new FunctionHost({
-      launch: (binary) => LocalFunction.start({ command: process.execPath, args: [binary], env: { PATH: process.env.PATH ?? '' }, timeoutMs: 5000 }),
+      launch: (binary) =>
+        LocalFunction.start({ command: process.execPath, args: [binary], env: { PATH: process.env.PATH ?? '' }, timeoutMs: 5000 }),
       buildWaitMs: 300,
     });
     try {

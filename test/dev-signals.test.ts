@@ -67,7 +67,12 @@ beforeAll(async () => {
   const runtime = join(root, 'runtime.js');
   await writeFile(runtime, RUNTIME);
   const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
-  env = userEnv({ PATH: `${bin}:${process.env.PATH}`, CARGO_TARGET_DIR: join(root, 'target'), RUNTIME_JS: runtime, QUEUE_URL: 'http://127.0.0.1:1/q' });
+  env = userEnv({
+    PATH: `${bin}:${process.env.PATH}`,
+    CARGO_TARGET_DIR: join(root, 'target'),
+    RUNTIME_JS: runtime,
+    QUEUE_URL: 'http://127.0.0.1:1/q',
+  });
 }, 60_000);
 
 afterAll(() => {
@@ -217,24 +222,28 @@ describe('lambda-kit dev with a stand-in cargo', () => {
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
-  ] as const)('%s during a build: exit %i, the build, the function and the server stopped, no process left', async (signal, code) => {
-    const dev = await startDev('serving');
-    await dev.waitFor(/built in/);
-    expect(await answerOf(dev.base)).toBe('200 serving');
-    await writeFile(join(project, 'src', 'build-seconds.txt'), '60');
-    const from = dev.output().length;
-    await writeFile(join(project, 'src', 'answer.txt'), 'never');
-    await dev.waitFor(/Compiling dev-signals/, from);
-    const { pids, groups } = descendants(dev.child.pid!);
-    // The function's runtime, and the build: cargo and its sleeping child.
-    expect(pids.size).toBeGreaterThanOrEqual(3);
-    const exit = new Promise<number | null>((resolve) => dev.child.once('exit', (exitCode) => resolve(exitCode)));
-    const started = Date.now();
-    dev.child.kill(signal);
-    expect(await exit).toBe(code);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(dev.output().slice(from)).toContain(`lambda-kit: stopped by ${signal}: the build, the function and the server are stopped`);
-    expect(stillRunning(pids, groups)).toEqual([]);
-    await expect(fetch(`${dev.base}/items`, { method: 'POST', body: '{}' })).rejects.toThrow();
-  }, 60_000);
+  ] as const)(
+    '%s during a build: exit %i, the build, the function and the server stopped, no process left',
+    async (signal, code) => {
+      const dev = await startDev('serving');
+      await dev.waitFor(/built in/);
+      expect(await answerOf(dev.base)).toBe('200 serving');
+      await writeFile(join(project, 'src', 'build-seconds.txt'), '60');
+      const from = dev.output().length;
+      await writeFile(join(project, 'src', 'answer.txt'), 'never');
+      await dev.waitFor(/Compiling dev-signals/, from);
+      const { pids, groups } = descendants(dev.child.pid!);
+      // The function's runtime, and the build: cargo and its sleeping child.
+      expect(pids.size).toBeGreaterThanOrEqual(3);
+      const exit = new Promise<number | null>((resolve) => dev.child.once('exit', (exitCode) => resolve(exitCode)));
+      const started = Date.now();
+      dev.child.kill(signal);
+      expect(await exit).toBe(code);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(dev.output().slice(from)).toContain(`lambda-kit: stopped by ${signal}: the build, the function and the server are stopped`);
+      expect(stillRunning(pids, groups)).toEqual([]);
+      await expect(fetch(`${dev.base}/items`, { method: 'POST', body: '{}' })).rejects.toThrow();
+    },
+    60_000,
+  );
 });

@@ -6,13 +6,13 @@
 
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREATE_BIN, KIT_BIN, ROOT, tempDir, userEnv } from './support/cli.js';
+import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools, shimDir } from './support/tools.js';
 
@@ -69,17 +69,28 @@ afterAll(async () => {
 
 describe.skipIf(missing)('lambda-kit dev --source <moto queue>', () => {
   it('3 messages, one poison: the good ones are processed and deleted, the poison one comes back after its visibility timeout', async () => {
-    const sqs = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    const { QueueUrl: queue } = await sqs.send(new CreateQueueCommand({ QueueName: `dev-input-${process.pid}`, Attributes: { VisibilityTimeout: '3' } }));
+    const sqs = new SQSClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const { QueueUrl: queue } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `dev-input-${process.pid}`, Attributes: { VisibilityTimeout: '3' } }),
+    );
     const runtime = join(root, 'runtime.js');
     await writeFile(runtime, RUNTIME);
     const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
     const env = userEnv({ ...moto.env, PATH: `${bin}:${process.env.PATH}`, CARGO_TARGET_DIR: join(root, 'target'), RUNTIME_JS: runtime });
-    dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--source', queue!], { cwd: join(root, 'dev-sqs'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--source', queue!], {
+      cwd: join(root, 'dev-sqs'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
-    for (const body of ['good one', 'poison pill', 'good two']) await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: body }));
+    for (const body of ['good one', 'poison pill', 'good two'])
+      await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: body }));
     const deadline = Date.now() + 30_000;
     const count = (text: string) => output.split(text).length - 1;
     // The poison message comes back to the function after the visibility timeout; the good ones do not.
@@ -94,7 +105,9 @@ describe.skipIf(missing)('lambda-kit dev --source <moto queue>', () => {
     // so it is looked for a few visibility timeouts long.
     const left: string[] = [];
     for (let round = 0; round < 30 && left.length === 0; round++) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
+      );
       left.push(...Messages.map((m) => m.Body!));
     }
     expect(left, output).toEqual(['poison pill']);

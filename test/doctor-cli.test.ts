@@ -18,7 +18,10 @@ let arm64Project: string;
 beforeAll(async () => {
   root = await tempDir('cfl-doctor-');
   const create = (name: string, arch: string) =>
-    execa(process.execPath, [CREATE_BIN, name, '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', arch, '--yes'], { cwd: root, stdin: 'ignore' });
+    execa(process.execPath, [CREATE_BIN, name, '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', arch, '--yes'], {
+      cwd: root,
+      stdin: 'ignore',
+    });
   await Promise.all([create('doc-x86', 'x86_64'), create('doc-arm', 'arm64')]);
   x86Project = join(root, 'doc-x86');
   arm64Project = join(root, 'doc-arm');
@@ -82,10 +85,15 @@ describe('lambda-kit doctor', () => {
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe(`project ${x86Project}`);
     for (const tool of ['node', 'cargo / rustc', 'cargo-lambda', 'zig', 'rust target', 'sam', 'AWS region', 'AWS credentials']) {
-      expect(lines.find((line) => line.includes(` ${tool}: `)), tool).toMatch(/^ok /);
+      expect(
+        lines.find((line) => line.includes(` ${tool}: `)),
+        tool,
+      ).toMatch(/^ok /);
     }
     expect(result.stdout).toMatch(/^ok {3}sam: \d+\.\d+\.\d+ — needed: ≥ 1\.99$/m);
-    expect(result.stdout).toMatch(/^ok {3}zig: \d+\.\d+\.\d+ \(python3 -m ziglang\) — needed: ≥ 0\.13 \(cargo-lambda links with it\) — cargo-lambda runs /m);
+    expect(result.stdout).toMatch(
+      /^ok {3}zig: \d+\.\d+\.\d+ \(python3 -m ziglang\) — needed: ≥ 0\.13 \(cargo-lambda links with it\) — cargo-lambda runs /m,
+    );
     expect(result.stdout).toContain('ok   rust target: installed — needed: x86_64-unknown-linux-gnu (x86_64)');
     expect(result.stdout).toContain('ok   AWS credentials: environment (AWS_ACCESS_KEY_ID)');
     expect(result.stdout).not.toContain('testing-secret');
@@ -96,7 +104,9 @@ describe('lambda-kit doctor', () => {
     const { sam: _sam, ...tools } = realTools(requirePythonTools(ctx));
     const result = await doctor([], x86Project, testEnv(pathWith(tools), AWS_READY));
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toMatch(/^fail sam: not found — needed: ≥ 1\.99 — fix: pip3 install aws-sam-cli \(or see https:\/\/docs\.aws\.amazon\.com\/\S+\)$/m);
+    expect(result.stdout).toMatch(
+      /^fail sam: not found — needed: ≥ 1\.99 — fix: pip3 install aws-sam-cli \(or see https:\/\/docs\.aws\.amazon\.com\/\S+\)$/m,
+    );
     expect(result.stdout).toMatch(/^ok {3}cargo-lambda: /m);
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('1 problem: fix it and run lambda-kit doctor again.');
   });
@@ -136,7 +146,9 @@ describe('lambda-kit doctor', () => {
     expect(result.stdout).toMatch(/^fail AWS region: not set — .* fix: aws configure set region <region>$/m);
     // On an EC2 machine the instance role may hold credentials: doctor warns there instead.
     const status = onEc2() ? 'warn' : 'fail';
-    expect(result.stdout).toMatch(new RegExp(`^${status} AWS credentials: none found — .* fix: aws configure \\(access keys\\) or aws configure sso`, 'm'));
+    expect(result.stdout).toMatch(
+      new RegExp(`^${status} AWS credentials: none found — .* fix: aws configure \\(access keys\\) or aws configure sso`, 'm'),
+    );
   });
 
   it('warns, without failing, when only AWS_REGION is set, which sam does not read', async (ctx) => {
@@ -159,11 +171,27 @@ describe('lambda-kit doctor', () => {
     const { sam: _sam, ...tools } = realTools(requirePythonTools(ctx));
     const result = await doctor(['--json'], arm64Project, testEnv(pathWith(tools), AWS_READY));
     expect(result.exitCode).toBe(1);
-    const report = JSON.parse(result.stdout) as { ok: boolean; project: { architectures: string[] }; checks: { id: string; status: string; fix?: string }[] };
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      project: { architectures: string[] };
+      checks: { id: string; status: string; fix?: string }[];
+    };
     expect(report.ok).toBe(false);
     expect(report.project.architectures).toEqual(['arm64']);
-    expect(report.checks.map((c) => c.id)).toEqual(['node', 'rust', 'cargo-lambda', 'zig', 'rust-target', 'sam', 'aws-region', 'aws-credentials']);
-    expect(report.checks.find((c) => c.id === 'sam')).toMatchObject({ status: 'fail', fix: expect.stringContaining('pip3 install aws-sam-cli') });
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'node',
+      'rust',
+      'cargo-lambda',
+      'zig',
+      'rust-target',
+      'sam',
+      'aws-region',
+      'aws-credentials',
+    ]);
+    expect(report.checks.find((c) => c.id === 'sam')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining('pip3 install aws-sam-cli'),
+    });
   });
 
   it('shows a table at a terminal', async (ctx) => {

@@ -20,7 +20,10 @@ let project: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-doctor-local-');
-  await execa(process.execPath, [CREATE_BIN, 'local-fn', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(process.execPath, [CREATE_BIN, 'local-fn', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--yes'], {
+    cwd: root,
+    stdin: 'ignore',
+  });
   project = join(root, 'local-fn');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -49,18 +52,25 @@ function doctor(args: string[], env: NodeJS.ProcessEnv) {
   return execa(process.execPath, [KIT_BIN, 'doctor', ...args], { cwd: project, env, extendEnv: false, stdin: 'ignore', reject: false });
 }
 
-const AWS_COMMANDS_LINE = 'The AWS settings warned about above are needed by deploy, outputs, delete, logs, invoke --remote and bench --remote';
+const AWS_COMMANDS_LINE =
+  'The AWS settings warned about above are needed by deploy, outputs, delete, logs, invoke --remote and bench --remote';
 
 describe('lambda-kit doctor without AWS settings', () => {
   it('exits 0 for local work, with the AWS settings as warnings and the commands that need them', async (ctx) => {
     const result = await doctor([], localOnlyEnv(requirePythonTools(ctx)));
     expect(result.stderr).toBe('');
     expect(result.exitCode, result.stdout).toBe(0);
-    expect(result.stdout).toMatch(/^warn AWS region: not set — needed: for deploy and remote commands — .*fix: aws configure set region <region>$/m);
-    expect(result.stdout).toMatch(/^warn AWS credentials: none found — needed: for deploy and remote commands — .*fix: aws configure \(access keys\)/m);
+    expect(result.stdout).toMatch(
+      /^warn AWS region: not set — needed: for deploy and remote commands — .*fix: aws configure set region <region>$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^warn AWS credentials: none found — needed: for deploy and remote commands — .*fix: aws configure \(access keys\)/m,
+    );
     expect(result.stdout).not.toMatch(/^fail /m);
     const last = result.stdout.trimEnd().split('\n').at(-1);
-    expect(last).toBe(`All set for local work (build, invoke, bench --local). ${AWS_COMMANDS_LINE}; lambda-kit doctor --deploy requires them.`);
+    expect(last).toBe(
+      `All set for local work (build, invoke, bench --local). ${AWS_COMMANDS_LINE}; lambda-kit doctor --deploy requires them.`,
+    );
   });
 
   it('--deploy requires them: exit 1, two problems', async (ctx) => {
@@ -73,7 +83,12 @@ describe('lambda-kit doctor without AWS settings', () => {
   });
 
   it('--deploy passes once they are set', async (ctx) => {
-    const aws = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1' };
+    const aws = {
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'eu-west-1',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+    };
     const result = await doctor(['--deploy'], localOnlyEnv(requirePythonTools(ctx), aws));
     expect(result.exitCode, result.stdout).toBe(0);
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('All set.');
@@ -96,9 +111,17 @@ describe('lambda-kit doctor without AWS settings', () => {
 
   it('an AWS command still stops with one line before anything runs', async (ctx) => {
     const env = localOnlyEnv(requirePythonTools(ctx));
-    const result = await execa(process.execPath, [KIT_BIN, 'outputs'], { cwd: project, env, extendEnv: false, stdin: 'ignore', reject: false });
+    const result = await execa(process.execPath, [KIT_BIN, 'outputs'], {
+      cwd: project,
+      env,
+      extendEnv: false,
+      stdin: 'ignore',
+      reject: false,
+    });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe('lambda-kit: AWS region: no region in the environment or profile default. Fix: aws configure set region <region>');
+    expect(result.stderr).toBe(
+      'lambda-kit: AWS region: no region in the environment or profile default. Fix: aws configure set region <region>',
+    );
   });
 });
 
@@ -159,7 +182,13 @@ describe('the doctor table at a terminal', () => {
 
   it('stays within 60 columns at a real 60-column terminal', async () => {
     // No tool at all on PATH: every check fails with its longest fix.
-    const env = { PATH: '/usr/bin:/bin', HOME: root, NO_COLOR: '1', AWS_CONFIG_FILE: join(root, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(root, 'none') };
+    const env = {
+      PATH: '/usr/bin:/bin',
+      HOME: root,
+      NO_COLOR: '1',
+      AWS_CONFIG_FILE: join(root, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(root, 'none'),
+    };
     const command = `stty cols 60; exec '${process.execPath}' '${KIT_BIN}' doctor`;
     const session = spawnInPty(['sh', '-c', command], { cwd: project, env });
     expect(await session.exit).toBe(1);

@@ -81,20 +81,34 @@ describe('judging each tool', () => {
 
   it('cargo and rustc: present and new enough for the AWS SDK crates', () => {
     expect(judgeRust(printed('cargo 1.95.0 (f2d3ce0bd 2026-03-21)'), printed(RUSTC_VV))).toMatchObject({ status: 'ok', found: '1.95.0' });
-    expect(judgeRust(missing, missing)).toMatchObject({ status: 'fail', found: 'not found', fix: 'install Rust with rustup: https://rustup.rs' });
+    expect(judgeRust(missing, missing)).toMatchObject({
+      status: 'fail',
+      found: 'not found',
+      fix: 'install Rust with rustup: https://rustup.rs',
+    });
     const old = judgeRust(printed('cargo 1.80.1 (x 2024-08-01)'), printed(RUSTC_VV.replaceAll('1.95.0', '1.80.1')));
     expect(old).toMatchObject({ status: 'fail', problem: '1.80.1 is older than 1.94.1', fix: 'rustup update stable' });
   });
 
   it('cargo-lambda: missing, too old, broken, fine', () => {
     expect(judgeCargoLambda(missing)).toMatchObject({ status: 'fail', fix: expect.stringMatching(/^pip3 install cargo-lambda/) });
-    expect(judgeCargoLambda(printed('cargo-lambda 0.22.0 (abc 2023-10-01Z)'))).toMatchObject({ status: 'fail', fix: 'pip3 install --upgrade cargo-lambda' });
-    expect(judgeCargoLambda(printed('', 101, 'thread main panicked\nmore'))).toMatchObject({ status: 'fail', problem: 'cargo-lambda --version exited 101: thread main panicked' });
+    expect(judgeCargoLambda(printed('cargo-lambda 0.22.0 (abc 2023-10-01Z)'))).toMatchObject({
+      status: 'fail',
+      fix: 'pip3 install --upgrade cargo-lambda',
+    });
+    expect(judgeCargoLambda(printed('', 101, 'thread main panicked\nmore'))).toMatchObject({
+      status: 'fail',
+      problem: 'cargo-lambda --version exited 101: thread main panicked',
+    });
     expect(judgeCargoLambda(printed('cargo-lambda 1.9.2 (67129fc 2026-08-21Z)'))).toMatchObject({ status: 'ok', found: '1.9.2' });
   });
 
   it('sam: the version, and whether rust-cargolambda still needs --beta-features', () => {
-    expect(judgeSam(missing)).toMatchObject({ status: 'fail', found: 'not found', fix: expect.stringMatching(/^pip3 install aws-sam-cli/) });
+    expect(judgeSam(missing)).toMatchObject({
+      status: 'fail',
+      found: 'not found',
+      fix: expect.stringMatching(/^pip3 install aws-sam-cli/),
+    });
     expect(judgeSam(printed('SAM CLI, version 1.98.0'))).toMatchObject({ status: 'fail', fix: 'pip3 install --upgrade aws-sam-cli' });
     expect(judgeSam(printed('SAM CLI, version 1.155.2'))).toMatchObject({ status: 'ok', note: expect.stringContaining('--beta-features') });
     expect(judgeSam(printed('SAM CLI, version 1.156.0')).note).toBeUndefined();
@@ -140,7 +154,11 @@ describe('zig', () => {
 
   it('shows the version and how cargo-lambda runs it; fails only when needed and missing or old', () => {
     const context = { architecture: 'arm64' as const, host: x86Host, compiler: undefined };
-    expect(judgeZig(found, context)).toMatchObject({ status: 'ok', found: '0.17.1 (python3 -m ziglang)', note: expect.stringContaining('/home/me/.venv/bin/python3') });
+    expect(judgeZig(found, context)).toMatchObject({
+      status: 'ok',
+      found: '0.17.1 (python3 -m ziglang)',
+      note: expect.stringContaining('/home/me/.venv/bin/python3'),
+    });
     expect(judgeZig({ found: false }, context)).toMatchObject({ status: 'fail', fix: expect.stringMatching(/^pip3 install ziglang/) });
     expect(judgeZig({ ...found, version: '0.12.0' }, context)).toMatchObject({ status: 'fail', problem: '0.12.0 is older than 0.13' });
     expect(judgeZig({ found: false }, { ...context, architecture: 'x86_64', compiler: 'cargo' }).status).toBe('skip');
@@ -152,17 +170,26 @@ describe('zig', () => {
       command: '/v/bin/python3 -m ziglang',
       version: '0.17.1',
     });
-    expect(parseCargoLambdaSystem('{"zig":{"install_options":["npm install -g @ziglang/cli","pip3 install ziglang"]}}')).toEqual({ found: false });
+    expect(parseCargoLambdaSystem('{"zig":{"install_options":["npm install -g @ziglang/cli","pip3 install ziglang"]}}')).toEqual({
+      found: false,
+    });
     expect(parseCargoLambdaSystem('zig:\n  version: 0.17.1')).toBeUndefined();
   });
 });
 
 describe('AWS region and credentials', () => {
-  const files = (config = '', credentials = ''): AwsFiles => ({ config, credentials, configPath: '~/.aws/config', credentialsPath: '~/.aws/credentials' });
+  const files = (config = '', credentials = ''): AwsFiles => ({
+    config,
+    credentials,
+    configPath: '~/.aws/config',
+    credentialsPath: '~/.aws/credentials',
+  });
   const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
   it('reads INI sections, skipping comments and nested settings', () => {
-    const ini = parseIni('# top\n[default]\nregion = eu-west-1\ns3 =\n  max_concurrent_requests = 20\n; note\n[profile dev]\nsso_session=corp\n');
+    const ini = parseIni(
+      '# top\n[default]\nregion = eu-west-1\ns3 =\n  max_concurrent_requests = 20\n; note\n[profile dev]\nsso_session=corp\n',
+    );
     expect(Object.fromEntries(ini.get('default')!)).toEqual({ region: 'eu-west-1', s3: '' });
     expect(ini.get('profile dev')!.get('sso_session')).toBe('corp');
   });
@@ -187,9 +214,17 @@ describe('AWS region and credentials', () => {
   it('names where credentials come from, never what they are', () => {
     const cases: [NodeJS.ProcessEnv, AwsFiles, string][] = [
       [{ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET }, files(), 'environment (AWS_ACCESS_KEY_ID)'],
-      [{}, files('', `[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = ${SECRET}\n`), 'profile default: access key (~/.aws/credentials)'],
+      [
+        {},
+        files('', `[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = ${SECRET}\n`),
+        'profile default: access key (~/.aws/credentials)',
+      ],
       [{ AWS_PROFILE: 'dev' }, files('[profile dev]\nsso_session = corp\nregion = eu-west-1\n'), 'profile dev: SSO (~/.aws/config)'],
-      [{ AWS_PROFILE: 'ci' }, files('[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/ci\nsource_profile = default\n'), 'profile ci: role arn:aws:iam::123456789012:role/ci (~/.aws/config)'],
+      [
+        { AWS_PROFILE: 'ci' },
+        files('[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/ci\nsource_profile = default\n'),
+        'profile ci: role arn:aws:iam::123456789012:role/ci (~/.aws/config)',
+      ],
       [{ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/x' }, files(), 'container credentials endpoint'],
     ];
     for (const [env, shared, expected] of cases) {
@@ -200,9 +235,16 @@ describe('AWS region and credentials', () => {
   });
 
   it('fails with a fix when there are none, or AWS_PROFILE names a profile that does not exist', () => {
-    expect(judgeAwsCredentials(resolveAwsSetup({}, files()))).toMatchObject({ status: 'fail', found: 'none found', fix: expect.stringContaining('aws configure') });
+    expect(judgeAwsCredentials(resolveAwsSetup({}, files()))).toMatchObject({
+      status: 'fail',
+      found: 'none found',
+      fix: expect.stringContaining('aws configure'),
+    });
     // On EC2 the instance role may have them, and only a call would tell: a warning, not a failure.
-    expect(judgeAwsCredentials(resolveAwsSetup({}, { ...files(), onEc2: true }))).toMatchObject({ status: 'warn', problem: expect.stringContaining('instance') });
+    expect(judgeAwsCredentials(resolveAwsSetup({}, { ...files(), onEc2: true }))).toMatchObject({
+      status: 'warn',
+      problem: expect.stringContaining('instance'),
+    });
     expect(judgeAwsCredentials(resolveAwsSetup({ AWS_PROFILE: 'prod' }, files('[profile dev]\nregion = eu-west-1\n')))).toMatchObject({
       status: 'fail',
       problem: 'AWS_PROFILE=prod is in neither ~/.aws/config nor ~/.aws/credentials',

@@ -37,7 +37,9 @@ describe('create-fast-lambda --trigger dynamodb-stream', () => {
     expect(result.exitCode).toBe(0);
     const dir = join(cwd, 'orders-feed');
     const files = await listTree(dir);
-    expect(files).toEqual(expect.arrayContaining(['events/dynamodb-stream.json', 'src/handler.rs', 'src/poison.rs', 'src/sink/dynamodb.rs']));
+    expect(files).toEqual(
+      expect.arrayContaining(['events/dynamodb-stream.json', 'src/handler.rs', 'src/poison.rs', 'src/sink/dynamodb.rs']),
+    );
     expect(files.filter((f) => f.endsWith('.hbs'))).toEqual([]);
     const event = JSON.parse(await readFile(join(dir, 'events/dynamodb-stream.json'), 'utf8'));
     expect(event.Records.map((r: { eventName: string }) => r.eventName)).toEqual(['INSERT', 'MODIFY', 'REMOVE']);

@@ -13,13 +13,19 @@ const ERRORS = pathToFileURL(join(ROOT, 'dist/errors.js')).href;
 /** Runs `throw <expression>` inside runMain in a fresh node; returns its exit code and stderr. */
 async function throwing(expression: string, env: NodeJS.ProcessEnv = {}) {
   const script = `import { runMain, UserError } from '${ERRORS}';\nawait runMain('lambda-kit', async () => { throw ${expression}; });\n`;
-  const result = await execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, env: { ...process.env, DEBUG: '', ...env }, extendEnv: false });
+  const result = await execa(process.execPath, ['--input-type=module', '-e', script], {
+    reject: false,
+    env: { ...process.env, DEBUG: '', ...env },
+    extendEnv: false,
+  });
   return { exitCode: result.exitCode, lines: result.stderr.split('\n') };
 }
 
 describe('errors print as one line', () => {
   it('a UserError whose message and hint hold newlines and escape sequences', async () => {
-    const result = await throwing(`new UserError('the function failed: &lambda_runtime::Diagnostic: one\\ntwo\\u001b[2J', { hint: 'See\\rthis.' })`);
+    const result = await throwing(
+      `new UserError('the function failed: &lambda_runtime::Diagnostic: one\\ntwo\\u001b[2J', { hint: 'See\\rthis.' })`,
+    );
     expect(result.exitCode).toBe(1);
     expect(result.lines).toEqual(['lambda-kit: the function failed: &lambda_runtime::Diagnostic: one\\ntwo\\u001b[2J. See\\rthis.']);
   });

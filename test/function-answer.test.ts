@@ -33,7 +33,9 @@ describe('shortErrorType', () => {
 
   it('leaves no module path, and is idempotent', () => {
     const segment = fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/);
-    const typeName = fc.tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,10}$/)).map(([path, name]) => [...path, name].join('::'));
+    const typeName = fc
+      .tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,10}$/))
+      .map(([path, name]) => [...path, name].join('::'));
     fc.assert(
       fc.property(fc.constantFrom('', '&'), typeName, (reference, name) => {
         const short = shortErrorType(`${reference}${name}`);
@@ -47,10 +49,15 @@ describe('shortErrorType', () => {
 
 describe('eventShapeProblem', () => {
   it('reads lambda_runtime 1.5 messages: at the root, and at a path (said once)', () => {
-    expect(eventShapeProblem(DESERIALIZE_TYPE, `${CONTEXT}missing field \`Records\` at line 1 column 117\n`)).toBe('missing field `Records` at line 1 column 117');
-    expect(eventShapeProblem(DESERIALIZE_TYPE, `${CONTEXT}[Records[0].messageId] Records[0].messageId: invalid type: integer \`5\`, expected a string at line 1 column 26\n`)).toBe(
-      'Records[0].messageId: invalid type: integer `5`, expected a string at line 1 column 26',
+    expect(eventShapeProblem(DESERIALIZE_TYPE, `${CONTEXT}missing field \`Records\` at line 1 column 117\n`)).toBe(
+      'missing field `Records` at line 1 column 117',
     );
+    expect(
+      eventShapeProblem(
+        DESERIALIZE_TYPE,
+        `${CONTEXT}[Records[0].messageId] Records[0].messageId: invalid type: integer \`5\`, expected a string at line 1 column 26\n`,
+      ),
+    ).toBe('Records[0].messageId: invalid type: integer `5`, expected a string at line 1 column 26');
     // Another runtime version might not repeat the path; it is put in front then.
     expect(eventShapeProblem(undefined, `${CONTEXT}[Records[2].body] expected a string`)).toBe('Records[2].body: expected a string');
   });
@@ -74,7 +81,10 @@ describe('eventShapeProblem', () => {
   it('knows the runtime log line that says the same thing', () => {
     const line = JSON.stringify({
       level: 'ERROR',
-      fields: { message: 'Request payload deserialization into LambdaEvent<T> failed. The handler will not be called. Log at TRACE level to see the payload.' },
+      fields: {
+        message:
+          'Request payload deserialization into LambdaEvent<T> failed. The handler will not be called. Log at TRACE level to see the payload.',
+      },
     });
     expect(isEventShapeLogLine(line)).toBe(true);
     expect(isEventShapeLogLine('ERROR message failed; SQS will deliver it again')).toBe(false);
@@ -91,8 +101,12 @@ describe('expectedEventName', () => {
 
 describe('batchOutcome and describeBatch', () => {
   const sqs = (n: number) => ({ Records: Array.from({ length: n }, (_, i) => ({ messageId: `m-${i}`, body: '{}' })) });
-  const kinesis = (n: number) => ({ Records: Array.from({ length: n }, (_, i) => ({ kinesis: { sequenceNumber: `4965${i}` }, eventSource: 'aws:kinesis' })) });
-  const dynamodb = (n: number) => ({ Records: Array.from({ length: n }, (_, i) => ({ dynamodb: { SequenceNumber: `1110${i}` }, eventSource: 'aws:dynamodb' })) });
+  const kinesis = (n: number) => ({
+    Records: Array.from({ length: n }, (_, i) => ({ kinesis: { sequenceNumber: `4965${i}` }, eventSource: 'aws:kinesis' })),
+  });
+  const dynamodb = (n: number) => ({
+    Records: Array.from({ length: n }, (_, i) => ({ dynamodb: { SequenceNumber: `1110${i}` }, eventSource: 'aws:dynamodb' })),
+  });
   const failures = (...ids: unknown[]) => json({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });
 
   it.each([
@@ -103,7 +117,12 @@ describe('batchOutcome and describeBatch', () => {
     ['Kinesis, two failed', kinesis(4), failures('49651', '49653'), '2 of 4 records failed (batchItemFailures)'],
     ['DynamoDB, all failed', dynamodb(2), failures('11100', '11101'), '2 of 2 records failed (batchItemFailures)'],
     ['an id named twice', sqs(2), failures('m-0', 'm-0'), '1 of 2 records failed (batchItemFailures)'],
-    ['an id of no record', sqs(3), failures('m-0', 'nope'), 'batchItemFailures lists 1 identifier that names no record of the event: Lambda retries all 3 records'],
+    [
+      'an id of no record',
+      sqs(3),
+      failures('m-0', 'nope'),
+      'batchItemFailures lists 1 identifier that names no record of the event: Lambda retries all 3 records',
+    ],
     ['records without ids', { Records: [{}, {}] }, failures('a'), '1 of 2 records failed (batchItemFailures)'],
     ['no Records', { anything: 1 }, failures('a', 'b'), '2 records failed (batchItemFailures)'],
     ['no Records, none failed', { anything: 1 }, failures(), 'no record failed (batchItemFailures is empty)'],

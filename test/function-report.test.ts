@@ -45,7 +45,11 @@ describe('statistics', () => {
 
 describe('answerProblem', () => {
   const timing = { requestId: 'r', deliveredAt: 0, completedAt: 1, durationMs: 1, logs: [] };
-  const response = (payload: unknown): LocalInvocation => ({ ...timing, outcome: 'response', payload: Buffer.from(JSON.stringify(payload)) });
+  const response = (payload: unknown): LocalInvocation => ({
+    ...timing,
+    outcome: 'response',
+    payload: Buffer.from(JSON.stringify(payload)),
+  });
 
   it('accepts what each trigger answers when its sink took every record', () => {
     expect(answerProblem('api', response({ statusCode: 201, body: '{}' }))).toBeUndefined();
@@ -55,17 +59,33 @@ describe('answerProblem', () => {
   });
 
   it('refuses an answer that reports a failure, and says what it got', () => {
-    expect(answerProblem('api', response({ statusCode: 500, body: '{"error":"internal error"}' }))).toMatch(/expected status 201, got 500: .*internal error/);
-    expect(answerProblem('sqs', response({ batchItemFailures: [{ itemIdentifier: 'm-1' }] }))).toMatch(/expected no batchItemFailures, got .*m-1/);
+    expect(answerProblem('api', response({ statusCode: 500, body: '{"error":"internal error"}' }))).toMatch(
+      /expected status 201, got 500: .*internal error/,
+    );
+    expect(answerProblem('sqs', response({ batchItemFailures: [{ itemIdentifier: 'm-1' }] }))).toMatch(
+      /expected no batchItemFailures, got .*m-1/,
+    );
     expect(answerProblem('kinesis', response({}))).toMatch(/expected no batchItemFailures/);
   });
 
   it('refuses every outcome that is not a response', () => {
-    const error: LocalInvocation = { ...timing, outcome: 'error', errorType: 'Sink', errorMessage: 'table missing', payload: Buffer.from('{}') };
+    const error: LocalInvocation = {
+      ...timing,
+      outcome: 'error',
+      errorType: 'Sink',
+      errorMessage: 'table missing',
+      payload: Buffer.from('{}'),
+    };
     expect(answerProblem('s3', error)).toBe('error: Sink: table missing');
-    expect(answerProblem('sqs', { outcome: 'exited', requestId: 'r', exitCode: 101, signal: null, logs: [] })).toMatch(/ended before answering \(exit code 101\)/);
-    expect(answerProblem('sqs', { outcome: 'exited', requestId: 'r', exitCode: null, signal: null, spawnError: 'ENOENT', logs: [] })).toMatch(/\(ENOENT\)/);
-    expect(answerProblem('api', { outcome: 'timeout', requestId: 'r', deliveredAt: 0, timeoutMs: 10_000, logs: [] })).toBe('no answer within 10000 ms');
+    expect(answerProblem('sqs', { outcome: 'exited', requestId: 'r', exitCode: 101, signal: null, logs: [] })).toMatch(
+      /ended before answering \(exit code 101\)/,
+    );
+    expect(
+      answerProblem('sqs', { outcome: 'exited', requestId: 'r', exitCode: null, signal: null, spawnError: 'ENOENT', logs: [] }),
+    ).toMatch(/\(ENOENT\)/);
+    expect(answerProblem('api', { outcome: 'timeout', requestId: 'r', deliveredAt: 0, timeoutMs: 10_000, logs: [] })).toBe(
+      'no answer within 10000 ms',
+    );
     expect(answerProblem('api', { outcome: 'init-timeout', requestId: 'r', timeoutMs: 10_000, logs: [] })).toMatch(/did not poll/);
     expect(answerProblem('api', { ...timing, outcome: 'response', payload: Buffer.from('not json') })).toMatch(/not JSON: not json/);
   });
@@ -88,7 +108,14 @@ describe('reporting', () => {
     peakRssBytes: 21 * 1_048_576,
     ...overrides,
   });
-  const context = { date: new Date('2026-05-01T09:30:00Z'), machine: '2 × Test CPU', tools: 'node 20.20.2', cpuBusy: 0.534, cold: 5, warm: 100 };
+  const context = {
+    date: new Date('2026-05-01T09:30:00Z'),
+    machine: '2 × Test CPU',
+    tools: 'node 20.20.2',
+    cpuBusy: 0.534,
+    cold: 5,
+    warm: 100,
+  };
 
   it('recordsIn counts an event’s records; an API request is one', () => {
     expect(recordsIn({ Records: [{}, {}, {}] })).toBe(3);
@@ -98,17 +125,56 @@ describe('reporting', () => {
   it('formatTable: one aligned Markdown row per function, the size target judged, medians and p95', () => {
     const table = formatTable([
       figures({}),
-      figures({ trigger: 'kinesis', sink: 'sqs', binaryBytes: SIZE_TARGET_BYTES + 1_250_000, peakRssBytes: undefined, coldCpuMs: [], warmCpuMs: [] }),
+      figures({
+        trigger: 'kinesis',
+        sink: 'sqs',
+        binaryBytes: SIZE_TARGET_BYTES + 1_250_000,
+        peakRssBytes: undefined,
+        coldCpuMs: [],
+        warmCpuMs: [],
+      }),
     ]);
     const lines = table.split('\n');
     expect(lines).toHaveLength(4);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
-    expect(lines[0]).toMatch(/^\| function +\| records \| +binary \| ≤ 8 MB +\| +zipped \| cold start \(median\) \| of which init \| cold CPU \| warm median \| warm CPU median \| warm p95 \| peak RSS \|$/);
+    expect(lines[0]).toMatch(
+      /^\| function +\| records \| +binary \| ≤ 8 MB +\| +zipped \| cold start \(median\) \| of which init \| cold CPU \| warm median \| warm CPU median \| warm p95 \| peak RSS \|$/,
+    );
     expect(lines[1]).toMatch(/^\|-+\|-+:\|-+:\|-+\|/);
-    const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
-    expect(cells(lines[2]!)).toEqual(['sqs → dynamodb', '3', '7.27 MB', 'yes', '3.23 MB', '24.0 ms', '10.0 ms', '4.50 ms', '2.50 ms', '0.62 ms', '2.94 ms', '21 MiB']);
+    const cells = (line: string) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim());
+    expect(cells(lines[2]!)).toEqual([
+      'sqs → dynamodb',
+      '3',
+      '7.27 MB',
+      'yes',
+      '3.23 MB',
+      '24.0 ms',
+      '10.0 ms',
+      '4.50 ms',
+      '2.50 ms',
+      '0.62 ms',
+      '2.94 ms',
+      '21 MiB',
+    ]);
     // Where /proc told nothing (not Linux), the CPU columns say so.
-    expect(cells(lines[3]!)).toEqual(['kinesis → sqs', '3', '9.25 MB', 'no, +1.25 MB', '3.23 MB', '24.0 ms', '10.0 ms', 'n/a', '2.50 ms', 'n/a', '2.94 ms', 'n/a']);
+    expect(cells(lines[3]!)).toEqual([
+      'kinesis → sqs',
+      '3',
+      '9.25 MB',
+      'no, +1.25 MB',
+      '3.23 MB',
+      '24.0 ms',
+      '10.0 ms',
+      'n/a',
+      '2.50 ms',
+      'n/a',
+      '2.94 ms',
+      'n/a',
+    ]);
   });
 
   it('formatReport says when, where, and what was counted, above the table', () => {
@@ -124,9 +190,22 @@ describe('reporting', () => {
 
   it('reportJson keeps every sample and the exact sizes', () => {
     const json = JSON.parse(reportJson(context, [figures({ warmMs: [1.23456789, 2] }), figures({ coldCpuMs: [], warmCpuMs: [] })]));
-    expect(json).toMatchObject({ date: '2026-05-01T09:30:00.000Z', cpuBusyWhileMeasuring: 0.534, counts: { cold: 5, warm: 100 }, sizeTargetBytes: 8_000_000 });
+    expect(json).toMatchObject({
+      date: '2026-05-01T09:30:00.000Z',
+      cpuBusyWhileMeasuring: 0.534,
+      counts: { cold: 5, warm: 100 },
+      sizeTargetBytes: 8_000_000,
+    });
     const [fn] = json.functions;
-    expect(fn).toMatchObject({ trigger: 'sqs', sink: 'dynamodb', binaryBytes: 7_270_544, zippedBytes: 3_233_545, withinSizeTarget: true, buildSeconds: 63.4, peakRssBytes: 22_020_096 });
+    expect(fn).toMatchObject({
+      trigger: 'sqs',
+      sink: 'dynamodb',
+      binaryBytes: 7_270_544,
+      zippedBytes: 3_233_545,
+      withinSizeTarget: true,
+      buildSeconds: 63.4,
+      peakRssBytes: 22_020_096,
+    });
     expect(fn.warmMs).toEqual({ n: 2, median: 1.617, p95: 2, min: 1.235, max: 2, samples: [1.235, 2] });
     expect(fn.coldStartMs.samples).toEqual([30, 20, 25, 21, 24]);
     expect(fn.coldCpuMs).toEqual({ n: 5, median: 4.5, p95: 6, min: 3, max: 6, samples: [4, 5, 3, 6, 4.5] });
@@ -149,7 +228,8 @@ describe('reporting', () => {
   it('parseCount takes whole numbers from 1, and names the flag it refuses', () => {
     expect(parseCount('10', '--cold')).toBe(10);
     expect(parseCount(' 100 ', 'BENCH_WARM')).toBe(100);
-    for (const bad of ['0', '-1', '1.5', 'ten', '', '1e3']) expect(() => parseCount(bad, '--cold')).toThrow(/--cold must be a whole number ≥ 1/);
+    for (const bad of ['0', '-1', '1.5', 'ten', '', '1e3'])
+      expect(() => parseCount(bad, '--cold')).toThrow(/--cold must be a whole number ≥ 1/);
     try {
       parseCount('0', '--warm');
     } catch (error) {

@@ -56,7 +56,11 @@ let apiEventPath: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-invoke-answers-');
-  await execa(process.execPath, [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '5', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(
+    process.execPath,
+    [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '5', '--yes'],
+    { cwd: root, stdin: 'ignore' },
+  );
   project = join(root, 'orders');
   const binary = join(project, 'target/debug/orders');
   await mkdir(join(binary, '..'), { recursive: true });
@@ -126,7 +130,12 @@ describe('a batch answer', () => {
   });
 
   it('and a DynamoDB stream batch, by sequence number', async () => {
-    const record = (n: number) => ({ eventID: `e-${n}`, eventName: 'INSERT', eventSource: 'aws:dynamodb', dynamodb: { SequenceNumber: `11100000000000000000${n}`, Keys: { id: { S: `A-${n}` } } } });
+    const record = (n: number) => ({
+      eventID: `e-${n}`,
+      eventName: 'INSERT',
+      eventSource: 'aws:dynamodb',
+      dynamodb: { SequenceNumber: `11100000000000000000${n}`, Keys: { id: { S: `A-${n}` } } },
+    });
     const result = await withEvent('ddb.json', { Records: [record(1), record(2)] }, 'fail-first');
     expect(result.exitCode).toBe(0);
     expect(lastLine(result.stderr)).toBe('1 of 2 records failed (batchItemFailures)');
@@ -158,8 +167,16 @@ describe.skipIf(noMoto)('invoke --remote reads the answer the same way', () => {
   beforeAll(async () => {
     moto = await startMoto('bin' in tools ? tools.bin : '');
     const script = join(project, 'target/debug/orders');
-    service = await LambdaService.start(Object.fromEntries(Object.entries(FUNCTIONS).map(([name, mode]) => [name, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }])));
-    const cfn = new CloudFormationClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    service = await LambdaService.start(
+      Object.fromEntries(
+        Object.entries(FUNCTIONS).map(([name, mode]) => [name, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }]),
+      ),
+    );
+    const cfn = new CloudFormationClient({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     try {
       for (const name of Object.keys(FUNCTIONS)) {
         const template = {
@@ -167,16 +184,27 @@ describe.skipIf(noMoto)('invoke --remote reads the answer the same way', () => {
             Role: {
               Type: 'AWS::IAM::Role',
               Properties: {
-                AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+                AssumeRolePolicyDocument: {
+                  Version: '2012-10-17',
+                  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+                },
               },
             },
             AppFunction: {
               Type: 'AWS::Lambda::Function',
-              Properties: { FunctionName: name, Runtime: 'provided.al2023', Handler: 'bootstrap', Role: { 'Fn::GetAtt': ['Role', 'Arn'] }, Code: { ZipFile: 'unused' } },
+              Properties: {
+                FunctionName: name,
+                Runtime: 'provided.al2023',
+                Handler: 'bootstrap',
+                Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+                Code: { ZipFile: 'unused' },
+              },
             },
           },
         };
-        await cfn.send(new CreateStackCommand({ StackName: name, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }));
+        await cfn.send(
+          new CreateStackCommand({ StackName: name, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }),
+        );
       }
     } finally {
       cfn.destroy();
@@ -188,7 +216,11 @@ describe.skipIf(noMoto)('invoke --remote reads the answer the same way', () => {
   });
 
   const remote = (stack: string, args: string[] = []) =>
-    runBin(KIT_BIN, ['invoke', '--remote', '--stack-name', stack, ...args], project, { ...kitEnv(), ...moto.env, AWS_ENDPOINT_URL_LAMBDA: service.endpoint });
+    runBin(KIT_BIN, ['invoke', '--remote', '--stack-name', stack, ...args], project, {
+      ...kitEnv(),
+      ...moto.env,
+      AWS_ENDPOINT_URL_LAMBDA: service.endpoint,
+    });
 
   it('an event of the wrong shape: one line, no answer, no repeated log line', async () => {
     const result = await remote('orders-shape', ['--event', apiEventPath]);
@@ -217,9 +249,18 @@ describe.skipIf(noCargo)('a real generated SQS function', () => {
 
   beforeAll(async () => {
     dir = join(root, 'answers-sqs');
-    await execa(process.execPath, [CREATE_BIN, 'answers-sqs', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', ARCH, '--yes'], { cwd: root, stdin: 'ignore' });
+    await execa(process.execPath, [CREATE_BIN, 'answers-sqs', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', ARCH, '--yes'], {
+      cwd: root,
+      stdin: 'ignore',
+    });
     const env = { ...process.env, ...CARGO_ENV, PATH: `${'bin' in tools ? tools.bin : ''}:${process.env.PATH}`, NO_COLOR: '1' };
-    const build = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], { cwd: dir, env, reject: false, all: true, stdin: 'ignore' });
+    const build = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], {
+      cwd: dir,
+      env,
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+    });
     if (build.exitCode !== 0) throw new Error(`cargo lambda build failed:\n${build.all}`);
     // A port that refuses connections: the sink is down, so every record fails.
     const server = createServer();
@@ -230,13 +271,18 @@ describe.skipIf(noCargo)('a real generated SQS function', () => {
 
   const kit = (args: string[]) =>
     // No poison record here: the parking queue is named for init, never called.
-    runBin(KIT_BIN, ['invoke', '--env', 'TABLE_NAME=results', '--env', `DEAD_LETTER_QUEUE_URL=http://127.0.0.1:${refusing}/000000000000/dlq`, ...args], dir, userEnv({
-      CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_ENDPOINT_URL: `http://127.0.0.1:${refusing}`,
-    }));
+    runBin(
+      KIT_BIN,
+      ['invoke', '--env', 'TABLE_NAME=results', '--env', `DEAD_LETTER_QUEUE_URL=http://127.0.0.1:${refusing}/000000000000/dlq`, ...args],
+      dir,
+      userEnv({
+        CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_ENDPOINT_URL: `http://127.0.0.1:${refusing}`,
+      }),
+    );
 
   it('sent an API event: one error line naming the SQS event it expects', async () => {
     const result = await kit(['--event', apiEventPath]);

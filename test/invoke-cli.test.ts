@@ -56,7 +56,11 @@ let project: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-invoke-');
-  await execa(process.execPath, [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '2', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(
+    process.execPath,
+    [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '2', '--yes'],
+    { cwd: root, stdin: 'ignore' },
+  );
   project = join(root, 'orders');
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -87,7 +91,10 @@ describe('lambda-kit invoke (local)', () => {
 
   it('runs the function on the sample event: answer on stdout, logs and timings on stderr', async () => {
     await installFake();
-    const result = await invoke(['--env', 'TABLE_NAME=orders-table'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_REGION: 'eu-west-1' });
+    const result = await invoke(['--env', 'TABLE_NAME=orders-table'], {
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_REGION: 'eu-west-1',
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     const answer = JSON.parse(result.stdout);
     expect(answer).toMatchObject({
@@ -130,8 +137,12 @@ describe('lambda-kit invoke (local)', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');
-    expect(lines).toContain('TABLE_NAME is !Ref ResultsTable in template.yaml: set it with --env TABLE_NAME=… (or in your environment) if the function needs it');
-    expect(lines).toContain('│ Error: environment variable TABLE_NAME is not set: template.yaml sets it for the deployed function; set it yourself when running locally');
+    expect(lines).toContain(
+      'TABLE_NAME is !Ref ResultsTable in template.yaml: set it with --env TABLE_NAME=… (or in your environment) if the function needs it',
+    );
+    expect(lines).toContain(
+      '│ Error: environment variable TABLE_NAME is not set: template.yaml sets it for the deployed function; set it yourself when running locally',
+    );
     expect(lines.at(-1)).toBe(
       'lambda-kit: the function exited with code 1 during init, before it took the event. Set TABLE_NAME (!Ref ResultsTable in template.yaml) with --env TABLE_NAME=<value>.',
     );
@@ -140,11 +151,15 @@ describe('lambda-kit invoke (local)', () => {
   it('exits 1 when the function crashes mid-invocation, or outlives its timeout', async () => {
     const crash = await invoke(['--env', 'TABLE_NAME=t', '--env', 'MODE=crash']);
     expect(crash.exitCode).toBe(1);
-    expect(crash.stderr.trim().split('\n').at(-1)).toBe('lambda-kit: the function exited with code 101 while handling the event (its output is above)');
+    expect(crash.stderr.trim().split('\n').at(-1)).toBe(
+      'lambda-kit: the function exited with code 101 while handling the event (its output is above)',
+    );
 
     const slow = await invoke(['--env', 'TABLE_NAME=t', '--env', 'MODE=slow']);
     expect(slow.exitCode).toBe(1);
-    expect(slow.stderr.trim().split('\n').at(-1)).toBe("lambda-kit: Task timed out after 2.00 seconds (the function's Timeout in template.yaml)");
+    expect(slow.stderr.trim().split('\n').at(-1)).toBe(
+      "lambda-kit: Task timed out after 2.00 seconds (the function's Timeout in template.yaml)",
+    );
   });
 
   it.each([
@@ -152,7 +167,11 @@ describe('lambda-kit invoke (local)', () => {
     [['extra'], 2, "lambda-kit: unexpected argument 'extra'. See lambda-kit invoke --help."],
     [['--env', 'NOEQUALS'], 2, "lambda-kit: --env takes KEY=VALUE, not 'NOEQUALS'."],
     [['--stack-name', 'x'], 2, 'lambda-kit: --stack-name applies to --remote only. See lambda-kit invoke --help.'],
-    [['--remote', '--env', 'A=1'], 2, 'lambda-kit: --env applies to a local run only: a deployed function has its environment from template.yaml.'],
+    [
+      ['--remote', '--env', 'A=1'],
+      2,
+      'lambda-kit: --env applies to a local run only: a deployed function has its environment from template.yaml.',
+    ],
     [['--function', 'Nope'], 2, 'lambda-kit: no function Nope in template.yaml; it has AppFunction'],
     [['--event', 'events/missing.json'], 1, 'lambda-kit: event file events/missing.json does not exist'],
   ])('refuses %j (exit %i)', async (args, code, message) => {
@@ -201,24 +220,42 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
 
   beforeAll(async () => {
     moto = await startMoto('bin' in tools ? tools.bin : '');
-    const cfn = new CloudFormationClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const cfn = new CloudFormationClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     // The deployed stack, as plain CloudFormation: the function under its template logical id.
     const template = {
       Resources: {
         AppFunctionRole: {
           Type: 'AWS::IAM::Role',
           Properties: {
-            AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+            AssumeRolePolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+            },
           },
         },
         AppFunction: {
           Type: 'AWS::Lambda::Function',
-          Properties: { FunctionName: 'orders-AppFunction-Zx81Qp', Runtime: 'provided.al2023', Handler: 'bootstrap', Role: { 'Fn::GetAtt': ['AppFunctionRole', 'Arn'] }, Code: { ZipFile: 'placeholder' } },
+          Properties: {
+            FunctionName: 'orders-AppFunction-Zx81Qp',
+            Runtime: 'provided.al2023',
+            Handler: 'bootstrap',
+            Role: { 'Fn::GetAtt': ['AppFunctionRole', 'Arn'] },
+            Code: { ZipFile: 'placeholder' },
+          },
         },
       },
     };
     await cfn.send(new CreateStackCommand({ StackName: 'orders', TemplateBody: JSON.stringify(template) }));
-    await cfn.send(new CreateStackCommand({ StackName: 'queues-only', TemplateBody: JSON.stringify({ Resources: { Queue: { Type: 'AWS::SQS::Queue' } } }) }));
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'queues-only',
+        TemplateBody: JSON.stringify({ Resources: { Queue: { Type: 'AWS::SQS::Queue' } } }),
+      }),
+    );
   }, 60_000);
 
   beforeAll(() => {
@@ -298,7 +335,15 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
       Payload: Uint8ArrayBlobAdapter.fromString('null'),
       LogResult: tail([
         JSON.stringify({ time: '2026-05-01T09:30:00.000Z', type: 'platform.start', record: { requestId: REQUEST, version: '$LATEST' } }),
-        JSON.stringify({ time: '2026-05-01T09:30:00.004Z', type: 'platform.report', record: { requestId: REQUEST, metrics: { durationMs: 3.5, billedDurationMs: 4, memorySizeMB: 512, maxMemoryUsedMB: 22 }, status: 'success' } }),
+        JSON.stringify({
+          time: '2026-05-01T09:30:00.004Z',
+          type: 'platform.report',
+          record: {
+            requestId: REQUEST,
+            metrics: { durationMs: 3.5, billedDurationMs: 4, memorySizeMB: 512, maxMemoryUsedMB: 22 },
+            status: 'success',
+          },
+        }),
       ]),
     });
     expect(await run(['--remote', '--stack-name', 'orders', '--region', 'us-east-1'])).toBe(0);
@@ -330,12 +375,22 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
 
   it('says so when the stack does not exist, or has no such function (exit 1)', async () => {
     await expect(run(['--remote', '--stack-name', 'nope'])).rejects.toMatchObject({ exitCode: 1, message: 'stack nope does not exist' });
-    await expect(run(['--remote', '--stack-name', 'queues-only'])).rejects.toMatchObject({ exitCode: 1, message: 'stack queues-only has no resource AppFunction' });
+    await expect(run(['--remote', '--stack-name', 'queues-only'])).rejects.toMatchObject({
+      exitCode: 1,
+      message: 'stack queues-only has no resource AppFunction',
+    });
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
   });
 
   it('says so when the function is gone', async () => {
-    lambda.on(InvokeCommand).rejects(Object.assign(new Error('Function not found: arn:aws:lambda:us-east-1:123456789012:function:orders-AppFunction-Zx81Qp'), { name: 'ResourceNotFoundException' }));
-    await expect(run(['--remote', '--region', 'us-east-1'])).rejects.toMatchObject({ exitCode: 1, message: 'function orders-AppFunction-Zx81Qp does not exist in us-east-1' });
+    lambda.on(InvokeCommand).rejects(
+      Object.assign(new Error('Function not found: arn:aws:lambda:us-east-1:123456789012:function:orders-AppFunction-Zx81Qp'), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
+    await expect(run(['--remote', '--region', 'us-east-1'])).rejects.toMatchObject({
+      exitCode: 1,
+      message: 'function orders-AppFunction-Zx81Qp does not exist in us-east-1',
+    });
   });
 });

@@ -71,16 +71,29 @@ async function generate(name: string, trigger: string, sink: string): Promise<st
 async function build(dir: string, label: string): Promise<void> {
   const started = performance.now();
   const env = { ...process.env, ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, NO_COLOR: '1' };
-  const result = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], { cwd: dir, env, reject: false, all: true, stdin: 'ignore' });
+  const result = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], {
+    cwd: dir,
+    env,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
   const seconds = (performance.now() - started) / 1000;
-  timings.push(`build ${label}: ${seconds.toFixed(1)} s (${/Compiling (?!.*\(\/)/.test(result.all ?? '') ? 'compiled dependencies' : 'dependencies cached'})`);
+  timings.push(
+    `build ${label}: ${seconds.toFixed(1)} s (${/Compiling (?!.*\(\/)/.test(result.all ?? '') ? 'compiled dependencies' : 'dependencies cached'})`,
+  );
   if (result.exitCode !== 0) throw new Error(`cargo lambda build failed in ${dir}:\n${result.all}`);
 }
 
 /** `lambda-kit invoke` as a user runs it in the project, with moto's settings in the environment. */
 function kit(dir: string, args: string[], env: Record<string, string> = {}) {
   const parking = { POISON_QUEUE_URL: parkingQueue, DEAD_LETTER_QUEUE_URL: parkingQueue };
-  return runBin(KIT_BIN, ['invoke', ...args], dir, userEnv({ ...moto.env, ...parking, CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR, ...env }));
+  return runBin(
+    KIT_BIN,
+    ['invoke', ...args],
+    dir,
+    userEnv({ ...moto.env, ...parking, CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR, ...env }),
+  );
 }
 
 /** The same function, started once to serve several invocations: what `lambda-kit invoke` runs. */
@@ -101,13 +114,16 @@ async function writeEvent(dir: string, name: string, event: unknown): Promise<st
 }
 
 function payloadOf(result: LocalInvocation): any {
-  if (result.outcome !== 'response') throw new Error(`expected a response, got ${JSON.stringify({ ...result, logs: result.logs.slice(-5) })}`);
+  if (result.outcome !== 'response')
+    throw new Error(`expected a response, got ${JSON.stringify({ ...result, logs: result.logs.slice(-5) })}`);
   return JSON.parse(result.payload.toString('utf8'));
 }
 
 function note(label: string, result: LocalInvocation) {
   if ('durationMs' in result) {
-    timings.push(`${label}: ${result.durationMs.toFixed(1)} ms${result.initDurationMs === undefined ? '' : ` (init ${result.initDurationMs.toFixed(1)} ms)`}`);
+    timings.push(
+      `${label}: ${result.durationMs.toFixed(1)} ms${result.initDurationMs === undefined ? '' : ` (init ${result.initDurationMs.toFixed(1)} ms)`}`,
+    );
   }
 }
 
@@ -116,7 +132,11 @@ function note(label: string, result: LocalInvocation) {
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-const clientConfig = () => ({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const clientConfig = () => ({
+  endpoint: moto.endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
 
 async function createQueue(): Promise<string> {
   const sqs = new SQSClient(clientConfig());
@@ -129,10 +149,17 @@ async function drainQueue(url: string): Promise<string[]> {
   const sqs = new SQSClient(clientConfig());
   const bodies: string[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }),
+    );
     if (Messages.length === 0) return bodies.sort();
     bodies.push(...Messages.map((m) => m.Body!));
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
 }
 
@@ -171,7 +198,8 @@ const BATCH: Item[] = [
   { id: 'B-3005', name: 'chai concentrate', quantity: 6 },
 ];
 
-const failuresOf = (response: { batchItemFailures: { itemIdentifier: string }[] }) => response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+const failuresOf = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
+  response.batchItemFailures.map((f) => f.itemIdentifier).sort();
 
 // ---------------------------------------------------------------------------------------------
 
@@ -182,80 +210,96 @@ describe.skipIf(missing)('API (HTTP API → SQS)', () => {
     await build(dir, 'api → sqs');
   }, COLD_BUILD_TIMEOUT);
 
-  it('lambda-kit invoke, sample event: 201 with the item, and the item is the message in SQS', async () => {
-    const queue = await createQueue();
-    const result = await kit(dir, [], { QUEUE_URL: queue });
-    expect(result.exitCode, result.stderr).toBe(0);
-    const response = JSON.parse(result.stdout);
-    expect(response.statusCode).toBe(201);
-    expect(JSON.parse(response.body)).toEqual(SAMPLE[0]);
-    expect(result.stderr).toContain(`Invoking AppFunction locally: `);
-    expect(result.stderr).toMatch(/Duration [\d.]+ ms · Memory \d+\/512 MB · Init [\d.]+ ms \(cold start\)/);
-    expect(await drainQueue(queue)).toEqual([compactItem(SAMPLE[0]!)]);
-  }, INVOKE_TIMEOUT);
+  it(
+    'lambda-kit invoke, sample event: 201 with the item, and the item is the message in SQS',
+    async () => {
+      const queue = await createQueue();
+      const result = await kit(dir, [], { QUEUE_URL: queue });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const response = JSON.parse(result.stdout);
+      expect(response.statusCode).toBe(201);
+      expect(JSON.parse(response.body)).toEqual(SAMPLE[0]);
+      expect(result.stderr).toContain(`Invoking AppFunction locally: `);
+      expect(result.stderr).toMatch(/Duration [\d.]+ ms · Memory \d+\/512 MB · Init [\d.]+ ms \(cold start\)/);
+      expect(await drainQueue(queue)).toEqual([compactItem(SAMPLE[0]!)]);
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('lambda-kit invoke --event, another caller’s request: 201, and the message carries the body as sent', async () => {
-    const queue = await createQueue();
-    const item = BATCH[0]!;
-    const event = await writeEvent(dir, 'pos-terminal.json', httpApiEvent(itemJson(item)));
-    const result = await kit(dir, ['--event', event, '--env', `QUEUE_URL=${queue}`]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    const response = JSON.parse(result.stdout);
-    expect(response.statusCode).toBe(201);
-    expect(response.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(response.body)).toEqual(item);
-    expect(await drainQueue(queue)).toEqual([compactItem(item)]);
-  }, INVOKE_TIMEOUT);
+  it(
+    'lambda-kit invoke --event, another caller’s request: 201, and the message carries the body as sent',
+    async () => {
+      const queue = await createQueue();
+      const item = BATCH[0]!;
+      const event = await writeEvent(dir, 'pos-terminal.json', httpApiEvent(itemJson(item)));
+      const result = await kit(dir, ['--event', event, '--env', `QUEUE_URL=${queue}`]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const response = JSON.parse(result.stdout);
+      expect(response.statusCode).toBe(201);
+      expect(response.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(response.body)).toEqual(item);
+      expect(await drainQueue(queue)).toEqual([compactItem(item)]);
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('answers 400 for invalid JSON and for a missing field (naming it), 405 for GET, and stores nothing of them', async () => {
-    const queue = await createQueue();
-    const fn = await startFunction(dir, { ...moto.env, QUEUE_URL: queue });
-    try {
-      const notJson = payloadOf(await fn.invoke(httpApiEvent('{"id": "B-1", "name": ')));
-      expect(notJson.statusCode).toBe(400);
-      expect(JSON.parse(notJson.body).error).toMatch(/^body is not valid JSON: /);
+  it(
+    'answers 400 for invalid JSON and for a missing field (naming it), 405 for GET, and stores nothing of them',
+    async () => {
+      const queue = await createQueue();
+      const fn = await startFunction(dir, { ...moto.env, QUEUE_URL: queue });
+      try {
+        const notJson = payloadOf(await fn.invoke(httpApiEvent('{"id": "B-1", "name": ')));
+        expect(notJson.statusCode).toBe(400);
+        expect(JSON.parse(notJson.body).error).toMatch(/^body is not valid JSON: /);
 
-      const noName = payloadOf(await fn.invoke(httpApiEvent('{"id": "B-2", "quantity": 3}')));
-      expect(noName.statusCode).toBe(400);
-      expect(JSON.parse(noName.body)).toEqual({ error: 'invalid item: missing field `name`' });
+        const noName = payloadOf(await fn.invoke(httpApiEvent('{"id": "B-2", "quantity": 3}')));
+        expect(noName.statusCode).toBe(400);
+        expect(JSON.parse(noName.body)).toEqual({ error: 'invalid item: missing field `name`' });
 
-      const get = payloadOf(await fn.invoke(httpApiEvent('', { method: 'GET' })));
-      expect(get.statusCode).toBe(405);
+        const get = payloadOf(await fn.invoke(httpApiEvent('', { method: 'GET' })));
+        expect(get.statusCode).toBe(405);
 
-      // Base64 bodies (binary media types) are decoded before parsing.
-      const encoded = payloadOf(await fn.invoke(httpApiEvent(itemJson(BATCH[1]!), { base64: true })));
-      expect(encoded.statusCode).toBe(201);
-    } finally {
-      await fn.stop();
-    }
-    expect(await drainQueue(queue)).toEqual([compactItem(BATCH[1]!)]);
-  }, INVOKE_TIMEOUT);
+        // Base64 bodies (binary media types) are decoded before parsing.
+        const encoded = payloadOf(await fn.invoke(httpApiEvent(itemJson(BATCH[1]!), { base64: true })));
+        expect(encoded.statusCode).toBe(201);
+      } finally {
+        await fn.stop();
+      }
+      expect(await drainQueue(queue)).toEqual([compactItem(BATCH[1]!)]);
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('answers 503 without details while SQS is unreachable, then serves the next request in the same process', async () => {
-    const queue = await createQueue();
-    const port = await switchablePort(moto.port);
-    const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, QUEUE_URL: queue });
-    try {
-      const down = await fn.invoke(httpApiEvent(itemJson(BATCH[2]!)));
-      note('api → sqs, sink down (cold)', down);
-      const response = payloadOf(down);
-      expect(response.statusCode).toBe(503);
-      expect(JSON.parse(response.body)).toEqual({ error: 'the service is unavailable, please try again later' });
-      expect(response.body).not.toMatch(/127\.0\.0\.1|dispatch|connect|refused|sqs/i);
-      // The cause is in the log, for the operator.
-      expect(down.logs.join('\n')).toMatch(/could not store the item/);
+  it(
+    'answers 503 without details while SQS is unreachable, then serves the next request in the same process',
+    async () => {
+      const queue = await createQueue();
+      const port = await switchablePort(moto.port);
+      const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, QUEUE_URL: queue });
+      try {
+        const down = await fn.invoke(httpApiEvent(itemJson(BATCH[2]!)));
+        note('api → sqs, sink down (cold)', down);
+        const response = payloadOf(down);
+        expect(response.statusCode).toBe(503);
+        expect(JSON.parse(response.body)).toEqual({ error: 'the service is unavailable, please try again later' });
+        expect(response.body).not.toMatch(/127\.0\.0\.1|dispatch|connect|refused|sqs/i);
+        // The cause is in the log, for the operator.
+        expect(down.logs.join('\n')).toMatch(/could not store the item/);
 
-      await port.open();
-      const up = await fn.invoke(httpApiEvent(itemJson(BATCH[2]!)));
-      note('api → sqs, warm', up);
-      expect(payloadOf(up).statusCode).toBe(201);
-      expect(up.initDurationMs).toBeUndefined();
-    } finally {
-      await fn.stop();
-      await port.close();
-    }
-    expect(await drainQueue(queue)).toEqual([compactItem(BATCH[2]!)]);
-  }, INVOKE_TIMEOUT);
+        await port.open();
+        const up = await fn.invoke(httpApiEvent(itemJson(BATCH[2]!)));
+        note('api → sqs, warm', up);
+        expect(payloadOf(up).statusCode).toBe(201);
+        expect(up.initDurationMs).toBeUndefined();
+      } finally {
+        await fn.stop();
+        await port.close();
+      }
+      expect(await drainQueue(queue)).toEqual([compactItem(BATCH[2]!)]);
+    },
+    INVOKE_TIMEOUT,
+  );
 });
 
 describe.skipIf(missing)('Kinesis → SQS', () => {
@@ -265,56 +309,75 @@ describe.skipIf(missing)('Kinesis → SQS', () => {
     await build(dir, 'kinesis → sqs');
   }, COLD_BUILD_TIMEOUT);
 
-  it('lambda-kit invoke, sample event: no failures, one message per record', async () => {
-    const queue = await createQueue();
-    const result = await kit(dir, ['--env', `QUEUE_URL=${queue}`]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
-    expect(await drainQueue(queue)).toEqual(SAMPLE.map(compactItem).sort());
-  }, INVOKE_TIMEOUT);
+  it(
+    'lambda-kit invoke, sample event: no failures, one message per record',
+    async () => {
+      const queue = await createQueue();
+      const result = await kit(dir, ['--env', `QUEUE_URL=${queue}`]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
+      expect(await drainQueue(queue)).toEqual(SAMPLE.map(compactItem).sort());
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('lambda-kit invoke, a batch from two shards of a KMS-encrypted stream: every record sent', async () => {
-    const queue = await createQueue();
-    const event = await writeEvent(dir, 'two-shards.json', kinesisEvent('orders-stream', BATCH.map(itemJson), { kms: true }));
-    const result = await kit(dir, ['--event', event], { QUEUE_URL: queue });
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
-    expect(await drainQueue(queue)).toEqual(BATCH.map(compactItem).sort());
-  }, INVOKE_TIMEOUT);
+  it(
+    'lambda-kit invoke, a batch from two shards of a KMS-encrypted stream: every record sent',
+    async () => {
+      const queue = await createQueue();
+      const event = await writeEvent(dir, 'two-shards.json', kinesisEvent('orders-stream', BATCH.map(itemJson), { kms: true }));
+      const result = await kit(dir, ['--event', event], { QUEUE_URL: queue });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
+      expect(await drainQueue(queue)).toEqual(BATCH.map(compactItem).sort());
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('a poisoned record is parked, not retried, and the others are sent', async () => {
-    const [queue, poisonQueue] = await Promise.all([createQueue(), createQueue()]);
-    const broken = '{"id": "B-9", "name": "broken';
-    const event = kinesisEvent('orders-stream', [itemJson(BATCH[0]!), broken, itemJson(BATCH[1]!), itemJson(BATCH[2]!)]);
-    const poisoned = event.Records[1]!.kinesis.sequenceNumber;
-    const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], { QUEUE_URL: queue, POISON_QUEUE_URL: poisonQueue });
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(failuresOf(JSON.parse(result.stdout))).toEqual([]);
-    expect(result.stderr).toMatch(/WARN +poison record; parking it sequence_number=\d+ error="body is not valid JSON/);
-    expect(await drainQueue(queue)).toEqual([BATCH[0]!, BATCH[1]!, BATCH[2]!].map(compactItem).sort());
-    const parked = (await drainQueue(poisonQueue)).map((body) => JSON.parse(body));
-    expect(parked).toMatchObject([{ payload: broken, payloadEncoding: 'text', source: { sequenceNumber: poisoned } }]);
-  }, INVOKE_TIMEOUT);
+  it(
+    'a poisoned record is parked, not retried, and the others are sent',
+    async () => {
+      const [queue, poisonQueue] = await Promise.all([createQueue(), createQueue()]);
+      const broken = '{"id": "B-9", "name": "broken';
+      const event = kinesisEvent('orders-stream', [itemJson(BATCH[0]!), broken, itemJson(BATCH[1]!), itemJson(BATCH[2]!)]);
+      const poisoned = event.Records[1]!.kinesis.sequenceNumber;
+      const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], {
+        QUEUE_URL: queue,
+        POISON_QUEUE_URL: poisonQueue,
+      });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(failuresOf(JSON.parse(result.stdout))).toEqual([]);
+      expect(result.stderr).toMatch(/WARN +poison record; parking it sequence_number=\d+ error="body is not valid JSON/);
+      expect(await drainQueue(queue)).toEqual([BATCH[0]!, BATCH[1]!, BATCH[2]!].map(compactItem).sort());
+      const parked = (await drainQueue(poisonQueue)).map((body) => JSON.parse(body));
+      expect(parked).toMatchObject([{ payload: broken, payloadEncoding: 'text', source: { sequenceNumber: poisoned } }]);
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('reports every record while SQS is unreachable, then serves the next batch in the same process', async () => {
-    const queue = await createQueue();
-    const port = await switchablePort(moto.port);
-    const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, QUEUE_URL: queue });
-    const event = kinesisEvent('orders-stream', SAMPLE.map(itemJson));
-    try {
-      const down = await fn.invoke(event);
-      note('kinesis → sqs, sink down (cold)', down);
-      expect(failuresOf(payloadOf(down))).toEqual(event.Records.map((r) => r.kinesis.sequenceNumber).sort());
-      await port.open();
-      const up = await fn.invoke(event);
-      note('kinesis → sqs, warm', up);
-      expect(payloadOf(up)).toEqual({ batchItemFailures: [] });
-    } finally {
-      await fn.stop();
-      await port.close();
-    }
-    expect(await drainQueue(queue)).toEqual(SAMPLE.map(compactItem).sort());
-  }, INVOKE_TIMEOUT);
+  it(
+    'reports every record while SQS is unreachable, then serves the next batch in the same process',
+    async () => {
+      const queue = await createQueue();
+      const port = await switchablePort(moto.port);
+      const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, QUEUE_URL: queue });
+      const event = kinesisEvent('orders-stream', SAMPLE.map(itemJson));
+      try {
+        const down = await fn.invoke(event);
+        note('kinesis → sqs, sink down (cold)', down);
+        expect(failuresOf(payloadOf(down))).toEqual(event.Records.map((r) => r.kinesis.sequenceNumber).sort());
+        await port.open();
+        const up = await fn.invoke(event);
+        note('kinesis → sqs, warm', up);
+        expect(payloadOf(up)).toEqual({ batchItemFailures: [] });
+      } finally {
+        await fn.stop();
+        await port.close();
+      }
+      expect(await drainQueue(queue)).toEqual(SAMPLE.map(compactItem).sort());
+    },
+    INVOKE_TIMEOUT,
+  );
 });
 
 describe.skipIf(missing)('S3 → DynamoDB', () => {
@@ -324,82 +387,103 @@ describe.skipIf(missing)('S3 → DynamoDB', () => {
     await build(dir, 's3 → dynamodb');
   }, COLD_BUILD_TIMEOUT);
 
-  it('lambda-kit invoke, sample event: the object’s record in DynamoDB, key decoded', async () => {
-    const table = await createTable();
-    const result = await kit(dir, ['--env', `TABLE_NAME=${table}`]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toBeNull();
-    const sample = JSON.parse(await readFile(join(dir, 'events/s3.json'), 'utf8')).Records[0];
-    const bucket: string = sample.s3.bucket.name;
-    expect(await scanTable(table)).toEqual([
-      {
-        id: { S: `${bucket}/incoming/daily report (2026-05-01).csv` },
+  it(
+    'lambda-kit invoke, sample event: the object’s record in DynamoDB, key decoded',
+    async () => {
+      const table = await createTable();
+      const result = await kit(dir, ['--env', `TABLE_NAME=${table}`]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toBeNull();
+      const sample = JSON.parse(await readFile(join(dir, 'events/s3.json'), 'utf8')).Records[0];
+      const bucket: string = sample.s3.bucket.name;
+      expect(await scanTable(table)).toEqual([
+        {
+          id: { S: `${bucket}/incoming/daily report (2026-05-01).csv` },
+          bucket: { S: bucket },
+          key: { S: 'incoming/daily report (2026-05-01).csv' },
+          size: { N: String(sample.s3.object.size) },
+          etag: { S: sample.s3.object.eTag },
+          versionId: { S: sample.s3.object.versionId },
+          eventName: { S: 'ObjectCreated:Put' },
+          eventTime: { S: sample.eventTime },
+          // The object's sequencer, zero-padded so that later events compare greater.
+          sourceVersion: { S: sample.s3.object.sequencer.replace(/^0+/, '').padStart(64, '0') },
+        },
+      ]);
+    },
+    INVOKE_TIMEOUT,
+  );
+
+  it(
+    'lambda-kit invoke, three uploads: keys with +, %2F, %2B and UTF-8 decoded, each recorded',
+    async () => {
+      const table = await createTable();
+      const bucket = 'orders-inbox-123456789012-us-east-1';
+      const event = s3Event(bucket, [
+        {
+          key: 'reports/Q1+summary%2Ffinal+%28v2%29.csv',
+          size: 15_728_640,
+          eventName: 'ObjectCreated:CompleteMultipartUpload',
+          eTag: '5d41402abc4b2a76b9719d911017c592-3',
+          versionId: 'Ki8.ZqH0c3Fv9w1bT2sY4nLp6rXe5uAj',
+        },
+        { key: 'menus/caf%C3%A9+menu.pdf', size: 20_480, eTag: '9e107d9d372bb6826bd81d3542a419d6' },
+        { key: 'a%2Bb+c.txt', size: 0, eventName: 'ObjectCreated:Copy' },
+      ]);
+      const result = await kit(dir, ['--event', await writeEvent(dir, 'uploads.json', event)], { TABLE_NAME: table });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const items = await scanTable(table);
+      expect(items.map((i) => i.key!.S)).toEqual(['a+b c.txt', 'menus/café menu.pdf', 'reports/Q1 summary/final (v2).csv']);
+      expect(items[2]).toEqual({
+        id: { S: `${bucket}/reports/Q1 summary/final (v2).csv` },
         bucket: { S: bucket },
-        key: { S: 'incoming/daily report (2026-05-01).csv' },
-        size: { N: String(sample.s3.object.size) },
-        etag: { S: sample.s3.object.eTag },
-        versionId: { S: sample.s3.object.versionId },
-        eventName: { S: 'ObjectCreated:Put' },
-        eventTime: { S: sample.eventTime },
-        // The object's sequencer, zero-padded so that later events compare greater.
-        sourceVersion: { S: sample.s3.object.sequencer.replace(/^0+/, '').padStart(64, '0') },
-      },
-    ]);
-  }, INVOKE_TIMEOUT);
+        key: { S: 'reports/Q1 summary/final (v2).csv' },
+        size: { N: '15728640' },
+        etag: { S: '5d41402abc4b2a76b9719d911017c592-3' },
+        versionId: { S: 'Ki8.ZqH0c3Fv9w1bT2sY4nLp6rXe5uAj' },
+        eventName: { S: 'ObjectCreated:CompleteMultipartUpload' },
+        eventTime: { S: '2026-05-01T09:30:00.250Z' },
+        sourceVersion: { S: 'A1B2C3D4E5F67890'.padStart(64, '0') },
+      });
+      // Absent in the event, absent in the item.
+      expect(items[0]).toMatchObject({ size: { N: '0' }, eventName: { S: 'ObjectCreated:Copy' } });
+      expect(items[0]!.etag).toBeUndefined();
+      expect(items[0]!.versionId).toBeUndefined();
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('lambda-kit invoke, three uploads: keys with +, %2F, %2B and UTF-8 decoded, each recorded', async () => {
-    const table = await createTable();
-    const bucket = 'orders-inbox-123456789012-us-east-1';
-    const event = s3Event(bucket, [
-      { key: 'reports/Q1+summary%2Ffinal+%28v2%29.csv', size: 15_728_640, eventName: 'ObjectCreated:CompleteMultipartUpload', eTag: '5d41402abc4b2a76b9719d911017c592-3', versionId: 'Ki8.ZqH0c3Fv9w1bT2sY4nLp6rXe5uAj' },
-      { key: 'menus/caf%C3%A9+menu.pdf', size: 20_480, eTag: '9e107d9d372bb6826bd81d3542a419d6' },
-      { key: 'a%2Bb+c.txt', size: 0, eventName: 'ObjectCreated:Copy' },
-    ]);
-    const result = await kit(dir, ['--event', await writeEvent(dir, 'uploads.json', event)], { TABLE_NAME: table });
-    expect(result.exitCode, result.stderr).toBe(0);
-    const items = await scanTable(table);
-    expect(items.map((i) => i.key!.S)).toEqual(['a+b c.txt', 'menus/café menu.pdf', 'reports/Q1 summary/final (v2).csv']);
-    expect(items[2]).toEqual({
-      id: { S: `${bucket}/reports/Q1 summary/final (v2).csv` },
-      bucket: { S: bucket },
-      key: { S: 'reports/Q1 summary/final (v2).csv' },
-      size: { N: '15728640' },
-      etag: { S: '5d41402abc4b2a76b9719d911017c592-3' },
-      versionId: { S: 'Ki8.ZqH0c3Fv9w1bT2sY4nLp6rXe5uAj' },
-      eventName: { S: 'ObjectCreated:CompleteMultipartUpload' },
-      eventTime: { S: '2026-05-01T09:30:00.250Z' },
-      sourceVersion: { S: 'A1B2C3D4E5F67890'.padStart(64, '0') },
-    });
-    // Absent in the event, absent in the item.
-    expect(items[0]).toMatchObject({ size: { N: '0' }, eventName: { S: 'ObjectCreated:Copy' } });
-    expect(items[0]!.etag).toBeUndefined();
-    expect(items[0]!.versionId).toBeUndefined();
-  }, INVOKE_TIMEOUT);
+  it(
+    'fails the invocation while DynamoDB is unreachable (exit 1), then records in the same process',
+    async () => {
+      const table = await createTable();
+      const port = await switchablePort(moto.port);
+      const event = s3Event('orders-inbox-123456789012-us-east-1', [{ key: 'late/upload.json', size: 321 }]);
 
-  it('fails the invocation while DynamoDB is unreachable (exit 1), then records in the same process', async () => {
-    const table = await createTable();
-    const port = await switchablePort(moto.port);
-    const event = s3Event('orders-inbox-123456789012-us-east-1', [{ key: 'late/upload.json', size: 321 }]);
+      const cli = await kit(dir, ['--event', await writeEvent(dir, 'late.json', event)], {
+        TABLE_NAME: table,
+        AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`,
+      });
+      expect(cli.exitCode).toBe(1);
+      expect(cli.stderr).toMatch(/^lambda-kit: the function failed: .+: 1 object\(s\) could not be recorded; see the log$/m);
 
-    const cli = await kit(dir, ['--event', await writeEvent(dir, 'late.json', event)], { TABLE_NAME: table, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}` });
-    expect(cli.exitCode).toBe(1);
-    expect(cli.stderr).toMatch(/^lambda-kit: the function failed: .+: 1 object\(s\) could not be recorded; see the log$/m);
-
-    const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, TABLE_NAME: table });
-    try {
-      const down = await fn.invoke(event);
-      note('s3 → dynamodb, sink down (cold)', down);
-      expect(down).toMatchObject({ outcome: 'error', errorMessage: '1 object(s) could not be recorded; see the log' });
-      await port.open();
-      const up = await fn.invoke(event);
-      note('s3 → dynamodb, warm', up);
-      expect(payloadOf(up)).toBeNull();
-    } finally {
-      await fn.stop();
-      await port.close();
-    }
-    expect((await scanTable(table)).map((i) => i.key!.S)).toEqual(['late/upload.json']);
-  }, INVOKE_TIMEOUT);
+      const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, TABLE_NAME: table });
+      try {
+        const down = await fn.invoke(event);
+        note('s3 → dynamodb, sink down (cold)', down);
+        expect(down).toMatchObject({ outcome: 'error', errorMessage: '1 object(s) could not be recorded; see the log' });
+        await port.open();
+        const up = await fn.invoke(event);
+        note('s3 → dynamodb, warm', up);
+        expect(payloadOf(up)).toBeNull();
+      } finally {
+        await fn.stop();
+        await port.close();
+      }
+      expect((await scanTable(table)).map((i) => i.key!.S)).toEqual(['late/upload.json']);
+    },
+    INVOKE_TIMEOUT,
+  );
 });
 
 describe.skipIf(missing)('SQS → DynamoDB', () => {
@@ -409,71 +493,91 @@ describe.skipIf(missing)('SQS → DynamoDB', () => {
     await build(dir, 'sqs → dynamodb');
   }, COLD_BUILD_TIMEOUT);
 
-  it('lambda-kit invoke, sample event: no failures, one item per message', async () => {
-    const table = await createTable();
-    const result = await kit(dir, [], { TABLE_NAME: table });
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
-    expect(await scanTable(table)).toEqual(SAMPLE.map(dynamoItem));
-  }, INVOKE_TIMEOUT);
+  it(
+    'lambda-kit invoke, sample event: no failures, one item per message',
+    async () => {
+      const table = await createTable();
+      const result = await kit(dir, [], { TABLE_NAME: table });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
+      expect(await scanTable(table)).toEqual(SAMPLE.map(dynamoItem));
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('lambda-kit invoke, a batch of five messages: every item stored with its types', async () => {
-    const table = await createTable();
-    const event = await writeEvent(dir, 'batch.json', sqsEvent('orders-intake', BATCH.map(itemJson)));
-    const result = await kit(dir, ['--event', event, '--env', `TABLE_NAME=${table}`]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
-    expect(await scanTable(table)).toEqual(BATCH.map(dynamoItem));
-  }, INVOKE_TIMEOUT);
+  it(
+    'lambda-kit invoke, a batch of five messages: every item stored with its types',
+    async () => {
+      const table = await createTable();
+      const event = await writeEvent(dir, 'batch.json', sqsEvent('orders-intake', BATCH.map(itemJson)));
+      const result = await kit(dir, ['--event', event, '--env', `TABLE_NAME=${table}`]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
+      expect(await scanTable(table)).toEqual(BATCH.map(dynamoItem));
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('a poisoned message is parked on the dead-letter queue at once, not retried, and the others are stored', async () => {
-    const [table, deadLetterQueue] = await Promise.all([createTable(), createQueue()]);
-    const invalid = '{"id": "B-9", "quantity": 1}';
-    const event = sqsEvent('orders-intake', [itemJson(BATCH[0]!), invalid, itemJson(BATCH[1]!)]);
-    const poisoned = event.Records[1]!.messageId;
-    const env = { TABLE_NAME: table, DEAD_LETTER_QUEUE_URL: deadLetterQueue };
-    const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], env);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(failuresOf(JSON.parse(result.stdout))).toEqual([]);
-    expect(result.stderr).toContain('invalid item: missing field `name`');
-    expect(await scanTable(table)).toEqual([BATCH[0]!, BATCH[1]!].map(dynamoItem));
-    const parked = (await drainQueue(deadLetterQueue)).map((body) => JSON.parse(body));
-    expect(parked).toEqual([
-      {
-        reason: 'invalid item: missing field `name`',
-        source: { eventSourceArn: event.Records[1]!.eventSourceARN, messageId: poisoned },
-        payload: invalid,
-        payloadEncoding: 'text',
-      },
-    ]);
-  }, INVOKE_TIMEOUT);
+  it(
+    'a poisoned message is parked on the dead-letter queue at once, not retried, and the others are stored',
+    async () => {
+      const [table, deadLetterQueue] = await Promise.all([createTable(), createQueue()]);
+      const invalid = '{"id": "B-9", "quantity": 1}';
+      const event = sqsEvent('orders-intake', [itemJson(BATCH[0]!), invalid, itemJson(BATCH[1]!)]);
+      const poisoned = event.Records[1]!.messageId;
+      const env = { TABLE_NAME: table, DEAD_LETTER_QUEUE_URL: deadLetterQueue };
+      const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], env);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(failuresOf(JSON.parse(result.stdout))).toEqual([]);
+      expect(result.stderr).toContain('invalid item: missing field `name`');
+      expect(await scanTable(table)).toEqual([BATCH[0]!, BATCH[1]!].map(dynamoItem));
+      const parked = (await drainQueue(deadLetterQueue)).map((body) => JSON.parse(body));
+      expect(parked).toEqual([
+        {
+          reason: 'invalid item: missing field `name`',
+          source: { eventSourceArn: event.Records[1]!.eventSourceARN, messageId: poisoned },
+          payload: invalid,
+          payloadEncoding: 'text',
+        },
+      ]);
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('reports every message while DynamoDB is unreachable, then serves the next batch in the same process', async () => {
-    const table = await createTable();
-    const port = await switchablePort(moto.port);
-    const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, TABLE_NAME: table });
-    const event = sqsEvent('orders-intake', SAMPLE.map(itemJson));
-    try {
-      const down = await fn.invoke(event);
-      note('sqs → dynamodb, sink down (cold)', down);
-      expect(failuresOf(payloadOf(down))).toEqual(event.Records.map((r) => r.messageId).sort());
-      await port.open();
-      const up = await fn.invoke(event);
-      note('sqs → dynamodb, warm', up);
-      expect(payloadOf(up)).toEqual({ batchItemFailures: [] });
-    } finally {
-      await fn.stop();
-      await port.close();
-    }
-    expect(await scanTable(table)).toEqual(SAMPLE.map(dynamoItem));
-  }, INVOKE_TIMEOUT);
+  it(
+    'reports every message while DynamoDB is unreachable, then serves the next batch in the same process',
+    async () => {
+      const table = await createTable();
+      const port = await switchablePort(moto.port);
+      const fn = await startFunction(dir, { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`, TABLE_NAME: table });
+      const event = sqsEvent('orders-intake', SAMPLE.map(itemJson));
+      try {
+        const down = await fn.invoke(event);
+        note('sqs → dynamodb, sink down (cold)', down);
+        expect(failuresOf(payloadOf(down))).toEqual(event.Records.map((r) => r.messageId).sort());
+        await port.open();
+        const up = await fn.invoke(event);
+        note('sqs → dynamodb, warm', up);
+        expect(payloadOf(up)).toEqual({ batchItemFailures: [] });
+      } finally {
+        await fn.stop();
+        await port.close();
+      }
+      expect(await scanTable(table)).toEqual(SAMPLE.map(dynamoItem));
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('says which variable to set when the function stops at init for want of it (exit 1)', async () => {
-    const result = await kit(dir, []);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('environment variable TABLE_NAME is not set');
-    expect(result.stderr.trim().split('\n').at(-1)).toBe(
-      'lambda-kit: the function exited with code 1 during init, before it took the event. Set TABLE_NAME (!Ref ResultsTable in template.yaml) with --env TABLE_NAME=<value>.',
-    );
-  }, INVOKE_TIMEOUT);
+  it(
+    'says which variable to set when the function stops at init for want of it (exit 1)',
+    async () => {
+      const result = await kit(dir, []);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('environment variable TABLE_NAME is not set');
+      expect(result.stderr.trim().split('\n').at(-1)).toBe(
+        'lambda-kit: the function exited with code 1 during init, before it took the event. Set TABLE_NAME (!Ref ResultsTable in template.yaml) with --env TABLE_NAME=<value>.',
+      );
+    },
+    INVOKE_TIMEOUT,
+  );
 });

@@ -36,7 +36,10 @@ const writers: ChildProcess[] = [];
 
 beforeAll(async () => {
   root = await tempDir('cfl-events-');
-  for (const [name, trigger] of [['orders', 'sqs'], ['uploads', 's3']]) {
+  for (const [name, trigger] of [
+    ['orders', 'sqs'],
+    ['uploads', 's3'],
+  ]) {
     await execa(process.execPath, [CREATE_BIN, name!, '--trigger', trigger!, '--arch', 'x86_64', '--yes'], { cwd: root, stdin: 'ignore' });
   }
   sqs = join(root, 'orders');
@@ -99,7 +102,10 @@ describe('lambda-kit invoke: the event', () => {
     await writeFile(join(sqs, 'events/over.json'), jsonOfSize(SYNC_EVENT_BYTES + 1));
     const over = await invoke(sqs, ['--event', 'events/over.json']);
     expect(over.exitCode).toBe(1);
-    expectOneLine(over.stderr, 'lambda-kit: event file events/over.json is over 6 MB (6,291,456 bytes): Lambda refuses a larger event in a synchronous invoke, which is how SQS invokes AppFunction');
+    expectOneLine(
+      over.stderr,
+      'lambda-kit: event file events/over.json is over 6 MB (6,291,456 bytes): Lambda refuses a larger event in a synchronous invoke, which is how SQS invokes AppFunction',
+    );
     await rm(join(sqs, 'events/max.json'));
     await rm(join(sqs, 'events/over.json'));
   });
@@ -108,7 +114,10 @@ describe('lambda-kit invoke: the event', () => {
     await writeFile(join(s3, 'big.json'), jsonOfSize(ASYNC_EVENT_BYTES + 1));
     const over = await invoke(s3, ['--event', 'big.json']);
     expect(over.exitCode).toBe(1);
-    expectOneLine(over.stderr, 'lambda-kit: event file big.json is over 1 MB (1,048,576 bytes): Lambda refuses a larger event in an asynchronous invoke, which is how S3 invokes AppFunction');
+    expectOneLine(
+      over.stderr,
+      'lambda-kit: event file big.json is over 1 MB (1,048,576 bytes): Lambda refuses a larger event in an asynchronous invoke, which is how S3 invokes AppFunction',
+    );
   });
 
   it('stops reading /dev/zero at the limit: one line, exit 1, nothing written', async () => {
@@ -118,7 +127,10 @@ describe('lambda-kit invoke: the event', () => {
     expect(result.timedOut, 'invoke kept reading').toBe(false);
     expect(Date.now() - began).toBeLessThan(10_000);
     expect(result.exitCode).toBe(1);
-    expectOneLine(result.stderr, 'lambda-kit: event file /dev/zero is over 6 MB (6,291,456 bytes): Lambda refuses a larger event in a synchronous invoke, which is how SQS invokes AppFunction');
+    expectOneLine(
+      result.stderr,
+      'lambda-kit: event file /dev/zero is over 6 MB (6,291,456 bytes): Lambda refuses a larger event in a synchronous invoke, which is how SQS invokes AppFunction',
+    );
     expect(await listTree(sqs)).toEqual(before);
   });
 
@@ -142,14 +154,27 @@ describe('lambda-kit invoke: the event', () => {
     const endless = await invoke(sqs, ['--event', '-'], { stream: writer.stdout! });
     expect(endless.timedOut, 'invoke kept reading').toBe(false);
     expect(endless.exitCode).toBe(1);
-    expectOneLine(endless.stderr, 'lambda-kit: the event on stdin is over 6 MB (6,291,456 bytes): Lambda refuses a larger event in a synchronous invoke, which is how SQS invokes AppFunction');
+    expectOneLine(
+      endless.stderr,
+      'lambda-kit: the event on stdin is over 6 MB (6,291,456 bytes): Lambda refuses a larger event in a synchronous invoke, which is how SQS invokes AppFunction',
+    );
   });
 
   it.each([
     ['a directory', async (dir: string) => mkdir(join(dir, 'adir')), 'adir', 'event file adir is a directory: give a JSON file'],
-    ['a dangling symlink', async (dir: string) => symlink('gone.json', join(dir, 'dangling')), 'dangling', 'event file dangling is a symbolic link to gone.json, which does not exist'],
+    [
+      'a dangling symlink',
+      async (dir: string) => symlink('gone.json', join(dir, 'dangling')),
+      'dangling',
+      'event file dangling is a symbolic link to gone.json, which does not exist',
+    ],
     ['a symlink loop', async (dir: string) => symlink('loop', join(dir, 'loop')), 'loop', 'event file loop is a loop of symbolic links'],
-    ['a path through a file', async (dir: string) => writeFile(join(dir, 'plain'), '{}'), 'plain/event.json', 'event file plain/event.json does not exist (a part of its path is a file)'],
+    [
+      'a path through a file',
+      async (dir: string) => writeFile(join(dir, 'plain'), '{}'),
+      'plain/event.json',
+      'event file plain/event.json does not exist (a part of its path is a file)',
+    ],
     ['a name with a newline', async () => undefined, 'no\nsuch.json', 'event file no\\x0asuch.json does not exist'],
   ])('says in one line that %s cannot be the event', async (_what, make, name, message) => {
     await make(sqs);

@@ -47,10 +47,14 @@ const started: number[] = [];
 
 beforeAll(async () => {
   root = await tempDir('cfl-lifecycle-');
-  await execa(process.execPath, [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '2', '--yes'], {
-    cwd: root,
-    stdin: 'ignore',
-  });
+  await execa(
+    process.execPath,
+    [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '2', '--yes'],
+    {
+      cwd: root,
+      stdin: 'ignore',
+    },
+  );
   project = join(root, 'orders');
   const binary = join(project, 'target/debug/orders');
   await mkdir(join(binary, '..'), { recursive: true });
@@ -143,7 +147,9 @@ describe('lambda-kit invoke: the function and everything it started end with the
     const pids = await pidsFrom(pidFile);
     expect(result.timedOut, 'invoke hung').toBe(false);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim().split('\n').at(-1)).toBe('lambda-kit: the function exited with code 101 while handling the event (its output is above)');
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      'lambda-kit: the function exited with code 101 while handling the event (its output is above)',
+    );
     expect(await survivors(pids)).toEqual([]);
   });
 
@@ -153,7 +159,9 @@ describe('lambda-kit invoke: the function and everything it started end with the
     const pids = await pidsFrom(pidFile);
     expect(result.timedOut, 'invoke hung').toBe(false);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim().split('\n').at(-1)).toBe("lambda-kit: Task timed out after 2.00 seconds (the function's Timeout in template.yaml)");
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      "lambda-kit: Task timed out after 2.00 seconds (the function's Timeout in template.yaml)",
+    );
     expect(await survivors(pids)).toEqual([]);
   });
 
@@ -184,7 +192,9 @@ describe('lambda-kit invoke: the function and everything it started end with the
     const result = await run;
     expect(result.timedOut, 'invoke hung').toBe(false);
     expect(result.exitCode).toBe(code);
-    expect(result.stderr.trim().split('\n').at(-1)).toBe(`lambda-kit: interrupted by ${signal}; the function and every process it started are stopped`);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      `lambda-kit: interrupted by ${signal}; the function and every process it started are stopped`,
+    );
     expect(await survivors(pids)).toEqual([]);
   });
 });
@@ -194,7 +204,10 @@ describe('lambda-kit invoke: an environment no process can be given', () => {
     const copy = join(root, 'nul');
     await execa(process.execPath, [CREATE_BIN, 'nul', '--trigger', 'sqs', '--arch', 'x86_64', '--yes'], { cwd: root, stdin: 'ignore' });
     const template = join(copy, 'template.yaml');
-    await writeFile(template, (await readFile(template, 'utf8')).replace('        Variables:\n', '        Variables:\n          GREETING: "a\\0b"\n'));
+    await writeFile(
+      template,
+      (await readFile(template, 'utf8')).replace('        Variables:\n', '        Variables:\n          GREETING: "a\\0b"\n'),
+    );
     const binary = join(copy, 'target/debug/nul');
     await mkdir(join(binary, '..'), { recursive: true });
     await writeFile(binary, FAKE_FUNCTION);
@@ -212,7 +225,9 @@ describe('lambda-kit invoke: an environment no process can be given', () => {
     expect(result.timedOut, 'invoke hung').toBe(false);
     expect(result.exitCode).toBe(1);
     // The template reader refuses it before anything is spawned.
-    expect(result.stderr.trim()).toBe('lambda-kit: template.yaml: AppFunction: environment variable GREETING holds a NUL character, which no environment variable can');
+    expect(result.stderr.trim()).toBe(
+      'lambda-kit: template.yaml: AppFunction: environment variable GREETING holds a NUL character, which no environment variable can',
+    );
   });
 
   it('LocalFunction.start rejects such an environment and leaves no emulator listening', async () => {
@@ -243,7 +258,10 @@ describe('LocalFunction.stop', () => {
     const [host, port] = fn.emulator.endpoint.split(':') as [string, string];
     const began = Date.now();
     // Bounded here rather than by vitest's timeout, so a hang reads as one.
-    const stopped = await Promise.race([fn.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000))]);
+    const stopped = await Promise.race([
+      fn.stop().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000)),
+    ]);
     expect(stopped, 'stop() hung').toBe(true);
     expect(Date.now() - began).toBeLessThan(3000);
     expect(await survivors(pids)).toEqual([]);

@@ -54,7 +54,11 @@ let project: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-invoke-output-');
-  await execa(process.execPath, [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '5', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(
+    process.execPath,
+    [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '5', '--yes'],
+    { cwd: root, stdin: 'ignore' },
+  );
   project = join(root, 'orders');
   const binary = join(project, 'target/debug/orders');
   await mkdir(join(binary, '..'), { recursive: true });
@@ -97,7 +101,14 @@ describe('lambda-kit invoke shows a hostile function safely', () => {
   });
 
   it('writes a binary answer to a pipe byte for byte', async () => {
-    const result = await execa('node', [KIT_BIN, 'invoke', '--env', 'MODE=binary'], { cwd: project, env: kitEnv(), extendEnv: false, reject: false, stdin: 'ignore', encoding: 'buffer' });
+    const result = await execa('node', [KIT_BIN, 'invoke', '--env', 'MODE=binary'], {
+      cwd: project,
+      env: kitEnv(),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      encoding: 'buffer',
+    });
     expect(result.exitCode).toBe(0);
     expect(Buffer.compare(result.stdout, ALL_BYTES)).toBe(0);
   });
@@ -139,7 +150,9 @@ describe('lambda-kit invoke shows a hostile function safely', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).not.toContain('hunter2');
     // A path outside the project is shown as given, absolute.
-    expect(errorLines(result.stderr)).toEqual([`lambda-kit: event file ${event} is not JSON (line 3, column 3: expected a key in double quotes)`]);
+    expect(errorLines(result.stderr)).toEqual([
+      `lambda-kit: event file ${event} is not JSON (line 3, column 3: expected a key in double quotes)`,
+    ]);
   });
 });
 
@@ -155,8 +168,14 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote shows a hostile function saf
   beforeAll(async () => {
     moto = await startMoto('bin' in tools ? tools.bin : '');
     const script = join(project, 'target/debug/orders');
-    service = await LambdaService.start(Object.fromEntries(MODES.map((mode) => [`orders-${mode}`, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }])));
-    const cfn = new CloudFormationClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    service = await LambdaService.start(
+      Object.fromEntries(MODES.map((mode) => [`orders-${mode}`, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }])),
+    );
+    const cfn = new CloudFormationClient({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     try {
       for (const mode of MODES) {
         const template = {
@@ -164,16 +183,27 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote shows a hostile function saf
             Role: {
               Type: 'AWS::IAM::Role',
               Properties: {
-                AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+                AssumeRolePolicyDocument: {
+                  Version: '2012-10-17',
+                  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+                },
               },
             },
             AppFunction: {
               Type: 'AWS::Lambda::Function',
-              Properties: { FunctionName: `orders-${mode}`, Runtime: 'provided.al2023', Handler: 'bootstrap', Role: { 'Fn::GetAtt': ['Role', 'Arn'] }, Code: { ZipFile: 'unused' } },
+              Properties: {
+                FunctionName: `orders-${mode}`,
+                Runtime: 'provided.al2023',
+                Handler: 'bootstrap',
+                Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+                Code: { ZipFile: 'unused' },
+              },
             },
           },
         };
-        await cfn.send(new CreateStackCommand({ StackName: `remote-${mode}`, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }));
+        await cfn.send(
+          new CreateStackCommand({ StackName: `remote-${mode}`, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }),
+        );
       }
     } finally {
       cfn.destroy();
@@ -186,7 +216,8 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote shows a hostile function saf
 
   const remoteEnv = () => ({ ...kitEnv(), ...moto.env, AWS_ENDPOINT_URL_LAMBDA: service.endpoint });
   const remoteArgs = (mode: string) => [KIT_BIN, 'invoke', '--remote', '--stack-name', `remote-${mode}`];
-  const remote = (mode: string) => execa('node', remoteArgs(mode), { cwd: project, env: remoteEnv(), extendEnv: false, reject: false, stdin: 'ignore' });
+  const remote = (mode: string) =>
+    execa('node', remoteArgs(mode), { cwd: project, env: remoteEnv(), extendEnv: false, reject: false, stdin: 'ignore' });
 
   it('escapes the log tail and the answer', async () => {
     const result = await remote('escape');
@@ -199,7 +230,14 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote shows a hostile function saf
   });
 
   it('writes a binary answer to a pipe byte for byte', async () => {
-    const result = await execa('node', remoteArgs('binary'), { cwd: project, env: remoteEnv(), extendEnv: false, reject: false, stdin: 'ignore', encoding: 'buffer' });
+    const result = await execa('node', remoteArgs('binary'), {
+      cwd: project,
+      env: remoteEnv(),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      encoding: 'buffer',
+    });
     expect(result.exitCode).toBe(0);
     expect(Buffer.compare(result.stdout, ALL_BYTES)).toBe(0);
   });

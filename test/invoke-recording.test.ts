@@ -43,14 +43,22 @@ const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtim
 `;
 
 /** The environment of someone who has never set anything up for AWS. */
-const NO_AWS: NodeJS.ProcessEnv = Object.fromEntries(Object.keys(process.env).filter((name) => name.startsWith('AWS_')).map((name) => [name, undefined]));
+const NO_AWS: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((name) => name.startsWith('AWS_'))
+    .map((name) => [name, undefined]),
+);
 
 let root: string;
 let project: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-recording-');
-  await execa(process.execPath, [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '2', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(
+    process.execPath,
+    [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--timeout', '2', '--yes'],
+    { cwd: root, stdin: 'ignore' },
+  );
   project = join(root, 'orders');
   const binary = join(project, 'target/debug/orders');
   await mkdir(join(binary, '..'), { recursive: true });
@@ -62,10 +70,22 @@ beforeAll(async () => {
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function invoke(args: string[], env: NodeJS.ProcessEnv = {}, timeout = 20_000) {
-  const base = userEnv({ ...NO_AWS, AWS_CONFIG_FILE: join(root, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-config'), ...env });
+  const base = userEnv({
+    ...NO_AWS,
+    AWS_CONFIG_FILE: join(root, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-config'),
+    ...env,
+  });
   delete base.CARGO_TARGET_DIR;
   for (const [name, value] of Object.entries(base)) if (value === undefined) delete base[name];
-  return execa(process.execPath, [KIT_BIN, 'invoke', ...args], { cwd: project, env: base, extendEnv: false, stdin: 'ignore', reject: false, timeout });
+  return execa(process.execPath, [KIT_BIN, 'invoke', ...args], {
+    cwd: project,
+    env: base,
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+    timeout,
+  });
 }
 
 const answerOf = (stdout: string) => JSON.parse(stdout) as { env: Record<string, string | null>; statuses: number[] };
@@ -108,10 +128,16 @@ describe('lambda-kit invoke with no stack resources given', () => {
   it('leaves a variable given with --env to the user, and records nothing when every one is given', async () => {
     const one = await invoke(['--env', 'TABLE_NAME=orders'], { AWS_REGION: 'eu-west-1' });
     expect(one.exitCode, one.stderr).toBe(0);
-    expect(answerOf(one.stdout).env).toMatchObject({ TABLE_NAME: 'orders', DEAD_LETTER_QUEUE_URL: expect.stringMatching(/\/InputDeadLetterQueue$/), AWS_REGION: 'eu-west-1' });
+    expect(answerOf(one.stdout).env).toMatchObject({
+      TABLE_NAME: 'orders',
+      DEAD_LETTER_QUEUE_URL: expect.stringMatching(/\/InputDeadLetterQueue$/),
+      AWS_REGION: 'eu-west-1',
+    });
     expect(one.stderr).toContain('No stack resources given, so DEAD_LETTER_QUEUE_URL (InputDeadLetterQueue) is a local placeholder');
 
-    const all = await invoke(['--env', 'TABLE_NAME=orders', '--env', 'DEAD_LETTER_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/1/dlq'], { AWS_REGION: 'eu-west-1' });
+    const all = await invoke(['--env', 'TABLE_NAME=orders', '--env', 'DEAD_LETTER_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/1/dlq'], {
+      AWS_REGION: 'eu-west-1',
+    });
     expect(all.exitCode, all.stderr).toBe(0);
     expect(answerOf(all.stdout).env).toMatchObject({ AWS_ENDPOINT_URL: null, AWS_ACCESS_KEY_ID: null });
     expect(all.stderr).not.toContain('recorded');
@@ -170,7 +196,12 @@ describe.skipIf(missing)('the generated API → DynamoDB function, with nothing 
 
   /** `lambda-kit invoke` in the built project, with the shared target directory and no AWS settings. */
   const kit = (args: string[]) => {
-    const env = userEnv({ ...NO_AWS, AWS_CONFIG_FILE: join(root, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-config'), CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR });
+    const env = userEnv({
+      ...NO_AWS,
+      AWS_CONFIG_FILE: join(root, 'aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-config'),
+      CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR,
+    });
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
     return runBin(KIT_BIN, ['invoke', ...args], dir, env);
   };
@@ -193,6 +224,8 @@ describe.skipIf(missing)('the generated API → DynamoDB function, with nothing 
     const result = await kit(['--event', event]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ statusCode: 503 });
-    expect(result.stderr).toMatch(/^ {2}answered with an error, not sent: a request of more than 2,097,152 bytes: not read, not answered$/m);
+    expect(result.stderr).toMatch(
+      /^ {2}answered with an error, not sent: a request of more than 2,097,152 bytes: not read, not answered$/m,
+    );
   }, 120_000);
 });

@@ -48,7 +48,13 @@ describe('lambdaEnvironment', () => {
   };
 
   it('defines what Lambda defines, from the template', () => {
-    const { env } = lambdaEnvironment({ fn: FN, functionName: 'orders', taskRoot: '/work/orders/target/lambda/orders', caller, now: new Date('2026-05-01T09:30:00Z') });
+    const { env } = lambdaEnvironment({
+      fn: FN,
+      functionName: 'orders',
+      taskRoot: '/work/orders/target/lambda/orders',
+      caller,
+      now: new Date('2026-05-01T09:30:00Z'),
+    });
     expect(env).toMatchObject({
       _HANDLER: 'bootstrap',
       AWS_LAMBDA_FUNCTION_NAME: 'orders',
@@ -92,7 +98,13 @@ describe('lambdaEnvironment', () => {
       { name: 'ARN', value: '!GetAtt Queue.Arn', intrinsic: expect.anything() },
     ]);
 
-    const given = lambdaEnvironment({ fn: FN, functionName: 'orders', taskRoot: '/t', caller: { TABLE_NAME: 'from-env', STAGE: 'dev' }, overrides: { ARN: 'arn:x', AWS_LAMBDA_LOG_LEVEL: 'DEBUG' } });
+    const given = lambdaEnvironment({
+      fn: FN,
+      functionName: 'orders',
+      taskRoot: '/t',
+      caller: { TABLE_NAME: 'from-env', STAGE: 'dev' },
+      overrides: { ARN: 'arn:x', AWS_LAMBDA_LOG_LEVEL: 'DEBUG' },
+    });
     expect(given.env).toMatchObject({ TABLE_NAME: 'from-env', STAGE: 'dev', ARN: 'arn:x', AWS_LAMBDA_LOG_LEVEL: 'DEBUG' });
     expect(given.unresolved).toEqual([]);
   });
@@ -157,7 +169,9 @@ describe('findFunctionBinary', () => {
     const later = new Date(Date.now() + 60_000);
     const env = { CARGO_TARGET_DIR: 'build-out' };
 
-    await expect(findFunctionBinary(loaded, fn, env)).rejects.toThrow(/AppFunction is not built yet \(no .*build-out\/lambda\/orders\/bootstrap\)/);
+    await expect(findFunctionBinary(loaded, fn, env)).rejects.toThrow(
+      /AppFunction is not built yet \(no .*build-out\/lambda\/orders\/bootstrap\)/,
+    );
 
     await place(join(dir, 'build-out/lambda/orders/bootstrap'), elf(foreign), later);
     await expect(findFunctionBinary(loaded, fn, env)).rejects.toThrow(/bootstrap is built for (arm64|x86_64), and this machine runs/);
@@ -169,7 +183,11 @@ describe('findFunctionBinary', () => {
     expect(sam.newerSource).toBeDefined();
 
     await place(join(dir, 'build-out/debug/orders'), Buffer.from('#!/bin/sh\n'), later);
-    expect(await findFunctionBinary(loaded, fn, env)).toMatchObject({ path: join(dir, 'build-out/debug/orders'), builtBy: 'cargo build', newerSource: undefined });
+    expect(await findFunctionBinary(loaded, fn, env)).toMatchObject({
+      path: join(dir, 'build-out/debug/orders'),
+      builtBy: 'cargo build',
+      newerSource: undefined,
+    });
 
     // Without CARGO_TARGET_DIR, the crate's own target/.
     await place(join(dir, 'target/lambda/orders/bootstrap'), elf(native), later);
@@ -222,7 +240,9 @@ event = "events/sqs.json"
     const bare = { ...project, samconfig: undefined };
     expect(await defaultEventFile(bare)).toBe(join(dir, 'events/kinesis.json'));
     await writeFile(join(dir, 'events/other.json'), '{}');
-    await expect(defaultEventFile(bare)).rejects.toThrow('events/ has 2 events: pick one with --event (events/kinesis.json, events/other.json)');
+    await expect(defaultEventFile(bare)).rejects.toThrow(
+      'events/ has 2 events: pick one with --event (events/kinesis.json, events/other.json)',
+    );
   });
 
   it('refuses a missing event file, naming it, and one that is not JSON', async () => {

@@ -18,7 +18,10 @@ let credentials: string;
 
 beforeAll(async () => {
   root = await tempDir('cfl-preflight-');
-  await execa(process.execPath, [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(process.execPath, [CREATE_BIN, 'orders', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', 'x86_64', '--yes'], {
+    cwd: root,
+    stdin: 'ignore',
+  });
   project = join(root, 'orders');
   credentials = join(root, 'credentials');
   writeFileSync(credentials, '[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n');
@@ -41,12 +44,21 @@ function noRegionEnv(path: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proces
 /** A PATH with the stub sam (test/support/stub-sam.py) first, recording its calls in `record`. */
 function stubSamPath(ctx: { skip: (note?: string) => void }, name: string): string {
   const venv = requirePythonTools(ctx);
-  const stub = shimDir(join(root, name), { sam: `#!${join(venv, 'python')}\n${readFileSync(join(ROOT, 'test/support/stub-sam.py'), 'utf8')}` });
+  const stub = shimDir(join(root, name), {
+    sam: `#!${join(venv, 'python')}\n${readFileSync(join(ROOT, 'test/support/stub-sam.py'), 'utf8')}`,
+  });
   return `${stub}:/usr/bin:/bin`;
 }
 
 function kit(args: string[], env: NodeJS.ProcessEnv) {
-  return execa(process.execPath, [KIT_BIN, ...args], { cwd: project, env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 30_000 });
+  return execa(process.execPath, [KIT_BIN, ...args], {
+    cwd: project,
+    env,
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+    timeout: 30_000,
+  });
 }
 
 describe('lambda-kit delete without a terminal', () => {
@@ -60,7 +72,9 @@ describe('lambda-kit delete without a terminal', () => {
   it('still names the missing region first when --yes is given', async () => {
     const result = await kit(['delete', '--yes'], noRegionEnv('/usr/bin:/bin'));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^lambda-kit: AWS region: no region in the environment or profile default\. Fix: aws configure set region <region>$/);
+    expect(result.stderr).toMatch(
+      /^lambda-kit: AWS region: no region in the environment or profile default\. Fix: aws configure set region <region>$/,
+    );
   });
 });
 
@@ -71,7 +85,10 @@ describe('lambda-kit deploy --guided', () => {
     const session = spawnInPty([process.execPath, KIT_BIN, 'deploy', '--no-build', '--guided'], { cwd: project, env });
     await session.waitFor('Configuring SAM deploy (guided): stdin is a terminal: True', 30_000);
     expect(await session.exit).toBe(0);
-    const calls = readFileSync(record, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    const calls = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as string[]);
     // No --region: sam asks for it.
     expect(calls).toEqual([['--version'], ['deploy', '--guided']]);
   });
@@ -80,7 +97,9 @@ describe('lambda-kit deploy --guided', () => {
     const env = noRegionEnv(stubSamPath(ctx, 'stub-bin-plain'), { STUB_SAM_RECORD: join(root, 'plain-calls.jsonl') });
     const result = await kit(['deploy', '--no-build'], env);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe('lambda-kit: AWS region: no region in the environment or profile default. Fix: aws configure set region <region>');
+    expect(result.stderr).toBe(
+      'lambda-kit: AWS region: no region in the environment or profile default. Fix: aws configure set region <region>',
+    );
   });
 
   it('with --guided, a region that is no region is still refused', async (ctx) => {
@@ -101,7 +120,9 @@ describe('lambda-kit invoke --remote with a region that is no region', () => {
 
   it('names AWS_REGION when that is where it came from', async () => {
     const result = await kit(['invoke', '--remote'], noRegionEnv('/usr/bin:/bin', { AWS_REGION: 'eu west 1' }));
-    expect(result.stderr).toBe('lambda-kit: AWS region: "eu west 1" from AWS_REGION is not an AWS region. Fix: export AWS_REGION=<region>, such as eu-west-1');
+    expect(result.stderr).toBe(
+      'lambda-kit: AWS region: "eu west 1" from AWS_REGION is not an AWS region. Fix: export AWS_REGION=<region>, such as eu-west-1',
+    );
     expect(result.exitCode).toBe(1);
   });
 
@@ -109,7 +130,9 @@ describe('lambda-kit invoke --remote with a region that is no region', () => {
     const config = join(root, 'bad-region-config');
     writeFileSync(config, '[default]\nregion = eu_west_1\n');
     const result = await kit(['invoke', '--remote'], noRegionEnv('/usr/bin:/bin', { AWS_CONFIG_FILE: config }));
-    expect(result.stderr).toBe('lambda-kit: AWS region: "eu_west_1" from profile default is not an AWS region. Fix: aws configure set region <region>');
+    expect(result.stderr).toBe(
+      'lambda-kit: AWS region: "eu_west_1" from profile default is not an AWS region. Fix: aws configure set region <region>',
+    );
     expect(result.exitCode).toBe(1);
   });
 });

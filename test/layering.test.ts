@@ -29,7 +29,10 @@ describe('src/', () => {
 
 describe('the layering checks', () => {
   it('name each file outside the layer that imports from it, statically or dynamically, and what it imports', () => {
-    expect(layerViolations(BROKEN, 'cli')).toEqual(["src/aws/call.ts imports '../cli/output.js'", "src/project/load.ts imports '../cli/output.js'"]);
+    expect(layerViolations(BROKEN, 'cli')).toEqual([
+      "src/aws/call.ts imports '../cli/output.js'",
+      "src/project/load.ts imports '../cli/output.js'",
+    ]);
   });
 
   it('give the path of each cycle, type-only imports included', () => {

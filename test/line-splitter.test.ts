@@ -70,7 +70,12 @@ describe('a function that writes 64 MB without a newline', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('is read in linear time, its line cut with a marker', async () => {
-    const local = await LocalFunction.start({ command: join(dir, 'bootstrap'), env: { PATH: process.env.PATH ?? '' }, timeoutMs: 60_000, initTimeoutMs: 60_000 });
+    const local = await LocalFunction.start({
+      command: join(dir, 'bootstrap'),
+      env: { PATH: process.env.PATH ?? '' },
+      timeoutMs: 60_000,
+      initTimeoutMs: 60_000,
+    });
     const started = performance.now();
     let result;
     try {

@@ -3,14 +3,25 @@
  * a failed stream (both reconnect), its fallback to polling where it is unavailable, and the
  * poller's gap-free, duplicate-free reading across pages, overlapping polls and throttling.
  */
-import { CloudWatchLogsClient, FilterLogEventsCommand, StartLiveTailCommand, type StartLiveTailResponseStream } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  FilterLogEventsCommand,
+  StartLiveTailCommand,
+  type StartLiveTailResponseStream,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../src/aws/log-format.js';
 import { liveTail, logGroupArnOf, pollLogs, tailLogs, type LogTarget } from '../src/aws/log-tail.js';
 
 const ARN = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders';
-const TARGET: LogTarget = { functionId: 'AppFunction', functionName: 'orders', logGroupName: '/aws/lambda/orders', logGroupArn: ARN, memorySizeMb: 512 };
+const TARGET: LogTarget = {
+  functionId: 'AppFunction',
+  functionName: 'orders',
+  logGroupName: '/aws/lambda/orders',
+  logGroupArn: ARN,
+  memorySizeMb: 512,
+};
 const logs = mockClient(CloudWatchLogsClient);
 
 afterEach(() => logs.reset());
@@ -19,7 +30,13 @@ function update(...messages: string[]): StartLiveTailResponseStream {
   return {
     sessionUpdate: {
       sessionMetadata: { sampled: false },
-      sessionResults: messages.map((message, i) => ({ logGroupIdentifier: ARN, logStreamName: 's1', message, timestamp: 1000 + i, ingestionTime: 1001 + i })),
+      sessionResults: messages.map((message, i) => ({
+        logGroupIdentifier: ARN,
+        logStreamName: 's1',
+        message,
+        timestamp: 1000 + i,
+        ingestionTime: 1001 + i,
+      })),
     },
   };
 }
@@ -43,8 +60,17 @@ describe('liveTail', () => {
     const notes: string[] = [];
     logs
       .on(StartLiveTailCommand)
-      .resolvesOnce({ responseStream: stream([{ sessionStart: { sessionId: 'a' } }, update('one', 'two'), { SessionTimeoutException: named('SessionTimeoutException') as never }, update('never')]) })
-      .resolvesOnce({ responseStream: stream([{ sessionStart: { sessionId: 'b' } }, update('three')], named('SessionStreamingException', 'stream reset')) })
+      .resolvesOnce({
+        responseStream: stream([
+          { sessionStart: { sessionId: 'a' } },
+          update('one', 'two'),
+          { SessionTimeoutException: named('SessionTimeoutException') as never },
+          update('never'),
+        ]),
+      })
+      .resolvesOnce({
+        responseStream: stream([{ sessionStart: { sessionId: 'b' } }, update('three')], named('SessionStreamingException', 'stream reset')),
+      })
       .resolvesOnce({ responseStream: stream([{ sessionStart: { sessionId: 'c' } }, update('four')]) });
     const outcome = await liveTail(logs as unknown as CloudWatchLogsClient, [TARGET], {
       signal: controller.signal,
@@ -72,11 +98,25 @@ describe('liveTail', () => {
   it('reads back what was written while it reconnected, without repeating a line', async () => {
     const controller = new AbortController();
     const seen: string[] = [];
-    const line = (message: string, timestamp: number) => ({ logGroupIdentifier: ARN, logStreamName: 's1', message, timestamp, ingestionTime: timestamp + 1 });
-    const at = (...lines: ReturnType<typeof line>[]): StartLiveTailResponseStream => ({ sessionUpdate: { sessionMetadata: { sampled: false }, sessionResults: lines } });
+    const line = (message: string, timestamp: number) => ({
+      logGroupIdentifier: ARN,
+      logStreamName: 's1',
+      message,
+      timestamp,
+      ingestionTime: timestamp + 1,
+    });
+    const at = (...lines: ReturnType<typeof line>[]): StartLiveTailResponseStream => ({
+      sessionUpdate: { sessionMetadata: { sampled: false }, sessionResults: lines },
+    });
     logs
       .on(StartLiveTailCommand)
-      .resolvesOnce({ responseStream: stream([{ sessionStart: { sessionId: 'a' } }, at(line('one', 1000), line('two', 2000)), { SessionTimeoutException: named('SessionTimeoutException') as never }]) })
+      .resolvesOnce({
+        responseStream: stream([
+          { sessionStart: { sessionId: 'a' } },
+          at(line('one', 1000), line('two', 2000)),
+          { SessionTimeoutException: named('SessionTimeoutException') as never },
+        ]),
+      })
       // The new session starts after 'three' and 'four' were written, and repeats 'four'.
       .resolvesOnce({ responseStream: stream([{ sessionStart: { sessionId: 'b' } }, at(line('four', 4000), line('five', 5000))]) });
     logs.on(FilterLogEventsCommand).resolves({
@@ -106,7 +146,10 @@ describe('liveTail', () => {
     const notes: string[] = [];
     const events: LogEvent[] = [];
     logs.on(StartLiveTailCommand).resolves({
-      responseStream: stream([{ sessionStart: {} }, { sessionUpdate: { sessionMetadata: { sampled: true }, sessionResults: update('x').sessionUpdate!.sessionResults } }]),
+      responseStream: stream([
+        { sessionStart: {} },
+        { sessionUpdate: { sessionMetadata: { sampled: true }, sessionResults: update('x').sessionUpdate!.sessionResults } },
+      ]),
     });
     await liveTail(logs as unknown as CloudWatchLogsClient, [TARGET], {
       signal: controller.signal,
@@ -118,7 +161,13 @@ describe('liveTail', () => {
       },
     });
     expect(notes[0]).toMatch(/LiveTail is sampling/);
-    expect(events[0]).toMatchObject({ functionId: 'AppFunction', logGroupName: '/aws/lambda/orders', logStreamName: 's1', message: 'x', timestamp: 1000 });
+    expect(events[0]).toMatchObject({
+      functionId: 'AppFunction',
+      logGroupName: '/aws/lambda/orders',
+      logStreamName: 's1',
+      message: 'x',
+      timestamp: 1000,
+    });
   });
 
   it('is unavailable when no session starts, and tailLogs then polls', async () => {
@@ -137,7 +186,9 @@ describe('liveTail', () => {
         controller.abort();
       },
     });
-    expect(notes[0]).toMatch(/^LiveTail is unavailable \(AccessDeniedException: not authorized.*\); polling FilterLogEvents every second instead$/);
+    expect(notes[0]).toMatch(
+      /^LiveTail is unavailable \(AccessDeniedException: not authorized.*\); polling FilterLogEvents every second instead$/,
+    );
     expect(seen).toEqual(['polled']);
   });
 

@@ -36,7 +36,10 @@ function stackTemplate(fn: string | undefined) {
     Role: {
       Type: 'AWS::IAM::Role',
       Properties: {
-        AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
       },
     },
   };
@@ -74,7 +77,12 @@ beforeAll(async () => {
   const config = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   cfn = new CloudFormationClient(config);
   logs = new CloudWatchLogsClient(config);
-  await Promise.all([createStack('orders', 'orders'), createStack('no-functions', undefined), createStack('quiet', 'quiet'), createStack('busy', 'busy')]);
+  await Promise.all([
+    createStack('orders', 'orders'),
+    createStack('no-functions', undefined),
+    createStack('quiet', 'quiet'),
+    createStack('busy', 'busy'),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -91,7 +99,13 @@ describe.skipIf(missing !== undefined)('lambda-kit logs against moto', () => {
       'INIT_START Runtime Version: provided:al2023.v100\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:abc',
       `START RequestId: ${COLD} Version: $LATEST`,
       `INFO Lambda runtime invoke{requestId="${COLD}" xrayTraceId="Root=1-6634f1a2-5e1b4151"}: orders: stored item id=A-1001`,
-      JSON.stringify({ timestamp: '2026-05-01T09:30:00.124Z', level: 'WARN', fields: { message: 'slow sink', ms: 812 }, target: 'orders', span: { requestId: COLD } }),
+      JSON.stringify({
+        timestamp: '2026-05-01T09:30:00.124Z',
+        level: 'WARN',
+        fields: { message: 'slow sink', ms: 812 },
+        target: 'orders',
+        span: { requestId: COLD },
+      }),
       `END RequestId: ${COLD}`,
       `REPORT RequestId: ${COLD}\tDuration: 41.05 ms\tBilled Duration: 75 ms\tMemory Size: 512 MB\tMax Memory Used: 21 MB\tInit Duration: 33.12 ms\t`,
       `START RequestId: ${WARM} Version: $LATEST`,
@@ -100,10 +114,19 @@ describe.skipIf(missing !== undefined)('lambda-kit logs against moto', () => {
       `REPORT RequestId: ${WARM}\tDuration: 2.37 ms\tBilled Duration: 3 ms\tMemory Size: 512 MB\tMax Memory Used: 22 MB\t`,
     ];
     await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/lambda/orders', logStreamName: STREAM }));
-    await logs.send(new PutLogEventsCommand({ logGroupName: '/aws/lambda/orders', logStreamName: STREAM, logEvents: lines.map((message, i) => ({ timestamp: t0 + i, message })) }));
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: '/aws/lambda/orders',
+        logStreamName: STREAM,
+        logEvents: lines.map((message, i) => ({ timestamp: t0 + i, message })),
+      }),
+    );
 
     // In a project: samconfig.toml names the stack.
-    await writeFile(join(dir, 'template.yaml'), 'Resources:\n  AppFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n');
+    await writeFile(
+      join(dir, 'template.yaml'),
+      'Resources:\n  AppFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n',
+    );
     await writeFile(join(dir, 'samconfig.toml'), 'version = 0.1\n[default.deploy.parameters]\nstack_name = "orders"\n');
     const result = await kit(['--since', '5m']);
     expect(result.stderr).not.toContain('lambda-kit:');
@@ -116,12 +139,17 @@ describe.skipIf(missing !== undefined)('lambda-kit logs against moto', () => {
     expect(out[3]).toMatch(/ 0f7c1a2b INFO Lambda runtime invoke: orders: stored item id=A-1002$/);
     expect(out[4]).toMatch(/ 0f7c1a2b REPORT Duration 2\.37 ms · Billed 3 ms · Memory 22\/512 MB$/);
     expect(result.stdout).not.toMatch(/START|END RequestId/);
-    expect(result.stderr).toContain('2 invocations · 1 cold start (median init 33.12 ms) · p50 2.37 ms · p95 41.05 ms · p99 41.05 ms · memory 22/512 MB · 0 errors · 0 timeouts');
+    expect(result.stderr).toContain(
+      '2 invocations · 1 cold start (median init 33.12 ms) · p50 2.37 ms · p95 41.05 ms · p99 41.05 ms · memory 22/512 MB · 0 errors · 0 timeouts',
+    );
 
     const verbose = await kit(['--since', '5m', '--verbose', '--stack-name', 'orders']);
     expect(verbose.stdout).toContain(`START RequestId: ${COLD}`);
     const json = await kit(['--since', '5m', '--json', '--stack-name', 'orders']);
-    const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { message: string; function: string; eventId: string });
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { message: string; function: string; eventId: string });
     expect(events.map((e) => e.message)).toEqual(lines);
     expect(events[0]).toMatchObject({ function: 'AppFunction', logGroupName: '/aws/lambda/orders', logStreamName: STREAM });
   });
@@ -156,7 +184,11 @@ describe.skipIf(missing !== undefined)('lambda-kit logs against moto', () => {
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    await waitFor(() => stderr.includes('Tailing'), 15_000, () => stderr);
+    await waitFor(
+      () => stderr.includes('Tailing'),
+      15_000,
+      () => stderr,
+    );
 
     // Two streams, as two concurrent execution environments write; timestamps strictly increase.
     const streams = ['2026/05/01/[$LATEST]aaaa', '2026/05/01/[$LATEST]bbbb'];
@@ -168,10 +200,16 @@ describe.skipIf(missing !== undefined)('lambda-kit logs against moto', () => {
         last = Math.max(last + 1, Date.now());
         logEvents.push({ timestamp: last, message: `INFO event seq=${String(i).padStart(6, '0')}` });
       }
-      await logs.send(new PutLogEventsCommand({ logGroupName: '/aws/lambda/busy', logStreamName: streams[(start / BATCH) % 2]!, logEvents }));
+      await logs.send(
+        new PutLogEventsCommand({ logGroupName: '/aws/lambda/busy', logStreamName: streams[(start / BATCH) % 2]!, logEvents }),
+      );
     }
     const count = () => stdout.split('\n').filter(Boolean).length;
-    await waitFor(() => count() >= TOTAL, 30_000, () => `${count()} of ${TOTAL} lines; stderr: ${stderr}`);
+    await waitFor(
+      () => count() >= TOTAL,
+      30_000,
+      () => `${count()} of ${TOTAL} lines; stderr: ${stderr}`,
+    );
     // A few more polls: nothing may come twice.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     child.kill('SIGINT');
@@ -189,12 +227,22 @@ describe.skipIf(missing !== undefined)('lambda-kit logs against moto', () => {
   }, 60_000);
 
   it('--tail without --poll falls back to polling where LiveTail is unavailable (moto)', async () => {
-    const child = execa('node', [KIT_BIN, 'logs', '--stack-name', 'orders', '--tail', '--since', '5m'], { cwd: dir, env: userEnv({ ...moto.env }), extendEnv: false, reject: false, stdin: 'ignore' });
+    const child = execa('node', [KIT_BIN, 'logs', '--stack-name', 'orders', '--tail', '--since', '5m'], {
+      cwd: dir,
+      env: userEnv({ ...moto.env }),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    await waitFor(() => stdout.includes('stored item id=A-1002'), 20_000, () => stderr);
+    await waitFor(
+      () => stdout.includes('stored item id=A-1002'),
+      20_000,
+      () => stderr,
+    );
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);

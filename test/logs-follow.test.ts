@@ -36,7 +36,10 @@ beforeAll(async () => {
         Role: {
           Type: 'AWS::IAM::Role',
           Properties: {
-            AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+            AssumeRolePolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+            },
           },
         },
         AppFunctionLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/aws/lambda/followed' } },
@@ -53,12 +56,20 @@ beforeAll(async () => {
         },
       },
     };
-    await cfn.send(new CreateStackCommand({ StackName: 'followed', TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }));
+    await cfn.send(
+      new CreateStackCommand({ StackName: 'followed', TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }),
+    );
     const stream = '2026/05/01/[$LATEST]follow';
     await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/lambda/followed', logStreamName: stream }));
     const lines = [`START RequestId: ${REQUEST} Version: $LATEST`, 'INFO stored item id=F-1', `END RequestId: ${REQUEST}`];
     const t0 = Date.now() - 30_000;
-    await logs.send(new PutLogEventsCommand({ logGroupName: '/aws/lambda/followed', logStreamName: stream, logEvents: lines.map((message, i) => ({ timestamp: t0 + i, message })) }));
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: '/aws/lambda/followed',
+        logStreamName: stream,
+        logEvents: lines.map((message, i) => ({ timestamp: t0 + i, message })),
+      }),
+    );
   } finally {
     cfn.destroy();
     logs.destroy();
@@ -72,13 +83,20 @@ afterAll(async () => {
 
 /** Runs `lambda-kit logs <args>` until `ready` shows on stdout, then stops it with SIGINT. */
 async function followUntil(args: string[], ready: string) {
-  const child = execa('node', [KIT_BIN, 'logs', ...args], { cwd: dir, env: userEnv({ ...moto.env }), extendEnv: false, reject: false, stdin: 'ignore' });
+  const child = execa('node', [KIT_BIN, 'logs', ...args], {
+    cwd: dir,
+    env: userEnv({ ...moto.env }),
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const deadline = Date.now() + 20_000;
-  while (!stdout.includes(ready) && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!stdout.includes(ready) && child.exitCode === null && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   const stillRunning = child.exitCode === null;
   child.kill('SIGINT');
   const result = await child;
@@ -105,12 +123,19 @@ describe.skipIf(missing !== undefined)('lambda-kit logs -f', () => {
   }, 60_000);
 
   it('keeps --function as a long flag only: -f takes no function id', async () => {
-    const byName = await runBin(KIT_BIN, ['logs', '--stack-name', 'followed', '--since', '5m', '--function', 'AppFunction'], dir, userEnv({ ...moto.env }));
+    const byName = await runBin(
+      KIT_BIN,
+      ['logs', '--stack-name', 'followed', '--since', '5m', '--function', 'AppFunction'],
+      dir,
+      userEnv({ ...moto.env }),
+    );
     expect(byName.exitCode).toBe(0);
     expect(byName.stdout).toContain('stored item id=F-1');
     const shortWithId = await runBin(KIT_BIN, ['logs', '--stack-name', 'followed', '-f', 'AppFunction'], dir, userEnv({ ...moto.env }));
     expect(shortWithId.exitCode).toBe(2);
-    expect(shortWithId.stderr.trim()).toBe('lambda-kit: -f follows the logs (as tail -f does); name a function with --function "AppFunction".');
+    expect(shortWithId.stderr.trim()).toBe(
+      'lambda-kit: -f follows the logs (as tail -f does); name a function with --function "AppFunction".',
+    );
   });
 
   it('says so in --help', async () => {

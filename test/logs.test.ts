@@ -16,7 +16,8 @@ function event(message: string, extra: Partial<LogEvent> = {}): LogEvent {
 }
 
 const plain = () => new LogFormatter({ colour: false, verbose: false, showFunction: false, utc: true });
-const report = (id: string, rest: string) => `REPORT RequestId: ${id}\tDuration: 2.37 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 18 MB\t${rest}`;
+const report = (id: string, rest: string) =>
+  `REPORT RequestId: ${id}\tDuration: 2.37 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 18 MB\t${rest}`;
 
 describe('LogFormatter', () => {
   it('shows time, short request id and message; the stream remembers whose lines follow START', () => {
@@ -30,22 +31,34 @@ describe('LogFormatter', () => {
 
   it('shows START/END and INIT_START with --verbose, and the function with several', () => {
     const f = new LogFormatter({ colour: false, verbose: true, showFunction: true, utc: true });
-    expect(f.format(event(`START RequestId: ${ID} Version: $LATEST`))).toBe(`09:30:00.123 AppFunction 6e4b5dc6 START RequestId: ${ID} Version: $LATEST`);
+    expect(f.format(event(`START RequestId: ${ID} Version: $LATEST`))).toBe(
+      `09:30:00.123 AppFunction 6e4b5dc6 START RequestId: ${ID} Version: $LATEST`,
+    );
     expect(f.format(event('INIT_START Runtime Version: provided:al2023.v100'))).toContain('INIT_START');
   });
 
   it('takes the request id from the Rust runtime’s span, and from the Node/Python prefix', () => {
     const f = plain();
-    expect(f.format(event(`2026-05-01T09:30:00.123Z  WARN Lambda runtime invoke{requestId="${ID2}"}: orders: slow`))).toMatch(/^09:30:00.123 0f7c1a2b /);
+    expect(f.format(event(`2026-05-01T09:30:00.123Z  WARN Lambda runtime invoke{requestId="${ID2}"}: orders: slow`))).toMatch(
+      /^09:30:00.123 0f7c1a2b /,
+    );
     expect(f.format(event(`2026-05-01T09:30:00.123Z\t${ID}\tINFO\thello`))).toBe('09:30:00.123 6e4b5dc6 INFO  hello');
   });
 
   it('compacts JSON logs (tracing and Lambda’s own) and colours the level', () => {
-    const line = JSON.stringify({ timestamp: 't', level: 'WARN', fields: { message: 'slow sink', ms: 812 }, target: 'orders', span: { requestId: ID } });
+    const line = JSON.stringify({
+      timestamp: 't',
+      level: 'WARN',
+      fields: { message: 'slow sink', ms: 812 },
+      target: 'orders',
+      span: { requestId: ID },
+    });
     expect(plain().format(event(line))).toBe('09:30:00.123 6e4b5dc6 WARN  slow sink ms=812');
     const coloured = new LogFormatter({ colour: true, verbose: false, showFunction: false, utc: true }).format(event(line))!;
     expect(coloured).toContain('\x1b[33mWARN \x1b[39m');
-    expect(plain().format(event('{"timestamp":"t","level":"INFO","requestId":"r-12345678","message":"ok","count":3}'))).toBe('09:30:00.123 r-123456 INFO  ok count=3');
+    expect(plain().format(event('{"timestamp":"t","level":"INFO","requestId":"r-12345678","message":"ok","count":3}'))).toBe(
+      '09:30:00.123 r-123456 INFO  ok count=3',
+    );
   });
 
   it('paints failures red and classifies them: ERROR level, Task timed out, Runtime exited, Runtime.* errors', () => {
@@ -69,12 +82,20 @@ describe('LogFormatter', () => {
 
   it('gives each REPORT one line, with a cold-start badge, the trace, and a red failed status', () => {
     const f = plain();
-    const cold = f.classify(event(`${report(ID, 'Init Duration: 33.12 ms\t')}\nXRAY TraceId: 1-5e1b4151-43a0913a12345678901234ab\tSegmentId: 6c8b3d5a0b1d2e3f\tSampled: true\t\n`));
+    const cold = f.classify(
+      event(
+        `${report(ID, 'Init Duration: 33.12 ms\t')}\nXRAY TraceId: 1-5e1b4151-43a0913a12345678901234ab\tSegmentId: 6c8b3d5a0b1d2e3f\tSampled: true\t\n`,
+      ),
+    );
     expect(cold.kind).toBe('report');
     expect(cold.report).toMatchObject({ initDurationMs: 33.12, xrayTraceId: '1-5e1b4151-43a0913a12345678901234ab' });
-    expect(cold.text).toBe('09:30:00.123 6e4b5dc6 ❄ cold start REPORT Duration 2.37 ms · Billed 3 ms · Memory 18/128 MB · Init 33.12 ms · trace 1-5e1b4151-43a0913a12345678901234ab');
+    expect(cold.text).toBe(
+      '09:30:00.123 6e4b5dc6 ❄ cold start REPORT Duration 2.37 ms · Billed 3 ms · Memory 18/128 MB · Init 33.12 ms · trace 1-5e1b4151-43a0913a12345678901234ab',
+    );
     const coloured = new LogFormatter({ colour: true, verbose: false, showFunction: false, utc: true });
-    expect(coloured.format(event(report(ID, 'Status: timeout')))).toContain('\x1b[31mREPORT Duration 2.37 ms · Billed 3 ms · Memory 18/128 MB · Status timeout\x1b[39m');
+    expect(coloured.format(event(report(ID, 'Status: timeout')))).toContain(
+      '\x1b[31mREPORT Duration 2.37 ms · Billed 3 ms · Memory 18/128 MB · Status timeout\x1b[39m',
+    );
   });
 
   it('reads the JSON platform format: report, start hidden, failed runtimeDone red', () => {
@@ -84,8 +105,18 @@ describe('LogFormatter', () => {
     expect(f.format(event('{"level":"INFO","fields":{"message":"no span"}}'))).toBe('09:30:00.123 6e4b5dc6 INFO  no span');
     const done = JSON.stringify({ time: 't', type: 'platform.runtimeDone', record: { requestId: ID, status: 'timeout' } });
     expect(f.classify(event(done))).toMatchObject({ kind: 'timeout', requestId: ID });
-    const json = JSON.stringify({ time: 't', type: 'platform.report', record: { requestId: ID, metrics: { durationMs: 1.5, billedDurationMs: 2, memorySizeMB: 128, maxMemoryUsedMB: 17, initDurationMs: 20 }, status: 'success' } });
-    expect(f.format(event(json))).toBe('09:30:00.123 6e4b5dc6 ❄ cold start REPORT Duration 1.50 ms · Billed 2 ms · Memory 17/128 MB · Init 20.00 ms');
+    const json = JSON.stringify({
+      time: 't',
+      type: 'platform.report',
+      record: {
+        requestId: ID,
+        metrics: { durationMs: 1.5, billedDurationMs: 2, memorySizeMB: 128, maxMemoryUsedMB: 17, initDurationMs: 20 },
+        status: 'success',
+      },
+    });
+    expect(f.format(event(json))).toBe(
+      '09:30:00.123 6e4b5dc6 ❄ cold start REPORT Duration 1.50 ms · Billed 2 ms · Memory 17/128 MB · Init 20.00 ms',
+    );
   });
 
   it('--json: one raw event per line', () => {
@@ -111,7 +142,11 @@ describe('summary', () => {
     const lines = [
       report(ID, 'Init Duration: 30.00 ms'),
       `REPORT RequestId: ${ID2}\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 512 MB\tMax Memory Used: 40 MB\tInit Duration: 50.00 ms`,
-      ...Array.from({ length: 97 }, (_, i) => `REPORT RequestId: w-${i}\tDuration: ${i + 1}.00 ms\tBilled Duration: ${i + 1} ms\tMemory Size: 512 MB\tMax Memory Used: 20 MB`),
+      ...Array.from(
+        { length: 97 },
+        (_, i) =>
+          `REPORT RequestId: w-${i}\tDuration: ${i + 1}.00 ms\tBilled Duration: ${i + 1} ms\tMemory Size: 512 MB\tMax Memory Used: 20 MB`,
+      ),
       // A timeout: its Task timed out line and its REPORT count once, and not as an error too.
       `2026-05-01T09:30:03.123Z ${ID2} Task timed out after 3.00 seconds`,
       `REPORT RequestId: t-1\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 512 MB\tMax Memory Used: 22 MB\tStatus: timeout`,

@@ -24,10 +24,15 @@ describe('quoteForShell', () => {
 
   it('gives a word sh prints back exactly, for any string', () => {
     // No NUL (no argument can hold one) and well-formed UTF-16, which is all a path can be here.
-    const text = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 40 }),
-      fc.string({ unit: fc.constantFrom("'", '"', '$', '`', '\\', ' ', '\n', '\t', '*', '?', '~', '!', '#', ';', '&', '|', '(', '-', 'a', 'é'), maxLength: 30 }),
-    ).filter((s) => !s.includes('\u0000') && !/\p{Surrogate}/u.test(s));
+    const text = fc
+      .oneof(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.string({
+          unit: fc.constantFrom("'", '"', '$', '`', '\\', ' ', '\n', '\t', '*', '?', '~', '!', '#', ';', '&', '|', '(', '-', 'a', 'é'),
+          maxLength: 30,
+        }),
+      )
+      .filter((s) => !s.includes('\u0000') && !/\p{Surrogate}/u.test(s));
     fc.assert(
       fc.property(text, (s) => {
         expect(sh(`printf %s ${quoteForShell(s)}`)).toBe(s);
@@ -86,7 +91,7 @@ describe('create-fast-lambda next steps', () => {
     ['s3 → none', ['--trigger', 's3', '--sink', 'none']],
     ['the churn example', ['--example', 'churn']],
     ['the churn example without twins', ['--example', 'churn', '--no-twins']],
-  ])('match the generated README\'s first steps, in the same order (%s)', async (_label, flags) => {
+  ])("match the generated README's first steps, in the same order (%s)", async (_label, flags) => {
     const cwd = await tempDir();
     const result = await runBin(CREATE_BIN, ['svc', ...flags, '--yes'], cwd);
     expect(result.exitCode).toBe(0);
@@ -98,17 +103,15 @@ describe('create-fast-lambda next steps', () => {
     expect(readmeSteps).toEqual(stepsOf(result.stdout).filter((step) => !step.startsWith('cd ')));
   });
 
-  it.each([
-    ["it's $HOME `dir`"],
-    ['two  spaces\tand a tab'],
-    ['-starts-with-dash'],
-    ['"quoted" & *'],
-  ])('prints a cd line the shell takes to the project: %s', async (directory) => {
-    const cwd = await tempDir();
-    const result = await runBin(CREATE_BIN, ['--name', 'svc', '--trigger', 'sqs', '--yes', '--', directory], cwd);
-    expect(result.exitCode, result.stderr).toBe(0);
-    const cd = stepsOf(result.stdout)[0]!;
-    expect(cd).toMatch(/^cd /);
-    expect(sh(`${cd} && pwd -P`, cwd).trimEnd()).toBe(await realpath(join(cwd, directory)));
-  });
+  it.each([["it's $HOME `dir`"], ['two  spaces\tand a tab'], ['-starts-with-dash'], ['"quoted" & *']])(
+    'prints a cd line the shell takes to the project: %s',
+    async (directory) => {
+      const cwd = await tempDir();
+      const result = await runBin(CREATE_BIN, ['--name', 'svc', '--trigger', 'sqs', '--yes', '--', directory], cwd);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const cd = stepsOf(result.stdout)[0]!;
+      expect(cd).toMatch(/^cd /);
+      expect(sh(`${cd} && pwd -P`, cwd).trimEnd()).toBe(await realpath(join(cwd, directory)));
+    },
+  );
 });

@@ -26,7 +26,12 @@ function packagesImportedBy(source: string): string[] {
   return importedFiles
     .map((file) => file.fileName)
     .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('/') && !isBuiltin(specifier))
-    .map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+    .map((specifier) =>
+      specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
 }
 
 /** The dist files `npm run <script>` runs with node: repository-only entry points. */
@@ -43,7 +48,9 @@ describe('the package as npm would publish it', async () => {
 
   it('leaves out the benches and the trainer that only run from a clone', () => {
     const devOnly = scriptEntryPoints(pkg);
-    expect(devOnly).toEqual(expect.arrayContaining(['dist/bench/function-bench.js', 'dist/bench/logs-bench.js', 'dist/examples/churn/train.js']));
+    expect(devOnly).toEqual(
+      expect.arrayContaining(['dist/bench/function-bench.js', 'dist/bench/logs-bench.js', 'dist/examples/churn/train.js']),
+    );
     // Built, so that their absence from the package is npm's doing and not a missing build.
     expect(devOnly.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
     expect(shipped.filter((path) => devOnly.includes(path))).toEqual([]);
@@ -74,14 +81,17 @@ describe('packagesImportedBy', () => {
       "import { g } from '../up.js';",
       "import { h } from 'node:fs';",
       "import { i } from 'path';",
-      "const text = 'not an import(\"x\")';",
+      'const text = \'not an import("x")\';',
     ].join('\n');
     expect(packagesImportedBy(source)).toEqual(['@aws-sdk/client-dynamodb', 'kleur', 'yaml', 'execa', 'handlebars']);
   });
 
   it('names the package of any specifier in any import form, in order, and never a relative one', () => {
     const segment = fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/).filter((name) => !isBuiltin(name));
-    const packageName = fc.oneof(segment, fc.tuple(segment, segment).map(([scope, name]) => `@${scope}/${name}`));
+    const packageName = fc.oneof(
+      segment,
+      fc.tuple(segment, segment).map(([scope, name]) => `@${scope}/${name}`),
+    );
     const subpath = fc.array(segment, { maxLength: 2 }).map((parts) => parts.map((part) => `/${part}`).join(''));
     const forms = [
       (s: string) => `import x from '${s}';`,
@@ -91,8 +101,12 @@ describe('packagesImportedBy', () => {
       (s: string) => `require("${s}");`,
     ];
     const line = fc.oneof(
-      fc.record({ name: packageName, subpath, form: fc.constantFrom(...forms) }).map(({ name, subpath, form }) => ({ name, text: form(`${name}${subpath}`) })),
-      fc.record({ up: fc.constantFrom('./', '../', '../../'), file: segment, form: fc.constantFrom(...forms) }).map(({ up, file, form }) => ({ name: undefined, text: form(`${up}${file}.js`) })),
+      fc
+        .record({ name: packageName, subpath, form: fc.constantFrom(...forms) })
+        .map(({ name, subpath, form }) => ({ name, text: form(`${name}${subpath}`) })),
+      fc
+        .record({ up: fc.constantFrom('./', '../', '../../'), file: segment, form: fc.constantFrom(...forms) })
+        .map(({ up, file, form }) => ({ name: undefined, text: form(`${up}${file}.js`) })),
     );
     fc.assert(
       fc.property(fc.array(line, { maxLength: 8 }), (lines) => {

@@ -18,7 +18,13 @@ describe('the packed package', () => {
     expect(shipped).toContain('templates/shared/_gitignore');
     expect(shipped).toContain('dist/cli/create.js');
     // lambda-kit bench runs the twins with these, and checks against the shipped model.
-    expect(shipped).toEqual(expect.arrayContaining(['dist/bench/runtimes/node-runtime.js', 'dist/bench/runtimes/python_runtime.py', 'templates/example/churn/model.json']));
+    expect(shipped).toEqual(
+      expect.arrayContaining([
+        'dist/bench/runtimes/node-runtime.js',
+        'dist/bench/runtimes/python_runtime.py',
+        'templates/example/churn/model.json',
+      ]),
+    );
     expect(shipped.filter((p) => /__pycache__|node_modules/.test(p))).toEqual([]);
     expect(shipped.filter((p) => p.startsWith('test/') || p.startsWith('src/'))).toEqual([]);
 
@@ -37,9 +43,15 @@ describe('the packed package', () => {
     expect(created).toEqual(expect.arrayContaining(['.gitignore', 'Cargo.toml', 'src/main.rs', 'template.yaml', 'events/sqs.json']));
     expect(await readFile(join(app, 'my-fn/.gitignore'), 'utf8')).toContain('/target');
 
-    const churn = await execa('npx', ['--no', 'create-fast-lambda', 'churn', '--example', 'churn', '--yes'], { cwd: app, env: userEnv(), stdin: 'ignore' });
+    const churn = await execa('npx', ['--no', 'create-fast-lambda', 'churn', '--example', 'churn', '--yes'], {
+      cwd: app,
+      env: userEnv(),
+      stdin: 'ignore',
+    });
     expect(churn.stdout).toContain('with Node.js and Python twins');
-    expect(await listTree(join(app, 'churn'))).toEqual(expect.arrayContaining(['model.json', 'src/model.rs', 'twins/node/index.mjs', 'twins/node/model.json', 'twins/python/app.py']));
+    expect(await listTree(join(app, 'churn'))).toEqual(
+      expect.arrayContaining(['model.json', 'src/model.rs', 'twins/node/index.mjs', 'twins/node/model.json', 'twins/python/app.py']),
+    );
 
     const kit = await execa('npx', ['--no', 'lambda-kit', '--version'], { cwd: app });
     expect(kit.stdout).toMatch(/^\d+\.\d+\.\d+$/);

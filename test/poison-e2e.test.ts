@@ -51,7 +51,11 @@ afterAll(async () => {
 });
 
 const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-const clientConfig = () => ({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const clientConfig = () => ({
+  endpoint: moto.endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
 
 async function createQueue(): Promise<string> {
   const { QueueUrl } = await new SQSClient(clientConfig()).send(new CreateQueueCommand({ QueueName: unique('poison') }));
@@ -63,10 +67,17 @@ async function drainQueue(url: string): Promise<any[]> {
   const sqs = new SQSClient(clientConfig());
   const bodies: any[] = [];
   for (let round = 0; round < 100; round++) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }),
+    );
     if (Messages.length === 0) return bodies;
     bodies.push(...Messages.map((m) => JSON.parse(m.Body!)));
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
   throw new Error(`${url} did not drain in 100 receives`);
 }
@@ -108,47 +119,55 @@ const batch = () =>
   ]);
 
 describe.skipIf(missing)('Kinesis → DynamoDB with a poison record', () => {
-  it('parks the poison record with its raw data, reports nothing for retry, stores the rest; a replay is harmless', async () => {
-    const [table, poisonQueue] = await Promise.all([createTable(), createQueue()]);
-    const event = batch();
-    const poison = event.Records[1]!;
+  it(
+    'parks the poison record with its raw data, reports nothing for retry, stores the rest; a replay is harmless',
+    async () => {
+      const [table, poisonQueue] = await Promise.all([createTable(), createQueue()]);
+      const event = batch();
+      const poison = event.Records[1]!;
 
-    const first = await invoke(event, table, poisonQueue);
+      const first = await invoke(event, table, poisonQueue);
 
-    expect(first.response).toEqual({ batchItemFailures: [] });
-    expect(await storedNames(table)).toEqual({ 'P-1': 'espresso beans', 'P-2': 'paper cups' });
-    const parked = await drainQueue(poisonQueue);
-    expect(parked).toHaveLength(1);
-    expect(parked[0]).toEqual({
-      reason: expect.stringMatching(/^body is not valid JSON/),
-      source: {
-        eventSourceArn: poison.eventSourceARN,
-        shardId: poison.eventID.split(':')[0],
-        sequenceNumber: poison.kinesis.sequenceNumber,
-        partitionKey: poison.kinesis.partitionKey,
-      },
-      payload: NOT_JSON,
-      payloadEncoding: 'text',
-    });
+      expect(first.response).toEqual({ batchItemFailures: [] });
+      expect(await storedNames(table)).toEqual({ 'P-1': 'espresso beans', 'P-2': 'paper cups' });
+      const parked = await drainQueue(poisonQueue);
+      expect(parked).toHaveLength(1);
+      expect(parked[0]).toEqual({
+        reason: expect.stringMatching(/^body is not valid JSON/),
+        source: {
+          eventSourceArn: poison.eventSourceARN,
+          shardId: poison.eventID.split(':')[0],
+          sequenceNumber: poison.kinesis.sequenceNumber,
+          partitionKey: poison.kinesis.partitionKey,
+        },
+        payload: NOT_JSON,
+        payloadEncoding: 'text',
+      });
 
-    // Lambda may deliver a batch again (a retry of a later failure, a bisected batch).
-    const replay = await invoke(event, table, poisonQueue);
+      // Lambda may deliver a batch again (a retry of a later failure, a bisected batch).
+      const replay = await invoke(event, table, poisonQueue);
 
-    expect(replay.response).toEqual({ batchItemFailures: [] });
-    expect(await storedNames(table)).toEqual({ 'P-1': 'espresso beans', 'P-2': 'paper cups' });
-    // At most one more copy of the same record: whoever replays it sees the same thing twice.
-    expect(await drainQueue(poisonQueue)).toEqual(parked);
-  }, 2 * INVOKE_TIMEOUT);
+      expect(replay.response).toEqual({ batchItemFailures: [] });
+      expect(await storedNames(table)).toEqual({ 'P-1': 'espresso beans', 'P-2': 'paper cups' });
+      // At most one more copy of the same record: whoever replays it sees the same thing twice.
+      expect(await drainQueue(poisonQueue)).toEqual(parked);
+    },
+    2 * INVOKE_TIMEOUT,
+  );
 
-  it('reports the poison record for retry, and only it, when it cannot be parked', async () => {
-    const table = await createTable();
-    const event = batch();
-    const nowhere = `${moto.endpoint}/123456789012/${unique('no-such-queue')}`;
+  it(
+    'reports the poison record for retry, and only it, when it cannot be parked',
+    async () => {
+      const table = await createTable();
+      const event = batch();
+      const nowhere = `${moto.endpoint}/123456789012/${unique('no-such-queue')}`;
 
-    const result = await invoke(event, table, nowhere);
+      const result = await invoke(event, table, nowhere);
 
-    expect(result.response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([event.Records[1]!.kinesis.sequenceNumber]);
-    expect(result.stderr).toMatch(/could not park a poison record; it is reported for retry/);
-    expect(await storedNames(table)).toEqual({ 'P-1': 'espresso beans', 'P-2': 'paper cups' });
-  }, INVOKE_TIMEOUT);
+      expect(result.response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([event.Records[1]!.kinesis.sequenceNumber]);
+      expect(result.stderr).toMatch(/could not park a poison record; it is reported for retry/);
+      expect(await storedNames(table)).toEqual({ 'P-1': 'espresso beans', 'P-2': 'paper cups' });
+    },
+    INVOKE_TIMEOUT,
+  );
 });

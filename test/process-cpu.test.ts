@@ -28,7 +28,8 @@ describe('parseSchedstat', () => {
         if (!/^\d+ \d+ \d+\s*$/.test(text)) expect(parsed).toBeUndefined();
       }),
     );
-    for (const text of ['', '1 2', '1 2 3 4', '-1 2 3', '1.5 2 3', 'a b c', '99999999999999999999 1 1']) expect(parseSchedstat(text), text).toBeUndefined();
+    for (const text of ['', '1 2', '1 2 3 4', '-1 2 3', '1.5 2 3', 'a b c', '99999999999999999999 1 1'])
+      expect(parseSchedstat(text), text).toBeUndefined();
   });
 });
 
@@ -63,8 +64,26 @@ describe('cpuMsBetween', () => {
   const reading = (threads: [number, number][]): ProcessCpu => ({ source: 'schedstat', threads: new Map(threads) });
 
   it('adds each thread’s growth; a new thread counts whole, a gone one not at all', () => {
-    expect(cpuMsBetween(reading([[1, 5e6], [2, 1e6]]), reading([[1, 7e6], [3, 4e6]]))).toBe(6);
-    expect(totalCpuMs(reading([[1, 5e6], [2, 1.5e6]]))).toBe(6.5);
+    expect(
+      cpuMsBetween(
+        reading([
+          [1, 5e6],
+          [2, 1e6],
+        ]),
+        reading([
+          [1, 7e6],
+          [3, 4e6],
+        ]),
+      ),
+    ).toBe(6);
+    expect(
+      totalCpuMs(
+        reading([
+          [1, 5e6],
+          [2, 1.5e6],
+        ]),
+      ),
+    ).toBe(6.5);
   });
 
   it('is never negative, and is the sum of the later reading for threads all new', () => {
@@ -125,7 +144,8 @@ async function childDoing(work: string): Promise<{ pid: number; run(): Promise<v
 }
 
 /** Burns the CPU in the calling thread until it has used `ms` of it, by the thread's own clock. */
-const BURN = (ms: number) => `{ const start = process.cpuUsage(); while (true) { const used = process.cpuUsage(start); if ((used.user + used.system) / 1000 >= ${ms}) break; } }`;
+const BURN = (ms: number) =>
+  `{ const start = process.cpuUsage(); while (true) { const used = process.cpuUsage(start); if ((used.user + used.system) / 1000 >= ${ms}) break; } }`;
 
 describe.skipIf(!LINUX)('readProcessCpu, on real processes', () => {
   it('reads ≈ 200 ms for a process that burns 200 ms of CPU between the readings', { timeout: 20_000 }, async () => {

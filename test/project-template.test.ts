@@ -52,7 +52,10 @@ async function loadError(templateText: string): Promise<string> {
 
 describe('Architectures', () => {
   it.each([
-    ['Architectures: arm64', 'template.yaml: AppFunction: Architectures must be a list of one architecture, [arm64] or [x86_64], not arm64'],
+    [
+      'Architectures: arm64',
+      'template.yaml: AppFunction: Architectures must be a list of one architecture, [arm64] or [x86_64], not arm64',
+    ],
     ['Architectures: [mips]', 'not [mips]'],
     ['Architectures: [arm64, x86_64]', 'not [arm64, x86_64]'],
     ['Architectures: []', 'not []'],
@@ -62,11 +65,15 @@ describe('Architectures', () => {
   });
 
   it('names Globals when the bad value is there', async () => {
-    expect(await loadError(template('Timeout: 3', 'Globals:\n  Function:\n    Architectures: x86_64'))).toContain('AppFunction (from Globals): Architectures');
+    expect(await loadError(template('Timeout: 3', 'Globals:\n  Function:\n    Architectures: x86_64'))).toContain(
+      'AppFunction (from Globals): Architectures',
+    );
   });
 
   it('reads [arm64], and !Ref to a parameter with a Default', async () => {
-    const project = await loadProject(await projectWith(template('Architectures: [!Ref Arch]', 'Parameters:\n  Arch:\n    Type: String\n    Default: arm64')));
+    const project = await loadProject(
+      await projectWith(template('Architectures: [!Ref Arch]', 'Parameters:\n  Arch:\n    Type: String\n    Default: arm64')),
+    );
     expect(project.functions[0]!.architecture).toBe('arm64');
   });
 });
@@ -115,12 +122,16 @@ describe('environment variables', () => {
   });
 
   it('a name Lambda refuses, and Variables that are not a mapping, are refused', async () => {
-    expect(await loadError(template('Environment:\n  Variables:\n    "A=B": x'))).toContain('environment variable "A=B" is not a valid name');
+    expect(await loadError(template('Environment:\n  Variables:\n    "A=B": x'))).toContain(
+      'environment variable "A=B" is not a valid name',
+    );
     expect(await loadError(template('Environment:\n  Variables: [a, b]'))).toContain('Environment must be a mapping with Variables');
   });
 
   it('Variables that are an intrinsic are refused rather than read as a variable named Ref', async () => {
-    expect(await loadError(template('Environment:\n  Variables: !Ref Vars'))).toContain('Environment.Variables is !Ref Vars, which lambda-kit cannot resolve');
+    expect(await loadError(template('Environment:\n  Variables: !Ref Vars'))).toContain(
+      'Environment.Variables is !Ref Vars, which lambda-kit cannot resolve',
+    );
   });
 
   it('control characters other than NUL are kept as they are', async () => {
@@ -139,7 +150,9 @@ describe('environment variables', () => {
 
 describe('YAML', () => {
   it('an unknown tag is one line with its line number, not a warning of several lines', async () => {
-    expect(await loadError(template('Timeout: !Reff T'))).toBe("template.yaml:12: not valid YAML: unknown tag !Reff (CloudFormation's are !Ref, !GetAtt, !Sub, …)");
+    expect(await loadError(template('Timeout: !Reff T'))).toBe(
+      "template.yaml:12: not valid YAML: unknown tag !Reff (CloudFormation's are !Ref, !GetAtt, !Sub, …)",
+    );
   });
 
   it('a template.yaml that cannot be read is one line', async () => {
@@ -159,7 +172,9 @@ describe('YAML', () => {
 
   it('other properties that would reach a path or an environment are checked', async () => {
     expect(await loadError(template('FunctionName: "a\\nb"'))).toContain('FunctionName holds a control character: a\\nb');
-    expect(await loadError(template('LoggingConfig:\n  LogFormat: Yaml'))).toContain('LoggingConfig.LogFormat must be one of Text, JSON, not Yaml');
+    expect(await loadError(template('LoggingConfig:\n  LogFormat: Yaml'))).toContain(
+      'LoggingConfig.LogFormat must be one of Text, JSON, not Yaml',
+    );
     // A runtime that is not a string is no runtime, not a crash in isRustFunction.
     const project = await loadProject(await projectWith(template('Timeout: 3').replace('Runtime: provided.al2023', 'Runtime: 5')));
     expect(isRustFunction(project.functions[0]!)).toBe(true);
@@ -186,12 +201,55 @@ describe('samconfig.toml is read with the project', () => {
 });
 
 describe('the template reader on hostile input (fuzz)', () => {
-  const word = fc.constantFrom('Resources', 'Globals', 'Function', 'Properties', 'Type', 'AWS::Serverless::Function', 'Architectures', 'Timeout');
-  const more = fc.constantFrom('MemorySize', 'Environment', 'Variables', 'Parameters', 'Default', 'CodeUri', 'Ref', 'x86_64', 'arm64', 'mips');
+  const word = fc.constantFrom(
+    'Resources',
+    'Globals',
+    'Function',
+    'Properties',
+    'Type',
+    'AWS::Serverless::Function',
+    'Architectures',
+    'Timeout',
+  );
+  const more = fc.constantFrom(
+    'MemorySize',
+    'Environment',
+    'Variables',
+    'Parameters',
+    'Default',
+    'CodeUri',
+    'Ref',
+    'x86_64',
+    'arm64',
+    'mips',
+  );
   const tag = fc.constantFrom('!Ref', '!GetAtt', '!Sub', '!If', '!Reff', '!Foo', '!!str', '!!binary', '!!int', '!');
-  const hostile = fc.constantFrom('\0', '\u001b', '\u0007', '\r', '\t', '\u2028', '"', "'", ':', '-', '[', ']', '{', '}', '&a', '*a', '#', '|', '>', '%');
+  const hostile = fc.constantFrom(
+    '\0',
+    '\u001b',
+    '\u0007',
+    '\r',
+    '\t',
+    '\u2028',
+    '"',
+    "'",
+    ':',
+    '-',
+    '[',
+    ']',
+    '{',
+    '}',
+    '&a',
+    '*a',
+    '#',
+    '|',
+    '>',
+    '%',
+  );
   const token = fc.oneof(word, more, tag, hostile, fc.integer({ min: -1e7, max: 1e7 }).map(String), fc.string({ maxLength: 8 }));
-  const line = fc.tuple(fc.integer({ min: 0, max: 8 }), fc.array(token, { maxLength: 6 })).map(([indent, tokens]) => ' '.repeat(indent) + tokens.join(' '));
+  const line = fc
+    .tuple(fc.integer({ min: 0, max: 8 }), fc.array(token, { maxLength: 6 }))
+    .map(([indent, tokens]) => ' '.repeat(indent) + tokens.join(' '));
   /** A whole function whose values are hostile: scalars where lists go, intrinsics, control characters. */
   const value = fc.oneof(
     token,
@@ -207,11 +265,19 @@ describe('the template reader on hostile input (fuzz)', () => {
       ),
     );
   const deep = fc.integer({ min: 100, max: 5000 }).map((n) => `Resources: ${'['.repeat(n)}${']'.repeat(n)}`);
-  const deepMap = fc.integer({ min: 50, max: 1000 }).map((n) => `Resources:\n${Array.from({ length: n }, (_, i) => `${' '.repeat(i + 1)}a${i}:`).join('\n')} 1`);
+  const deepMap = fc
+    .integer({ min: 50, max: 1000 })
+    .map((n) => `Resources:\n${Array.from({ length: n }, (_, i) => `${' '.repeat(i + 1)}a${i}:`).join('\n')} 1`);
   // A billion laughs: each alias list repeats the one before nine times.
   const laughs = Array.from({ length: 12 }, (_, i) => `b${i}: &b${i} [${`*${i === 0 ? 'a' : `b${i - 1}`}, `.repeat(9)}]`);
   const aliases = fc.constant(`a: &a [x, x, x, x, x, x, x, x, x]\n${laughs.join('\n')}\nResources: *b11`);
-  const anyTemplate = fc.oneof(functionTemplate, fc.array(line, { maxLength: 15 }).map((l) => l.join('\n')), deep, deepMap, aliases);
+  const anyTemplate = fc.oneof(
+    functionTemplate,
+    fc.array(line, { maxLength: 15 }).map((l) => l.join('\n')),
+    deep,
+    deepMap,
+    aliases,
+  );
 
   it('either yields a project without NaN or throws one UserError line naming template.yaml', async () => {
     const dir = await tempDir('cfl-readers-fuzz-');

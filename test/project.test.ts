@@ -26,13 +26,20 @@ describe('loadProject', () => {
       memorySize: 1024,
       timeout: 45,
     });
-    expect(fn.environment).toEqual({ TABLE_NAME: { Ref: 'ResultsTable' }, DEAD_LETTER_QUEUE_URL: { Ref: 'InputDeadLetterQueue' }, FUNCTION_TIMEOUT_SECONDS: '45' });
+    expect(fn.environment).toEqual({
+      TABLE_NAME: { Ref: 'ResultsTable' },
+      DEAD_LETTER_QUEUE_URL: { Ref: 'InputDeadLetterQueue' },
+      FUNCTION_TIMEOUT_SECONDS: '45',
+    });
   });
 
   it('refuses a directory without a template, and names a function that is not there', async () => {
     const dir = await tempDir();
     await expect(loadProject(dir)).rejects.toThrow(/no template.yaml in .*: run lambda-kit in a project made by create-fast-lambda/);
-    await writeFile(join(dir, 'template.yaml'), 'Resources:\n  A:\n    Type: AWS::Serverless::Function\n  B:\n    Type: AWS::Lambda::Function\n');
+    await writeFile(
+      join(dir, 'template.yaml'),
+      'Resources:\n  A:\n    Type: AWS::Serverless::Function\n  B:\n    Type: AWS::Lambda::Function\n',
+    );
     const project = await loadProject(dir);
     expect(() => pickFunction(project, undefined)).toThrow(/has 2 functions: pick one with --function \(A, B\)/);
     expect(() => pickFunction(project, 'C')).toThrow(/no function C in template.yaml; it has A, B/);

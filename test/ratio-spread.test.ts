@@ -90,7 +90,16 @@ describe('needsMoreRounds', () => {
     expect(isWide(tight)).toBe(false);
     expect(isWide(wide)).toBe(true);
     expect(needsMoreRounds([{ spread: tight, target: 10 }], 20, 60)).toBe(false);
-    expect(needsMoreRounds([{ spread: tight, target: 10 }, { spread: wide, target: 5 }], 20, 60)).toBe(true);
+    expect(
+      needsMoreRounds(
+        [
+          { spread: tight, target: 10 },
+          { spread: wide, target: 5 },
+        ],
+        20,
+        60,
+      ),
+    ).toBe(true);
     expect(needsMoreRounds([{ spread: tight, target: 12 }], 20, 60)).toBe(true);
     expect(needsMoreRounds([{ spread: wide, target: 5 }], 60, 60)).toBe(false);
     expect(needsMoreRounds([], 3, 3)).toBe(false);
@@ -131,7 +140,15 @@ describe('machine load', () => {
     // 10 s on 2 cores at 10 ms a tick: 2000 ticks, 500 of them busy (5 s), the bench used 2 s.
     const after: MachineReading = { at: 11_000, loadavg: [1.5, 1.1, 1], cpu: { idle: 2500, total: 4000 } };
     const load = machineLoadBetween(before, after, 2000, 2, 10);
-    expect(load).toEqual({ loadavgBefore: [1, 1, 1], loadavgAfter: [1.5, 1.1, 1], wallMs: 10_000, capacityMs: 20_000, busyMs: 5000, othersMs: 3000, othersShare: 0.15 });
+    expect(load).toEqual({
+      loadavgBefore: [1, 1, 1],
+      loadavgAfter: [1.5, 1.1, 1],
+      wallMs: 10_000,
+      capacityMs: 20_000,
+      busyMs: 5000,
+      othersMs: 3000,
+      othersShare: 0.15,
+    });
     expect(describeLoad(load)).toBe('load average 1.00 → 1.50; other processes used 15 % of the CPU (3.0 s of 20.0 s)');
     // The bench's own figure may exceed /proc/stat's by a tick's rounding: others never go negative.
     expect(machineLoadBetween(before, after, 6000, 2, 10).othersMs).toBe(0);

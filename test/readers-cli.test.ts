@@ -115,7 +115,9 @@ describe('a samconfig.toml that does not parse stops every command that reads it
       const dir = await project(`version = 0.1\n[default.deploy.parameters]\nstack_name = "orders"\nregion = "${region}"\n`);
       const run = await kit(['outputs'], dir);
       expect(run.stderrLines).toHaveLength(1);
-      expect(run.stderrLines[0]).toMatch(/^lambda-kit: samconfig\.toml: region "eu.west.1(\\u001b\[2J)?" is not an AWS region \(such as eu-west-1\)$/);
+      expect(run.stderrLines[0]).toMatch(
+        /^lambda-kit: samconfig\.toml: region "eu.west.1(\\u001b\[2J)?" is not an AWS region \(such as eu-west-1\)$/,
+      );
       expect(run.exitCode).toBe(1);
       expect(run.calls).toEqual([]);
     }
@@ -127,7 +129,10 @@ describe('a samconfig.toml that does not parse stops every command that reads it
   it('a stack_name or profile of the wrong type or form is refused, not replaced by the crate name or the environment’s', async () => {
     for (const [value, message] of [
       ['5', 'samconfig.toml: stack_name must be a non-empty string, not 5'],
-      ['"x scratch"', 'samconfig.toml: stack_name "x scratch" is not a stack name (a letter, then letters, digits and dashes, at most 128)'],
+      [
+        '"x scratch"',
+        'samconfig.toml: stack_name "x scratch" is not a stack name (a letter, then letters, digits and dashes, at most 128)',
+      ],
       ['"orders"\nprofile = "dev\\u0007"', 'samconfig.toml: profile "dev\\u0007" is not a profile name'],
       ['"orders"\nprofile = true', 'samconfig.toml: profile must be a non-empty string, not true'],
     ] as const) {
@@ -175,7 +180,9 @@ describe('a Timeout or an environment value lambda-kit invoke cannot use is one 
     const dir = await project(undefined, (text) => text.replace(/^( +)Variables:\n/m, '$1Variables:\n$1  EXTRA: "a\\0b"\n'));
     const started = Date.now();
     const run = await kit(['invoke'], dir);
-    expect(run.stderrLines).toEqual(['lambda-kit: template.yaml: AppFunction: environment variable EXTRA holds a NUL character, which no environment variable can']);
+    expect(run.stderrLines).toEqual([
+      'lambda-kit: template.yaml: AppFunction: environment variable EXTRA holds a NUL character, which no environment variable can',
+    ]);
     expect(run.exitCode).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -212,7 +219,27 @@ describe('a profile beside access keys in the environment', () => {
 });
 
 describe('lambda-kit against hostile projects (fuzz)', () => {
-  const hostile = fc.constantFrom('\0', '\u001b[2J', '\u0007', '\r', '\t', '"', "'", '[', ']', '{', '=', '#', '\\', ':', '!Foo', '!Ref T', '&a', '*a', 'é');
+  const hostile = fc.constantFrom(
+    '\0',
+    '\u001b[2J',
+    '\u0007',
+    '\r',
+    '\t',
+    '"',
+    "'",
+    '[',
+    ']',
+    '{',
+    '=',
+    '#',
+    '\\',
+    ':',
+    '!Foo',
+    '!Ref T',
+    '&a',
+    '*a',
+    'é',
+  );
   const noise = fc.string({ unit: hostile, maxLength: 12 });
   const samconfig = fc.oneof(
     fc.constant(undefined),
@@ -227,7 +254,9 @@ describe('lambda-kit against hostile projects (fuzz)', () => {
       .oneof(noise, fc.integer().map(String), fc.constantFrom('!Ref T', '3000000', '-5', '.nan', '[1]'))
       .map((v) => (text: string) => text.replace(/Timeout: \d+/, `Timeout: ${v}`)),
     noise.map((v) => (text: string) => `${text}\n  Extra${JSON.stringify(v)}: ${v}\n`),
-    fc.integer({ min: 10, max: 3000 }).map((n) => (text: string) => text.replace('Resources:', `Deep: ${'['.repeat(n)}${']'.repeat(n)}\nResources:`)),
+    fc
+      .integer({ min: 10, max: 3000 })
+      .map((n) => (text: string) => text.replace('Resources:', `Deep: ${'['.repeat(n)}${']'.repeat(n)}\nResources:`)),
   );
   const command = fc.constantFrom(['doctor'], ['build', '--function', 'NoSuchFunction'], ['outputs'], ['delete', '--yes']);
 

@@ -71,16 +71,19 @@ interface Claim {
 }
 
 /** A usage line (`[--json]`, `<name>`), or a bare --help: its flags are checked against the command's help. */
-const isSynopsis = (command: string) => /^npx (lambda-kit|create-fast-lambda)\b.*[[<]/.test(command) || /^npx lambda-kit --help$/.test(command);
+const isSynopsis = (command: string) =>
+  /^npx (lambda-kit|create-fast-lambda)\b.*[[<]/.test(command) || /^npx lambda-kit --help$/.test(command);
 /**
  * The generated README whose local build and invoke lines run here, in the project that
  * test/invoke-recording.test.ts builds too (one debug build for both): the default `--yes` one.
  */
 const LOCAL_RUN_SOURCE = 'generated README (api http iam → dynamodb)';
 /** README.md's copy of the next steps a default (API) project prints: its invoke runs with the generated README's. */
-const isNextStepsInvoke = (e: ShellExample) => e.source === 'README.md' && e.heading === 'create-fast-lambda' && /^npx lambda-kit invoke /.test(e.command);
+const isNextStepsInvoke = (e: ShellExample) =>
+  e.source === 'README.md' && e.heading === 'create-fast-lambda' && /^npx lambda-kit invoke /.test(e.command);
 const isLocalRun = (e: ShellExample) =>
-  ((e.source === LOCAL_RUN_SOURCE && /^npx lambda-kit (invoke|build --no-sam --debug)\b/.test(e.command)) || isNextStepsInvoke(e)) && !isSynopsis(e.command);
+  ((e.source === LOCAL_RUN_SOURCE && /^npx lambda-kit (invoke|build --no-sam --debug)\b/.test(e.command)) || isNextStepsInvoke(e)) &&
+  !isSynopsis(e.command);
 
 /**
  * The generated READMEs whose "Try it" lines run here against a stack deployed into moto with the
@@ -92,10 +95,13 @@ const DEPLOYED_SOURCES = new Map([
   ['generated README (sqs → dynamodb)', 'sqs'],
 ]);
 /** `npx lambda-kit build` is sam build: with the stub sam, what lambda-kit does around it (the real one is a release build of minutes). */
-const isDeployCommand = (e: ShellExample) => ['npx lambda-kit build', 'npx lambda-kit deploy', 'npx lambda-kit logs --tail'].includes(e.command);
+const isDeployCommand = (e: ShellExample) =>
+  ['npx lambda-kit build', 'npx lambda-kit deploy', 'npx lambda-kit logs --tail'].includes(e.command);
 /** A Try-it line that reads the stack's outputs or feeds it, in one of those READMEs; not SQS's send-message (see NOT_RUN). */
 const isTryIt = (e: ShellExample) =>
-  DEPLOYED_SOURCES.has(e.source) && e.heading === 'Try it' && /^((stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b|aws (kinesis|s3) |printf '%s' )/.test(e.command);
+  DEPLOYED_SOURCES.has(e.source) &&
+  e.heading === 'Try it' &&
+  /^((stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b|aws (kinesis|s3) |printf '%s' )/.test(e.command);
 
 /** README.md's walk through a local invoke against moto: the block that starts moto. */
 const MOTO_WALK_BLOCK = EXAMPLES.find((e) => e.source === 'README.md' && e.command.startsWith('moto_server '))?.block;
@@ -129,7 +135,8 @@ const NOT_IN_DEPLOYED_WALK = /^generated README \((dynamodb-stream|schedule) →
 
 const NOT_RUN: { match: (example: ShellExample) => boolean; why: string }[] = [
   {
-    match: (e) => e.source === 'README.md' && (e.heading === 'Development' || (e.heading === 'Set up' && e.line < 40 && /^npm /.test(e.command))),
+    match: (e) =>
+      e.source === 'README.md' && (e.heading === 'Development' || (e.heading === 'Set up' && e.line < 40 && /^npm /.test(e.command))),
     why: "this repository's own install, build and suites: this file runs inside `npm test`, and running it again would recurse",
   },
   {
@@ -150,7 +157,7 @@ const NOT_RUN: { match: (example: ShellExample) => boolean; why: string }[] = [
       (/^(url|stream|bucket|queue)=\$\(aws cloudformation describe-stacks\b/.test(e.command) ||
         (e.heading === 'Try it' && /^(aws (kinesis|s3) |printf '%s' )/.test(e.command))),
     why:
-      'the same lines as the default sink\'s README of the trigger, which run (runner: deployed walk), with another stack name; ' +
+      "the same lines as the default sink's README of the trigger, which run (runner: deployed walk), with another stack name; " +
       'the output keys they name are checked against template.yaml below',
   },
   {
@@ -258,14 +265,17 @@ describe('every example has a runner or a reason', () => {
       const outputs = template.slice(template.indexOf('\nOutputs:'));
       const examples = EXAMPLES.filter((e) => e.source === label(spec) || e.source === 'README.md');
       const keys = examples.flatMap((e) => [...e.command.matchAll(/OutputKey=='(\w+)'|jq -r \.(\w+)/g)].map((m) => m[1] ?? m[2]!));
-      const own = examples.filter((e) => e.source === label(spec)).flatMap((e) => [...e.command.matchAll(/OutputKey=='(\w+)'|jq -r \.(\w+)/g)]);
+      const own = examples
+        .filter((e) => e.source === label(spec))
+        .flatMap((e) => [...e.command.matchAll(/OutputKey=='(\w+)'|jq -r \.(\w+)/g)]);
       if (spec.trigger === 'api' && spec.example === 'none') expect(keys, label(spec)).toContain('ApiUrl');
       for (const match of own) expect(outputs, `${label(spec)}: ${match[0]}`).toMatch(new RegExp(`^  ${match[1] ?? match[2]}:`, 'm'));
     }
     // README.md's own (`lambda-kit outputs --json | jq -r .ApiUrl`) are an API stack's.
     const api = renderProject(resolveSpec({ name: 'web', trigger: 'api' })).get('template.yaml')!;
     for (const e of EXAMPLES.filter((x) => x.source === 'README.md')) {
-      for (const m of e.command.matchAll(/jq -r \.(\w+)/g)) expect(api.slice(api.indexOf('\nOutputs:'))).toMatch(new RegExp(`^  ${m[1]}:`, 'm'));
+      for (const m of e.command.matchAll(/jq -r \.(\w+)/g))
+        expect(api.slice(api.indexOf('\nOutputs:'))).toMatch(new RegExp(`^  ${m[1]}:`, 'm'));
     }
   });
 });
@@ -292,15 +302,21 @@ async function scratch(): Promise<string> {
 const distinct = (examples: ShellExample[]) => [...new Map(examples.map((e) => [e.command, e])).values()];
 
 describe('runner: synopsis', () => {
-  it.each(distinct(claimedBy('synopsis')).map((e) => [where(e), e] as const))('%s: the command and each flag are in its --help', async (_w, e) => {
-    const [, bin, maybeCommand] = e.command.split(' ');
-    const command = maybeCommand && /^[a-z]/.test(maybeCommand) ? maybeCommand : undefined;
-    const binPath = bin === 'lambda-kit' ? KIT_BIN : CREATE_BIN;
-    const help = await execa('node', [binPath, ...(command ? [command] : []), '--help'], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
-    expect(help.exitCode, help.stderr).toBe(0);
-    if (command) expect(help.stdout).toContain(`lambda-kit ${command}`);
-    for (const flag of e.command.match(/--[a-z][a-z-]*/g) ?? []) expect(help.stdout, flag).toMatch(new RegExp(`${flag}\\b`));
-  });
+  it.each(distinct(claimedBy('synopsis')).map((e) => [where(e), e] as const))(
+    '%s: the command and each flag are in its --help',
+    async (_w, e) => {
+      const [, bin, maybeCommand] = e.command.split(' ');
+      const command = maybeCommand && /^[a-z]/.test(maybeCommand) ? maybeCommand : undefined;
+      const binPath = bin === 'lambda-kit' ? KIT_BIN : CREATE_BIN;
+      const help = await execa('node', [binPath, ...(command ? [command] : []), '--help'], {
+        reject: false,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      expect(help.exitCode, help.stderr).toBe(0);
+      if (command) expect(help.stdout).toContain(`lambda-kit ${command}`);
+      for (const flag of e.command.match(/--[a-z][a-z-]*/g) ?? []) expect(help.stdout, flag).toMatch(new RegExp(`${flag}\\b`));
+    },
+  );
 });
 
 function user(ctx: { skip: (note?: string) => void }): Promise<ShellUser> {
@@ -321,7 +337,8 @@ describe('runner: create', () => {
     const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     expect(manifest.devDependencies['create-fast-lambda']).toBe(`file:${clone}`);
     await expect(readFile(join(dir, 'template.yaml'), 'utf8')).resolves.toContain('AWS::Serverless::Function');
-    if (e.command.includes('--example churn')) await expect(readFile(join(dir, 'twins/node/index.mjs'), 'utf8')).resolves.toContain('SQSClient');
+    if (e.command.includes('--example churn'))
+      await expect(readFile(join(dir, 'twins/node/index.mjs'), 'utf8')).resolves.toContain('SQSClient');
   });
 });
 
@@ -352,7 +369,9 @@ describe('runner: first steps', () => {
 });
 
 describe('runner: moto walk', () => {
-  it("runs the lambda-kit invoke section's moto example line by line: the poison message is parked, the others are stored", { timeout: 15 * 60_000 }, async (ctx) => {
+  it("runs the lambda-kit invoke section's moto example line by line: the poison message is parked, the others are stored", {
+    timeout: 15 * 60_000,
+  }, async (ctx) => {
     const lines = EXAMPLES.filter(inMotoWalk);
     const shell = await user(ctx);
     const cwd = await scratch();
@@ -381,7 +400,11 @@ describe('runner: moto walk', () => {
     const parked = run.all.split('\n').find((line) => line.startsWith('{"payload"'));
     expect(parked, run.all).toBeDefined();
     const body = JSON.parse(parked!) as { payload: string; payloadEncoding: string; reason: string; source: { messageId: string } };
-    expect(body).toMatchObject({ payloadEncoding: 'text', reason: 'invalid item: missing field `name`', source: { messageId: '8f5a1c0e-3b7d-4e62-9a41-0d6c2b9e7f13' } });
+    expect(body).toMatchObject({
+      payloadEncoding: 'text',
+      reason: 'invalid item: missing field `name`',
+      source: { messageId: '8f5a1c0e-3b7d-4e62-9a41-0d6c2b9e7f13' },
+    });
     expect(README).toContain(`"payload":${JSON.stringify(body.payload)}`);
     const bad = JSON.parse(await readFile(join(cwd, 'orders/events/bad.json'), 'utf8')) as { Records: unknown[] };
     expect(run.all).toContain(`stored: ${bad.Records.length - 1}`);
@@ -389,7 +412,9 @@ describe('runner: moto walk', () => {
 });
 
 describe('runner: local invoke', () => {
-  it('builds the default project and invokes its sample event with nothing set up, then against moto with --env', { timeout: 30 * 60_000 }, async (ctx) => {
+  it('builds the default project and invokes its sample event with nothing set up, then against moto with --env', {
+    timeout: 30 * 60_000,
+  }, async (ctx) => {
     const lines = distinct(claimedBy('local invoke'));
     expect(lines.map((e) => e.command).sort()).toEqual([
       'npx lambda-kit build --no-sam --debug',
@@ -447,7 +472,10 @@ function deployedStack(stackName: string, trigger: string): string {
     Role: {
       Type: 'AWS::IAM::Role',
       Properties: {
-        AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
       },
     },
     AppFunctionLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: `/aws/lambda/${stackName}` } },
@@ -480,17 +508,32 @@ function deployedStack(stackName: string, trigger: string): string {
 }
 
 describe('runner: deployed walk', () => {
-  it("deploys each trigger's project with the stub sam into moto, runs its Try-it lines, and tails its logs", { timeout: 20 * 60_000 }, async (ctx) => {
+  it("deploys each trigger's project with the stub sam into moto, runs its Try-it lines, and tails its logs", {
+    timeout: 20 * 60_000,
+  }, async (ctx) => {
     const claimed = distinct(claimedBy('deployed walk'));
-    expect(claimed.filter(isDeployCommand).map((e) => e.command).sort()).toEqual(['npx lambda-kit build', 'npx lambda-kit deploy', 'npx lambda-kit logs --tail']);
+    expect(
+      claimed
+        .filter(isDeployCommand)
+        .map((e) => e.command)
+        .sort(),
+    ).toEqual(['npx lambda-kit build', 'npx lambda-kit deploy', 'npx lambda-kit logs --tail']);
     const shell = await user(ctx);
     const cwd = await scratch();
     const motoBin = join(cwd, 'moto-bin');
     const stubBin = join(cwd, 'stub-bin');
     await mkdir(motoBin);
     await mkdir(stubBin);
-    await writeFile(join(motoBin, 'moto_server'), `#!/bin/sh\nexec '${join(VENV_BIN, 'python')}' '${join(ROOT, 'test/support/moto-cfn.py')}' "$@"\n`, { mode: 0o755 });
-    await writeFile(join(stubBin, 'sam'), `#!${join(VENV_BIN, 'python')}\n${await readFile(join(ROOT, 'test/support/stub-sam.py'), 'utf8')}`, { mode: 0o755 });
+    await writeFile(
+      join(motoBin, 'moto_server'),
+      `#!/bin/sh\nexec '${join(VENV_BIN, 'python')}' '${join(ROOT, 'test/support/moto-cfn.py')}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    await writeFile(
+      join(stubBin, 'sam'),
+      `#!${join(VENV_BIN, 'python')}\n${await readFile(join(ROOT, 'test/support/stub-sam.py'), 'utf8')}`,
+      { mode: 0o755 },
+    );
     const moto = await startMoto(motoBin);
     let installed: string | undefined;
     try {
@@ -499,11 +542,22 @@ describe('runner: deployed walk', () => {
         const template = join(cwd, `${spec.name}.json`);
         await writeFile(template, deployedStack(spec.name, trigger));
         // The stub sam first on PATH (the venv has the real one), moto's settings as the README's moto example sets them.
-        const env = { ...shell.env, ...moto.env, PATH: `${stubBin}:${shell.env.PATH}`, STUB_SAM_RECORD: join(cwd, 'sam-calls.jsonl'), STUB_TEMPLATE: template };
+        const env = {
+          ...shell.env,
+          ...moto.env,
+          PATH: `${stubBin}:${shell.env.PATH}`,
+          STUB_SAM_RECORD: join(cwd, 'sam-calls.jsonl'),
+          STUB_TEMPLATE: template,
+        };
         const atMoto = { ...shell, env };
         // npm install once (the first-steps runner checks it); the next projects link to its node_modules.
         const install = installed ? `ln -s '${installed}' node_modules` : 'npm install';
-        const made = await runShell(atMoto, `npx create-fast-lambda ${spec.name} --trigger ${trigger} --sink ${spec.sink} --yes && cd ${spec.name} && ${install}`, cwd, 5 * 60_000);
+        const made = await runShell(
+          atMoto,
+          `npx create-fast-lambda ${spec.name} --trigger ${trigger} --sink ${spec.sink} --yes && cd ${spec.name} && ${install}`,
+          cwd,
+          5 * 60_000,
+        );
         expect(made.exitCode, made.all).toBe(0);
         const project = join(cwd, spec.name);
         installed ??= join(project, 'node_modules');
@@ -520,7 +574,8 @@ describe('runner: deployed walk', () => {
         const lines = EXAMPLES.filter((e) => e.source === source && isTryIt(e)).map((e) => e.command);
         expect(lines.length, source).toBeGreaterThan(0);
         const check = {
-          kinesis: 'aws kinesis describe-stream-summary --stream-name "$stream" --query StreamDescriptionSummary.StreamStatus --output text',
+          kinesis:
+            'aws kinesis describe-stream-summary --stream-name "$stream" --query StreamDescriptionSummary.StreamStatus --output text',
           s3: 'aws s3 ls "s3://$bucket/reports/2026 q1/"',
           sqs: 'echo "queue: $queue"',
         }[trigger]!;
@@ -533,7 +588,10 @@ describe('runner: deployed walk', () => {
         if (trigger !== 'sqs') continue;
         // logs --tail, with a line in the function's log group: shown, then Ctrl-C ends it (130).
         const logEvents = join(cwd, 'log-events.json');
-        await writeFile(logEvents, JSON.stringify([{ timestamp: Date.now(), message: JSON.stringify({ level: 'INFO', message: 'stored', records: 3 }) }]));
+        await writeFile(
+          logEvents,
+          JSON.stringify([{ timestamp: Date.now(), message: JSON.stringify({ level: 'INFO', message: 'stored', records: 3 }) }]),
+        );
         const put = await runShell(
           atMoto,
           `aws logs create-log-stream --log-group-name /aws/lambda/${spec.name} --log-stream-name s1 && ` +

@@ -26,7 +26,13 @@ const ONE_SAFE_LINE = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2
 
 describe('answerAwsCall', () => {
   it('answers a PutItem with {} and records the item as plain JSON, id first', () => {
-    const item = { quantity: { N: '3' }, name: { S: 'espresso beans' }, id: { S: 'A-1001' }, tags: { L: [{ S: 'new' }] }, gift: { BOOL: false } };
+    const item = {
+      quantity: { N: '3' },
+      name: { S: 'espresso beans' },
+      id: { S: 'A-1001' },
+      tags: { L: [{ S: 'new' }] },
+      gift: { BOOL: false },
+    };
     const result = answer(PUT, { TableName: 'ResultsTable', Item: item, ConditionExpression: 'attribute_not_exists(id)' });
     expect(result.status).toBe(200);
     expect(result.body).toBe('{}');
@@ -38,7 +44,12 @@ describe('answerAwsCall', () => {
 
   it('checks attribute_not_exists(id) against the items recorded before, as DynamoDB would', () => {
     const tables: RecordedTables = new Map();
-    const put = (name: string) => answer(PUT, { TableName: 't', Item: { id: { S: 'A-1' }, name: { S: name } }, ConditionExpression: 'attribute_not_exists(id)' }, tables);
+    const put = (name: string) =>
+      answer(
+        PUT,
+        { TableName: 't', Item: { id: { S: 'A-1' }, name: { S: name } }, ConditionExpression: 'attribute_not_exists(id)' },
+        tables,
+      );
     expect(put('first').status).toBe(200);
     const second = put('second');
     expect(second.status).toBe(400);
@@ -47,7 +58,9 @@ describe('answerAwsCall', () => {
     expect(second.call.answered).toBe(false);
     expect(second.call.text).toMatch(/^dynamodb PutItem t \{"id":"A-1","name":"second"\} refused: its condition failed/);
     // Another table holds nothing yet.
-    expect(answer(PUT, { TableName: 'u', Item: { id: { S: 'A-1' } }, ConditionExpression: 'attribute_not_exists(id)' }, tables).status).toBe(200);
+    expect(
+      answer(PUT, { TableName: 'u', Item: { id: { S: 'A-1' } }, ConditionExpression: 'attribute_not_exists(id)' }, tables).status,
+    ).toBe(200);
   });
 
   it('checks the ordered condition: a newer version lands, an equal or older one is refused', () => {
@@ -91,17 +104,35 @@ describe('answerAwsCall', () => {
     ];
     const result = answer(BATCH, { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/ResultsQueue', Entries: entries });
     expect(result.status).toBe(200);
-    const output = JSON.parse(result.body) as { Successful: { Id: string; MD5OfMessageBody: string }[]; Failed: { Id: string; SenderFault: boolean; Code: string }[] };
+    const output = JSON.parse(result.body) as {
+      Successful: { Id: string; MD5OfMessageBody: string }[];
+      Failed: { Id: string; SenderFault: boolean; Code: string }[];
+    };
     expect(output.Successful.map((s) => s.Id)).toEqual(['0', '2']);
     expect(output.Successful[0]!.MD5OfMessageBody).toBe(createHash('md5').update('{"id":"A-1"}').digest('hex'));
     expect(output.Failed).toEqual([{ Id: '1', SenderFault: true, Code: 'InvalidMessageContents', Message: expect.any(String) }]);
-    expect(result.call).toEqual({ text: 'sqs SendMessageBatch ResultsQueue 2 messages (1 refused: invalid or empty body): {"id":"A-1"} | {"id":"A-3"}', answered: false });
+    expect(result.call).toEqual({
+      text: 'sqs SendMessageBatch ResultsQueue 2 messages (1 refused: invalid or empty body): {"id":"A-1"} | {"id":"A-3"}',
+      answered: false,
+    });
   });
 
   it.each([
     [{ QueueUrl: 'q', Entries: [] }, 'EmptyBatchRequest'],
-    [{ QueueUrl: 'q', Entries: Array.from({ length: 11 }, (_, i) => ({ Id: String(i), MessageBody: 'x' })) }, 'TooManyEntriesInBatchRequest'],
-    [{ QueueUrl: 'q', Entries: [{ Id: 'a', MessageBody: 'x' }, { Id: 'a', MessageBody: 'y' }] }, 'BatchEntryIdsNotDistinct'],
+    [
+      { QueueUrl: 'q', Entries: Array.from({ length: 11 }, (_, i) => ({ Id: String(i), MessageBody: 'x' })) },
+      'TooManyEntriesInBatchRequest',
+    ],
+    [
+      {
+        QueueUrl: 'q',
+        Entries: [
+          { Id: 'a', MessageBody: 'x' },
+          { Id: 'a', MessageBody: 'y' },
+        ],
+      },
+      'BatchEntryIdsNotDistinct',
+    ],
     [{ QueueUrl: 'q', Entries: [{ Id: 'a b', MessageBody: 'x' }] }, 'InvalidBatchEntryId'],
     [{ Entries: [{ Id: 'a', MessageBody: 'x' }] }, 'MissingParameter'],
   ])('refuses a batch SQS would refuse: %j → %s', (input, code) => {
@@ -115,7 +146,10 @@ describe('answerAwsCall', () => {
     const result = answer('DynamoDB_20120810.GetItem', { TableName: 't', Key: { id: { S: 'x' } } });
     expect(result.status).toBe(400);
     expect(errorOf(result.body).__type).toBe('UnknownOperationException');
-    expect(result.call).toEqual({ text: 'dynamodb GetItem: not answered locally (only PutItem, SendMessage and SendMessageBatch are)', answered: false });
+    expect(result.call).toEqual({
+      text: 'dynamodb GetItem: not answered locally (only PutItem, SendMessage and SendMessageBatch are)',
+      answered: false,
+    });
     expect(answer('AmazonSQS.PutItem', {}).status).toBe(400);
     expect(answer(undefined, {}).call.text).toMatch(/^a request without X-Amz-Target: /);
   });
@@ -133,7 +167,10 @@ describe('answerAwsCall', () => {
   });
 
   it('never throws: whatever arrives, the answer is JSON and one safe line', () => {
-    const target = fc.oneof(fc.constantFrom(PUT, SEND, BATCH, undefined, 'DynamoDB_20120810.Query'), fc.string({ unit: 'binary', maxLength: 40 }));
+    const target = fc.oneof(
+      fc.constantFrom(PUT, SEND, BATCH, undefined, 'DynamoDB_20120810.Query'),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+    );
     const attribute = fc.letrec((tie) => ({
       value: fc.oneof(
         { depthSize: 'small' },
@@ -147,12 +184,22 @@ describe('answerAwsCall', () => {
       ),
     })).value;
     const input = fc.oneof(
-      fc.record({ TableName: fc.string({ unit: 'binary' }), Item: fc.dictionary(fc.string({ unit: 'binary' }), attribute), ConditionExpression: fc.option(fc.string(), { nil: undefined }) }),
+      fc.record({
+        TableName: fc.string({ unit: 'binary' }),
+        Item: fc.dictionary(fc.string({ unit: 'binary' }), attribute),
+        ConditionExpression: fc.option(fc.string(), { nil: undefined }),
+      }),
       fc.record({ QueueUrl: fc.string({ unit: 'binary' }), MessageBody: fc.string({ unit: 'binary' }) }),
-      fc.record({ QueueUrl: fc.string(), Entries: fc.array(fc.record({ Id: fc.string(), MessageBody: fc.string({ unit: 'binary' }) }), { maxLength: 12 }) }),
+      fc.record({
+        QueueUrl: fc.string(),
+        Entries: fc.array(fc.record({ Id: fc.string(), MessageBody: fc.string({ unit: 'binary' }) }), { maxLength: 12 }),
+      }),
       fc.anything(),
     );
-    const body = fc.oneof(input.map(json), fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)));
+    const body = fc.oneof(
+      input.map(json),
+      fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+    );
     const tables: RecordedTables = new Map();
     fc.assert(
       fc.property(target, body, (t, b) => {
@@ -176,7 +223,11 @@ describe('answerAwsCall', () => {
         fc.boolean(),
         fc.constant(null),
         fc.array(tie('value'), { maxLength: 3 }),
-        fc.dictionary(fc.string({ minLength: 1 }).filter((k) => k !== '__proto__'), tie('value'), { maxKeys: 3 }),
+        fc.dictionary(
+          fc.string({ minLength: 1 }).filter((k) => k !== '__proto__'),
+          tie('value'),
+          { maxKeys: 3 },
+        ),
       ),
     })).value;
     const marshall = (value: unknown): unknown => {
@@ -188,13 +239,17 @@ describe('answerAwsCall', () => {
       return { M: Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, marshall(v)])) };
     };
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 20 }).filter((s) => /^[\w ]+$/.test(s)), plain, (id, value) => {
-        const result = answer(PUT, { TableName: 't', Item: { id: { S: id }, value: marshall(value) } });
-        expect(result.status).toBe(200);
-        const shown = result.call.text.slice('dynamodb PutItem t '.length);
-        // Short items are shown whole, and read back as the item.
-        if (shown.length < 290) expect(JSON.parse(shown)).toEqual({ id, value });
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }).filter((s) => /^[\w ]+$/.test(s)),
+        plain,
+        (id, value) => {
+          const result = answer(PUT, { TableName: 't', Item: { id: { S: id }, value: marshall(value) } });
+          expect(result.status).toBe(200);
+          const shown = result.call.text.slice('dynamodb PutItem t '.length);
+          // Short items are shown whole, and read back as the item.
+          if (shown.length < 290) expect(JSON.parse(shown)).toEqual({ id, value });
+        },
+      ),
     );
   });
 });
@@ -208,12 +263,19 @@ afterEach(async () => {
   recorder = undefined;
 });
 
-function post(url: string, headers: Record<string, string>, body: Buffer | undefined, path = '/'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  path = '/',
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(`${url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     request.on('error', reject);
     request.end(body);
@@ -226,8 +288,16 @@ describe('RecordingAws', () => {
     recorder = await RecordingAws.start({ onCall: (call) => seen.push(call.text) });
     expect(recorder.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(recorder.queueUrl('ResultsQueue')).toBe(`${recorder.endpoint}/000000000000/ResultsQueue`);
-    const put = await post(recorder.endpoint, { 'x-amz-target': PUT, 'content-type': 'application/x-amz-json-1.0' }, json({ TableName: 'T', Item: { id: { S: 'A' } } }));
-    expect(put).toMatchObject({ status: 200, body: '{}', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': expect.stringMatching(/^[0-9a-f-]{36}$/) } });
+    const put = await post(
+      recorder.endpoint,
+      { 'x-amz-target': PUT, 'content-type': 'application/x-amz-json-1.0' },
+      json({ TableName: 'T', Item: { id: { S: 'A' } } }),
+    );
+    expect(put).toMatchObject({
+      status: 200,
+      body: '{}',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': expect.stringMatching(/^[0-9a-f-]{36}$/) },
+    });
     const unknown = await post(recorder.endpoint, { 'x-amz-target': 'AmazonSQS.ReceiveMessage' }, json({ QueueUrl: 'q' }));
     expect(unknown.status).toBe(400);
     // SQS's clients read the code from this header too (awsQuery compatibility).
@@ -249,10 +319,14 @@ describe('RecordingAws', () => {
 
     // Chunked, with no length announced: refused once the cap is passed, and the connection closed.
     const streamed = await new Promise<{ status: number }>((resolve, reject) => {
-      const request = httpRequest(`${recorder!.endpoint}/`, { method: 'POST', headers: { 'x-amz-target': SEND, 'transfer-encoding': 'chunked' } }, (response) => {
-        response.resume();
-        resolve({ status: response.statusCode ?? 0 });
-      });
+      const request = httpRequest(
+        `${recorder!.endpoint}/`,
+        { method: 'POST', headers: { 'x-amz-target': SEND, 'transfer-encoding': 'chunked' } },
+        (response) => {
+          response.resume();
+          resolve({ status: response.statusCode ?? 0 });
+        },
+      );
       request.on('error', reject);
       // At most 64 chunks of 1 KiB: the answer comes long before the last.
       let sent = 0;

@@ -37,7 +37,9 @@ describe('from a registry', () => {
     expect(run.stdout).toContain('Created my-fn in ./my-fn: SQS → DynamoDB');
     expect(await listTree(join(user.home, 'my-fn'))).toEqual(expect.arrayContaining([...PROJECT_FILES, 'events/sqs.json']));
     // Installed from the registry (under npx's node_modules), so the project asks for the version, not a folder.
-    const manifest = JSON.parse(await readFile(join(user.home, 'my-fn/package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const manifest = JSON.parse(await readFile(join(user.home, 'my-fn/package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
     expect(manifest.devDependencies['create-fast-lambda']).toMatch(/^\^\d+\.\d+\.\d+$/);
   });
 

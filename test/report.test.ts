@@ -65,7 +65,14 @@ describe('parseReportLine, text format', () => {
 
   it('reads a line whose tabs became spaces (copied from a console)', () => {
     const line = `REPORT RequestId: ${ID} Duration: 2.37 ms Billed Duration: 3 ms Memory Size: 128 MB Max Memory Used: 18 MB Init Duration: 9.5 ms`;
-    expect(parseReportLine(line)).toEqual({ requestId: ID, durationMs: 2.37, billedDurationMs: 3, memorySizeMb: 128, maxMemoryUsedMb: 18, initDurationMs: 9.5 });
+    expect(parseReportLine(line)).toEqual({
+      requestId: ID,
+      durationMs: 2.37,
+      billedDurationMs: 3,
+      memorySizeMb: 128,
+      maxMemoryUsedMb: 18,
+      initDurationMs: 9.5,
+    });
   });
 
   it('refuses what is not a complete REPORT', () => {
@@ -89,14 +96,20 @@ describe('parseReportLine, JSON format (LogFormat: JSON)', () => {
       maxMemoryUsedMb: 18,
       status: 'success',
     });
-    expect(parseReportLine(json({ requestId: ID, metrics: { ...metrics, initDurationMs: 33.12 }, status: 'success' }))).toMatchObject({ initDurationMs: 33.12 });
+    expect(parseReportLine(json({ requestId: ID, metrics: { ...metrics, initDurationMs: 33.12 }, status: 'success' }))).toMatchObject({
+      initDurationMs: 33.12,
+    });
   });
 
   it('reads a restore, the trace, and a failed status with its error type', () => {
     const record = {
       requestId: ID,
       metrics: { ...metrics, restoreDurationMs: 474.16, billedRestoreDurationMs: 194 },
-      tracing: { spanId: '6c8b3d5a0b1d2e3f', type: 'X-Amzn-Trace-Id', value: 'Root=1-5e1b4151-43a0913a12345678901234ab;Parent=6c8b3d5a0b1d2e3f;Sampled=1' },
+      tracing: {
+        spanId: '6c8b3d5a0b1d2e3f',
+        type: 'X-Amzn-Trace-Id',
+        value: 'Root=1-5e1b4151-43a0913a12345678901234ab;Parent=6c8b3d5a0b1d2e3f;Sampled=1',
+      },
       status: 'error',
       errorType: 'Runtime.ExitError',
     };
@@ -140,7 +153,14 @@ describe('parseLogTail', () => {
       JSON.stringify({ time: 't', type: 'platform.start', record: { requestId: ID, version: '$LATEST' } }),
       '{"level":"WARN","fields":{"message":"message failed","message_id":"m-2"}}',
       JSON.stringify({ time: 't', type: 'platform.runtimeDone', record: { requestId: ID, status: 'success' } }),
-      JSON.stringify({ time: 't', type: 'platform.report', record: { requestId: ID, metrics: { durationMs: 1.5, billedDurationMs: 2, memorySizeMB: 128, maxMemoryUsedMB: 17, initDurationMs: 20 } } }),
+      JSON.stringify({
+        time: 't',
+        type: 'platform.report',
+        record: {
+          requestId: ID,
+          metrics: { durationMs: 1.5, billedDurationMs: 2, memorySizeMB: 128, maxMemoryUsedMB: 17, initDurationMs: 20 },
+        },
+      }),
     ].join('\n');
     const { lines, report } = parseLogTail(Buffer.from(tail).toString('base64'));
     expect(lines).toEqual(['{"level":"WARN","fields":{"message":"message failed","message_id":"m-2"}}']);

@@ -66,8 +66,16 @@ describe('runTool', () => {
     await writeFile(notExecutable, '#!/bin/sh\necho hi\n');
     await chmod(notExecutable, 0o644);
     expect(await runTool(notExecutable, [])).toEqual({ found: false, reason: 'cannot run (EACCES)' });
-    expect(await runTool('sh', ['-c', 'echo out; echo err >&2; exit 3'])).toEqual({ found: true, exitCode: 3, stdout: 'out', stderr: 'err' });
-    expect(await runTool('sh', ['-c', 'echo a'], { env: { PATH: process.env.PATH ?? '', X: 'a\0b' } })).toMatchObject({ found: true, exitCode: undefined });
+    expect(await runTool('sh', ['-c', 'echo out; echo err >&2; exit 3'])).toEqual({
+      found: true,
+      exitCode: 3,
+      stdout: 'out',
+      stderr: 'err',
+    });
+    expect(await runTool('sh', ['-c', 'echo a'], { env: { PATH: process.env.PATH ?? '', X: 'a\0b' } })).toMatchObject({
+      found: true,
+      exitCode: undefined,
+    });
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -16,7 +16,12 @@ const API = '/2018-06-01/runtime';
 /** The runtime side: poll for the next event. */
 async function next(emulator: RuntimeApiEmulator) {
   const response = await fetch(`http://${emulator.endpoint}${API}/invocation/next`);
-  return { status: response.status, headers: response.headers, event: await response.text(), requestId: response.headers.get('lambda-runtime-aws-request-id')! };
+  return {
+    status: response.status,
+    headers: response.headers,
+    event: await response.text(),
+    requestId: response.headers.get('lambda-runtime-aws-request-id')!,
+  };
 }
 
 async function post(emulator: RuntimeApiEmulator, path: string, body: string, headers: Record<string, string> = {}) {
@@ -128,7 +133,11 @@ describe('Runtime API emulator', () => {
     const body = JSON.stringify({ errorType: 'Runtime.InitError', errorMessage: 'environment variable TABLE_NAME is not set' });
     const answer = await post(emulator, '/init/error', body, { 'Lambda-Runtime-Function-Error-Type': 'Runtime.InitError' });
     expect(answer.status).toBe(202);
-    expect(await outcome).toMatchObject({ outcome: 'init-error', errorType: 'Runtime.InitError', errorMessage: 'environment variable TABLE_NAME is not set' });
+    expect(await outcome).toMatchObject({
+      outcome: 'init-error',
+      errorType: 'Runtime.InitError',
+      errorMessage: 'environment variable TABLE_NAME is not set',
+    });
     expect(emulator.initError?.errorType).toBe('Runtime.InitError');
     expect(await emulator.invoke('{}')).toMatchObject({ outcome: 'init-error' });
   });
@@ -165,7 +174,10 @@ describe('Runtime API emulator', () => {
     const status = await fetch(`http://${emulator.endpoint}${API}/invocation/${requestId}/response`, {
       method: 'POST',
       body: 'x'.repeat(MAX_RESPONSE_BYTES + 1),
-    }).then((r) => r.status, () => 413);
+    }).then(
+      (r) => r.status,
+      () => 413,
+    );
     expect(status).toBe(413);
     expect(await outcome).toMatchObject({ outcome: 'error', errorType: 'Function.ResponseSizeTooLarge' });
   });

@@ -103,10 +103,17 @@ describe('generated Rust crate', () => {
 
   it('covers every trigger, API flavour and sink, and every API flavour and auth mode', () => {
     expect(new Set(SPECS.map(label)).size).toBe((TRIGGERS.length - 1 + APIS.length) * SINKS.length + APIS.length * (AUTHS.length - 1));
-    for (const { id } of TRIGGERS) expect(SPECS.some((s) => s.trigger === id && builds(s)), `${id} is built`).toBe(true);
+    for (const { id } of TRIGGERS)
+      expect(
+        SPECS.some((s) => s.trigger === id && builds(s)),
+        `${id} is built`,
+      ).toBe(true);
     for (const { id: api } of APIS) {
       for (const { id: auth } of AUTHS) {
-        expect(SPECS.some((s) => s.api === api && s.auth === auth), `${api} × ${auth}`).toBe(true);
+        expect(
+          SPECS.some((s) => s.api === api && s.auth === auth),
+          `${api} × ${auth}`,
+        ).toBe(true);
       }
     }
   });
@@ -180,7 +187,9 @@ describe('the churn example crate', () => {
     async () => {
       const spec = resolveSpec({ name: 'churn-check', example: 'churn', arch: 'x86_64' });
       const files = renderProject(spec);
-      expect(dependencies(files.get('Cargo.toml')!)).toEqual(expect.arrayContaining(['aws-sdk-sqs', 'rayon', 'lambda_runtime', 'aws_lambda_events']));
+      expect(dependencies(files.get('Cargo.toml')!)).toEqual(
+        expect.arrayContaining(['aws-sdk-sqs', 'rayon', 'lambda_runtime', 'aws_lambda_events']),
+      );
       const dir = join(root, 'churn-check');
       await writeProject(dir, files);
 

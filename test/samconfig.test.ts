@@ -22,11 +22,31 @@ function errorOf(text: string): UserError | undefined {
 
 describe('parseSamConfig refuses what it does not understand, with the file and line', () => {
   it.each([
-    ['a string without its closing quote', 'version = 0.1\n[default.deploy.parameters]\nstack_name = "x-scratch\n', 'samconfig.toml:3: unterminated string'],
-    ['a literal string without its closing quote', "[default.deploy.parameters]\nregion = 'eu-west-1\n", 'samconfig.toml:2: unterminated string'],
-    ['a key outside a table', 'version = 0.1\nstack_name = "x"\n[default.deploy.parameters]\n', 'samconfig.toml:2: stack_name is outside a table'],
-    ['a duplicate key', '[default.deploy.parameters]\nstack_name = "a"\nstack_name = "b"\n', 'samconfig.toml:3: duplicate key stack_name in [default.deploy.parameters]'],
-    ['a table defined twice', '[default.deploy.parameters]\na = 1\n[ default . deploy . parameters ]\n', 'samconfig.toml:3: table [default.deploy.parameters] is defined twice'],
+    [
+      'a string without its closing quote',
+      'version = 0.1\n[default.deploy.parameters]\nstack_name = "x-scratch\n',
+      'samconfig.toml:3: unterminated string',
+    ],
+    [
+      'a literal string without its closing quote',
+      "[default.deploy.parameters]\nregion = 'eu-west-1\n",
+      'samconfig.toml:2: unterminated string',
+    ],
+    [
+      'a key outside a table',
+      'version = 0.1\nstack_name = "x"\n[default.deploy.parameters]\n',
+      'samconfig.toml:2: stack_name is outside a table',
+    ],
+    [
+      'a duplicate key',
+      '[default.deploy.parameters]\nstack_name = "a"\nstack_name = "b"\n',
+      'samconfig.toml:3: duplicate key stack_name in [default.deploy.parameters]',
+    ],
+    [
+      'a table defined twice',
+      '[default.deploy.parameters]\na = 1\n[ default . deploy . parameters ]\n',
+      'samconfig.toml:3: table [default.deploy.parameters] is defined twice',
+    ],
     ['junk after a value', '[default.deploy.parameters]\nstack_name = "a" "b"\n', 'samconfig.toml:2: unexpected "b" after the value'],
     ['a bare word for a value', '[default.deploy.parameters]\nstack_name = x-scratch\n', 'samconfig.toml:2: unsupported value x-scratch'],
     ['a date', '[default.deploy.parameters]\nwhen = 2026-11-30\n', 'samconfig.toml:2: unsupported value 2026-11-30'],
@@ -92,7 +112,9 @@ describe('parseSamConfig reads the subset', () => {
       fc.property(tables, (config) => {
         const text = Object.entries(config)
           .map(([table, pairs]) => {
-            const lines = Object.entries(pairs).map(([k, v]) => `${k} = ${Array.isArray(v) ? `[${v.map(toml).join(', ')}]` : toml(v)}  # note`);
+            const lines = Object.entries(pairs).map(
+              ([k, v]) => `${k} = ${Array.isArray(v) ? `[${v.map(toml).join(', ')}]` : toml(v)}  # note`,
+            );
             return `[default.${table}.parameters]\n${lines.join('\n')}\n`;
           })
           .join('\n');
@@ -107,7 +129,28 @@ describe('parseSamConfig reads the subset', () => {
 });
 
 describe('parseSamConfig on hostile input (fuzz)', () => {
-  const hostileChar = fc.constantFrom('\0', '\u001b', '\r', '\n', '\t', '"', "'", '[', ']', '=', '#', '\\', '{', ',', '.', ' ', 'é', '\u2028', 'x', '1');
+  const hostileChar = fc.constantFrom(
+    '\0',
+    '\u001b',
+    '\r',
+    '\n',
+    '\t',
+    '"',
+    "'",
+    '[',
+    ']',
+    '=',
+    '#',
+    '\\',
+    '{',
+    ',',
+    '.',
+    ' ',
+    'é',
+    '\u2028',
+    'x',
+    '1',
+  );
   const tomlishLine = fc.oneof(
     fc.constant('[default.deploy.parameters]'),
     fc.constant('stack_name = "x-scratch'),

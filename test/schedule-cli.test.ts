@@ -44,7 +44,9 @@ describe('create-fast-lambda --trigger schedule', () => {
     expect(files).toEqual(expect.arrayContaining(['events/schedule.json', 'src/handler.rs', 'template.yaml']));
     const template = parseCfnYaml(await readFile(join(cwd, 'nightly/template.yaml'), 'utf8')) as any;
     expect(template.Parameters.ScheduleExpression.Default).toBe('cron(0 3 * * ? *)');
-    expect(template.Resources.AppFunction.Properties.Events.ScheduledRun.Properties.ScheduleExpression).toEqual({ Ref: 'ScheduleExpression' });
+    expect(template.Resources.AppFunction.Properties.Events.ScheduledRun.Properties.ScheduleExpression).toEqual({
+      Ref: 'ScheduleExpression',
+    });
     expect(await readFile(join(cwd, 'nightly/README.md'), 'utf8')).toContain('`cron(0 3 * * ? *)`');
   });
 
@@ -61,17 +63,32 @@ describe('create-fast-lambda --trigger schedule', () => {
       ['x', '--trigger', 'schedule', '--schedule', 'cron(0 9 * * * *)', '--yes'],
       /^create-fast-lambda: Invalid --schedule "cron\(0 9 \* \* \* \*\)": cron needs \? in exactly one of day-of-month and day-of-week/,
     );
-    await expectRefused(['x', '--trigger', 'schedule', '--schedule', 'rate(1 minutes)', '--yes'], /with 1 the unit is singular: rate\(1 minute\)/);
+    await expectRefused(
+      ['x', '--trigger', 'schedule', '--schedule', 'rate(1 minutes)', '--yes'],
+      /with 1 the unit is singular: rate\(1 minute\)/,
+    );
   });
 
   it('shows control characters in a refused expression as escapes, on one line', async () => {
-    await expectRefused(['x', '--trigger', 'schedule', '--schedule', 'rate(5 minutes)\n\x1b[31mok', '--yes'], /"rate\(5 minutes\)\\n\\u001b\[31mok": must not hold control characters/);
+    await expectRefused(
+      ['x', '--trigger', 'schedule', '--schedule', 'rate(5 minutes)\n\x1b[31mok', '--yes'],
+      /"rate\(5 minutes\)\\n\\u001b\[31mok": must not hold control characters/,
+    );
   });
 
   it('refuses --schedule with another trigger, or with an example', async () => {
-    await expectRefused(['x', '--trigger', 'sqs', '--schedule', 'rate(1 hour)', '--yes'], /--schedule applies only to --trigger schedule \(the trigger is sqs\)\./);
-    await expectRefused(['x', '--schedule', 'rate(1 hour)', '--yes'], /--schedule applies only to --trigger schedule \(the trigger is api\)\./);
-    await expectRefused(['x', '--example', 'churn', '--schedule', 'rate(1 hour)', '--yes'], /--schedule applies only to --trigger schedule \(the trigger is kinesis\)\./);
+    await expectRefused(
+      ['x', '--trigger', 'sqs', '--schedule', 'rate(1 hour)', '--yes'],
+      /--schedule applies only to --trigger schedule \(the trigger is sqs\)\./,
+    );
+    await expectRefused(
+      ['x', '--schedule', 'rate(1 hour)', '--yes'],
+      /--schedule applies only to --trigger schedule \(the trigger is api\)\./,
+    );
+    await expectRefused(
+      ['x', '--example', 'churn', '--schedule', 'rate(1 hour)', '--yes'],
+      /--schedule applies only to --trigger schedule \(the trigger is kinesis\)\./,
+    );
   });
 
   it('without a terminal, names --schedule among the missing answers', async () => {
@@ -82,11 +99,14 @@ describe('create-fast-lambda --trigger schedule', () => {
 describe('create-fast-lambda --trigger schedule at a terminal', () => {
   it('asks for the expression, re-asks a wrong one with the reason, and writes the right one', async () => {
     const cwd = await tempDir();
-    const t = spawnInPty(['node', CREATE_BIN, 'weekly', '--name', 'weekly', '--trigger', 'schedule', ...REST], { cwd, env: userEnv({ NO_COLOR: '' }) });
+    const t = spawnInPty(['node', CREATE_BIN, 'weekly', '--name', 'weekly', '--trigger', 'schedule', ...REST], {
+      cwd,
+      env: userEnv({ NO_COLOR: '' }),
+    });
     await t.waitFor('When does it run?');
-    t.type('cron(0 9 ? * MON-FRY *)' + KEY.enter);
+    t.type(`cron(0 9 ? * MON-FRY *)${KEY.enter}`);
     await t.waitFor('has "FRY", not a value of 1-7 or SUN-SAT');
-    t.type(KEY.backspace.repeat(6) + 'FRI *)' + KEY.enter);
+    t.type(`${KEY.backspace.repeat(6)}FRI *)${KEY.enter}`);
     await t.waitFor('Next steps');
     expect(await t.exit).toBe(0);
     expect(t.screen()).toContain('Schedule cron(0 9 ? * MON-FRI *) → DynamoDB');

@@ -31,7 +31,11 @@ let root: string;
 let dir: string;
 let tableCount = 0;
 
-const clientConfig = () => ({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const clientConfig = () => ({
+  endpoint: moto.endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
 
 async function createTable(): Promise<string> {
   const name = `runs-${process.pid}-${++tableCount}`;
@@ -66,10 +70,19 @@ beforeAll(async () => {
   if (missing) return;
   moto = await startMoto(VENV_BIN);
   root = await tempDir('cfl-schedule-e2e-');
-  await execa(process.execPath, [CREATE_BIN, 'nightly', '--trigger', 'schedule', '--sink', 'dynamodb', '--arch', ARCH, '--yes'], { cwd: root, stdin: 'ignore' });
+  await execa(process.execPath, [CREATE_BIN, 'nightly', '--trigger', 'schedule', '--sink', 'dynamodb', '--arch', ARCH, '--yes'], {
+    cwd: root,
+    stdin: 'ignore',
+  });
   dir = join(root, 'nightly');
   const env = { ...process.env, ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, NO_COLOR: '1' };
-  const build = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], { cwd: dir, env, reject: false, all: true, stdin: 'ignore' });
+  const build = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], {
+    cwd: dir,
+    env,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
   if (build.exitCode !== 0) throw new Error(`cargo lambda build failed in ${dir}:\n${build.all}`);
 }, COLD_BUILD_TIMEOUT);
 
@@ -79,41 +92,55 @@ afterAll(async () => {
 });
 
 describe.skipIf(missing)('schedule → DynamoDB, through lambda-kit invoke', () => {
-  it('records the sample run once; a retry of the same scheduled time succeeds and changes nothing', async () => {
-    const table = await createTable();
-    const first = await invoke('events/schedule.json', { TABLE_NAME: table });
-    expect(first.exitCode, first.stderr).toBe(0);
-    const retry = await invoke(await eventWith('retry.json', { executionId: 'another-execution', attemptNumber: '2' }), { TABLE_NAME: table });
-    expect(retry.exitCode, retry.stderr).toBe(0);
+  it(
+    'records the sample run once; a retry of the same scheduled time succeeds and changes nothing',
+    async () => {
+      const table = await createTable();
+      const first = await invoke('events/schedule.json', { TABLE_NAME: table });
+      expect(first.exitCode, first.stderr).toBe(0);
+      const retry = await invoke(await eventWith('retry.json', { executionId: 'another-execution', attemptNumber: '2' }), {
+        TABLE_NAME: table,
+      });
+      expect(retry.exitCode, retry.stderr).toBe(0);
 
-    expect(await scanTable(table)).toEqual([
-      {
-        id: { S: '2026-05-01T09:30:00Z' },
-        scheduleArn: { S: 'arn:aws:scheduler:us-east-1:123456789012:schedule/default/nightly' },
-        executionId: { S: '3f1c2b7e-9a4d-4e61-8c05-2d7b6a9e4f10' },
-        attemptNumber: { N: '1' },
-      },
-    ]);
-  }, INVOKE_TIMEOUT);
+      expect(await scanTable(table)).toEqual([
+        {
+          id: { S: '2026-05-01T09:30:00Z' },
+          scheduleArn: { S: 'arn:aws:scheduler:us-east-1:123456789012:schedule/default/nightly' },
+          executionId: { S: '3f1c2b7e-9a4d-4e61-8c05-2d7b6a9e4f10' },
+          attemptNumber: { N: '1' },
+        },
+      ]);
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('records each scheduled time as its own item', async () => {
-    const table = await createTable();
-    expect((await invoke('events/schedule.json', { TABLE_NAME: table })).exitCode).toBe(0);
-    const next = await invoke(await eventWith('next.json', { scheduledTime: '2026-05-01T09:35:00Z' }), { TABLE_NAME: table });
-    expect(next.exitCode, next.stderr).toBe(0);
-    expect((await scanTable(table)).map((item) => item.id!.S)).toEqual(['2026-05-01T09:30:00Z', '2026-05-01T09:35:00Z']);
-  }, INVOKE_TIMEOUT);
+  it(
+    'records each scheduled time as its own item',
+    async () => {
+      const table = await createTable();
+      expect((await invoke('events/schedule.json', { TABLE_NAME: table })).exitCode).toBe(0);
+      const next = await invoke(await eventWith('next.json', { scheduledTime: '2026-05-01T09:35:00Z' }), { TABLE_NAME: table });
+      expect(next.exitCode, next.stderr).toBe(0);
+      expect((await scanTable(table)).map((item) => item.id!.S)).toEqual(['2026-05-01T09:30:00Z', '2026-05-01T09:35:00Z']);
+    },
+    INVOKE_TIMEOUT,
+  );
 
-  it('fails the invocation (exit 1) while DynamoDB refuses connections, so that the run is retried', async () => {
-    const table = await createTable();
-    const port = await switchablePort(moto.port);
-    try {
-      const down = await invoke('events/schedule.json', { TABLE_NAME: table, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}` });
-      expect(down.exitCode).toBe(1);
-      expect(down.stderr).toMatch(/^lambda-kit: the function failed: .*could not record the run of 2026-05-01T09:30:00Z/m);
-    } finally {
-      await port.close();
-    }
-    expect(await scanTable(table)).toEqual([]);
-  }, INVOKE_TIMEOUT);
+  it(
+    'fails the invocation (exit 1) while DynamoDB refuses connections, so that the run is retried',
+    async () => {
+      const table = await createTable();
+      const port = await switchablePort(moto.port);
+      try {
+        const down = await invoke('events/schedule.json', { TABLE_NAME: table, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}` });
+        expect(down.exitCode).toBe(1);
+        expect(down.stderr).toMatch(/^lambda-kit: the function failed: .*could not record the run of 2026-05-01T09:30:00Z/m);
+      } finally {
+        await port.close();
+      }
+      expect(await scanTable(table)).toEqual([]);
+    },
+    INVOKE_TIMEOUT,
+  );
 });

@@ -56,9 +56,15 @@ describe.each(SINKS.map((s) => s.id))('the schedule trigger → %s', (sink) => {
 
   it('keeps the flexible window off unless ScheduleFlexibleWindowMinutes asks for one', () => {
     expect(event.Properties.FlexibleTimeWindow).toEqual({
-      'Fn::If': ['HasScheduleFlexibleWindow', { Mode: 'FLEXIBLE', MaximumWindowInMinutes: ref('ScheduleFlexibleWindowMinutes') }, { Mode: 'OFF' }],
+      'Fn::If': [
+        'HasScheduleFlexibleWindow',
+        { Mode: 'FLEXIBLE', MaximumWindowInMinutes: ref('ScheduleFlexibleWindowMinutes') },
+        { Mode: 'OFF' },
+      ],
     });
-    expect(template.Conditions.HasScheduleFlexibleWindow).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ref('ScheduleFlexibleWindowMinutes'), '0'] }] });
+    expect(template.Conditions.HasScheduleFlexibleWindow).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [ref('ScheduleFlexibleWindowMinutes'), '0'] }],
+    });
     // Scheduler's own bounds for MaximumWindowInMinutes are 1-1440.
     expect(template.Parameters.ScheduleFlexibleWindowMinutes).toMatchObject({ Type: 'Number', Default: 0, MinValue: 0, MaxValue: 1440 });
   });
@@ -72,7 +78,7 @@ describe.each(SINKS.map((s) => s.id))('the schedule trigger → %s', (sink) => {
     expect(event.Properties.DeadLetterConfig).toEqual({ Arn: getAtt('ScheduleDeadLetterQueue', 'Arn') });
   });
 
-  it('sends Lambda\'s failed runs, after bounded retries, to the same queue', () => {
+  it("sends Lambda's failed runs, after bounded retries, to the same queue", () => {
     const config = fn.EventInvokeConfig;
     expect(config.DestinationConfig).toEqual({ OnFailure: { Type: 'SQS', Destination: getAtt('ScheduleDeadLetterQueue', 'Arn') } });
     expect(config.MaximumRetryAttempts).toBeGreaterThanOrEqual(0);
@@ -80,7 +86,7 @@ describe.each(SINKS.map((s) => s.id))('the schedule trigger → %s', (sink) => {
     expect(config.MaximumEventAgeInSeconds).toBeLessThanOrEqual(3600);
   });
 
-  it('passes the run\'s context as JSON with the fields of the handler and of events/schedule.json', () => {
+  it("passes the run's context as JSON with the fields of the handler and of events/schedule.json", () => {
     expect(JSON.parse(event.Properties.Input)).toEqual(CONTEXT);
     const sample = JSON.parse(files.get('events/schedule.json')!);
     expect(Object.keys(sample).sort()).toEqual(Object.keys(CONTEXT).sort());
@@ -98,7 +104,7 @@ describe.each(SINKS.map((s) => s.id))('the schedule trigger → %s', (sink) => {
     expect(alarm.Dimensions).toEqual([{ Name: 'QueueName', Value: getAtt('ScheduleDeadLetterQueue', 'QueueName') }]);
   });
 
-  it('builds a function with no aws_lambda_events: its event is the handler\'s own type', () => {
+  it("builds a function with no aws_lambda_events: its event is the handler's own type", () => {
     expect(files.get('Cargo.toml')).not.toContain('aws_lambda_events');
     expect(files.get('src/main.rs')).toContain('use nightly_job::handler::ScheduledRun;');
     expect(files.get('src/main.rs')).toContain('LambdaEvent<ScheduledRun>');
@@ -106,7 +112,7 @@ describe.each(SINKS.map((s) => s.id))('the schedule trigger → %s', (sink) => {
 });
 
 describe('the chosen expression', () => {
-  it('becomes the parameter\'s default and the README\'s, unchanged, for any valid expression', () => {
+  it("becomes the parameter's default and the README's, unchanged, for any valid expression", () => {
     const valid = fc.constantFrom(
       'rate(1 minute)',
       'rate(90 days)',

@@ -78,7 +78,12 @@ async function generateAndBuild(name: string, trigger: string, sink: string): Pr
 /** `lambda-kit invoke --event <event>` with every AWS call going to the hung endpoint. */
 async function invokeAgainstHungAws(dir: string, event: unknown, env: Record<string, string>) {
   await writeFile(join(dir, 'events', 'hung.json'), JSON.stringify(event));
-  const result = await runBin(KIT_BIN, ['invoke', '--event', 'events/hung.json'], dir, userEnv({ ...awsEnv(hung.url), ...CARGO_ENV, ...env }));
+  const result = await runBin(
+    KIT_BIN,
+    ['invoke', '--event', 'events/hung.json'],
+    dir,
+    userEnv({ ...awsEnv(hung.url), ...CARGO_ENV, ...env }),
+  );
   // The function's own duration, from lambda-kit's REPORT summary.
   const duration = /^Duration ([\d.]+) ms/m.exec(result.stderr)?.[1];
   return { ...result, durationMs: duration === undefined ? undefined : Number(duration) };

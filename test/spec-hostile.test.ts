@@ -31,7 +31,9 @@ function renderedDependencies(cargoToml: string): string[] {
 
 const everyProject = [
   ...ALL_SPECS,
-  ...EXAMPLES.flatMap((example) => [true, false].map((twins) => resolveSpec({ name: `ex-${example.id}`, example: example.id, twins: String(twins) }))),
+  ...EXAMPLES.flatMap((example) =>
+    [true, false].map((twins) => resolveSpec({ name: `ex-${example.id}`, example: example.id, twins: String(twins) })),
+  ),
 ];
 
 function problemOf(run: () => unknown): UserError | undefined {
@@ -57,7 +59,9 @@ describe('project names that break the crate', () => {
 
   it('refuses --example churn --name rayon, which would not compile (E0464)', () => {
     const error = problemOf(() => resolveSpec({ example: 'churn', name: 'rayon' }));
-    expect(error?.message).toBe('Invalid --name "rayon": is taken: Rust or the generated project already uses a crate or keyword of that name.');
+    expect(error?.message).toBe(
+      'Invalid --name "rayon": is taken: Rust or the generated project already uses a crate or keyword of that name.',
+    );
     expect(error?.exitCode).toBe(2);
   });
 
@@ -89,14 +93,22 @@ describe('JWT issuer and audience', () => {
   });
 
   it('takes plain https issuers, with a path and a port', () => {
-    for (const issuer of ['https://idp.example.com/', 'https://idp.example.com:8443/realms/x', 'https://example.auth0.com', 'https://idp.example.com/@tenant']) {
+    for (const issuer of [
+      'https://idp.example.com/',
+      'https://idp.example.com:8443/realms/x',
+      'https://example.auth0.com',
+      'https://idp.example.com/@tenant',
+    ]) {
       expect(jwtIssuerProblem(issuer, 'http'), issuer).toBeUndefined();
     }
   });
 
-  it.each(['a\u0007b', 'web\u0000', 'x\u001b]0;pwned\u0007', 'a\u0085b', 'a\u2028b'])('refuses the audience %j (control characters)', (audience) => {
-    expect(jwtAudienceProblem(audience)).toMatch(/control characters/);
-  });
+  it.each(['a\u0007b', 'web\u0000', 'x\u001b]0;pwned\u0007', 'a\u0085b', 'a\u2028b'])(
+    'refuses the audience %j (control characters)',
+    (audience) => {
+      expect(jwtAudienceProblem(audience)).toMatch(/control characters/);
+    },
+  );
 
   it("refuses an audience too large for Lambda's 4 KB environment, naming the limit", () => {
     expect(jwtAudienceProblem('a'.repeat(5000))).toMatch(/at most 3584 bytes.*4 KB/);
@@ -122,8 +134,28 @@ describe('messages stay one line', () => {
 /** Strings an attacker would try: controls, unicode, quotes, huge, and the catalog's own words. */
 const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: fc.constantFrom('a', '-', '\n', '\r', '\t', '\u0000', '\u001b', '"', '\\', '/', ':', '?', '#', '@', ' ', '€', '\u2028', '{', '}'), maxLength: 30 }),
-  fc.constantFrom('api', 'http', 'rest', 'jwt', 'iam', 'public', 'sqs', 'kinesis', 's3', 'dynamodb', 'none', 'arm64', 'x86_64', 'churn', 'true', 'false'),
+  fc.string({
+    unit: fc.constantFrom('a', '-', '\n', '\r', '\t', '\u0000', '\u001b', '"', '\\', '/', ':', '?', '#', '@', ' ', '€', '\u2028', '{', '}'),
+    maxLength: 30,
+  }),
+  fc.constantFrom(
+    'api',
+    'http',
+    'rest',
+    'jwt',
+    'iam',
+    'public',
+    'sqs',
+    'kinesis',
+    's3',
+    'dynamodb',
+    'none',
+    'arm64',
+    'x86_64',
+    'churn',
+    'true',
+    'false',
+  ),
   fc.constantFrom('512', '10', '30', '14', '0', '-1', '1e3', '29.5', 'rayon', 'tokio', 'std', 'https://idp.example.com/', 'web-client'),
   fc.nat({ max: 20_000 }).map((n) => 'z'.repeat(n)),
 );
@@ -149,7 +181,8 @@ const hostileAnswers: fc.Arbitrary<RawAnswers> = fc.record(
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** What showable (src/text/terminal-text.ts) escapes: CONTROL, bidi overrides and lone surrogates too. */
-const ESCAPED = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const ESCAPED =
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 describe('values echoed in messages', () => {
   it('never carry a control character, and an abbreviated one stays short', () => {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { costPerMillion, memoryHint, vcpuShare } from '../src/scaffold/catalog.js';
-import { jwtAudienceProblem, jwtIssuerProblem, logRetentionProblem, missingFlags, nameProblem, resolveSpec, timeoutProblem } from '../src/scaffold/spec.js';
+import {
+  jwtAudienceProblem,
+  jwtIssuerProblem,
+  logRetentionProblem,
+  missingFlags,
+  nameProblem,
+  resolveSpec,
+  timeoutProblem,
+} from '../src/scaffold/spec.js';
 
 describe('prices and CPU share', () => {
   it('prices a million 10 ms invocations per architecture', () => {
@@ -80,17 +88,38 @@ describe('the spec validator', () => {
   it('fills defaults that depend on the trigger', () => {
     const none = { example: 'none', twins: false, auth: 'none', jwtIssuer: '', jwtAudience: '', logRetention: 14 };
     expect(resolveSpec({ name: 'a', trigger: 'kinesis' })).toEqual({
-      name: 'a', trigger: 'kinesis', api: 'none', sink: 'sqs', arch: 'arm64', memory: 512, timeout: 30, ...none,
+      name: 'a',
+      trigger: 'kinesis',
+      api: 'none',
+      sink: 'sqs',
+      arch: 'arm64',
+      memory: 512,
+      timeout: 30,
+      ...none,
     });
     expect(resolveSpec({ name: 'a' })).toEqual({
-      name: 'a', trigger: 'api', api: 'http', sink: 'dynamodb', arch: 'arm64', memory: 512, timeout: 10, ...none, auth: 'iam',
+      name: 'a',
+      trigger: 'api',
+      api: 'http',
+      sink: 'dynamodb',
+      arch: 'arm64',
+      memory: 512,
+      timeout: 10,
+      ...none,
+      auth: 'iam',
     });
   });
 
   it('names the flags a non-interactive run lacks', () => {
     expect(missingFlags({ name: 'a', trigger: 'api' })).toEqual(['--api', '--auth', '--sink', '--arch', '--memory', '--timeout']);
     expect(missingFlags({ name: 'a', trigger: 'api', auth: 'jwt' })).toEqual([
-      '--api', '--jwt-issuer', '--jwt-audience', '--sink', '--arch', '--memory', '--timeout',
+      '--api',
+      '--jwt-issuer',
+      '--jwt-audience',
+      '--sink',
+      '--arch',
+      '--memory',
+      '--timeout',
     ]);
     expect(missingFlags({ name: 'a', trigger: 's3', sink: 'none', arch: 'arm64', memory: '128', timeout: '3' })).toEqual([]);
   });

@@ -38,14 +38,23 @@ const noSleep: { waits: number[]; sleep: (ms: number) => Promise<void> } = { wai
 describe('tailStackEvents', () => {
   it('pages through more than 100 new events back to the marker, oldest first, each once', async () => {
     const old = { ...ev('orders', 'CREATE_COMPLETE'), EventId: 'old', Timestamp: new Date(T0) };
-    const fresh = [ev('orders', 'UPDATE_IN_PROGRESS'), ...Array.from({ length: 248 }, (_, i) => ev(`Q${i}`, i % 2 ? 'UPDATE_COMPLETE' : 'UPDATE_IN_PROGRESS')), ev('orders', 'UPDATE_COMPLETE')];
+    const fresh = [
+      ev('orders', 'UPDATE_IN_PROGRESS'),
+      ...Array.from({ length: 248 }, (_, i) => ev(`Q${i}`, i % 2 ? 'UPDATE_COMPLETE' : 'UPDATE_IN_PROGRESS')),
+      ev('orders', 'UPDATE_COMPLETE'),
+    ];
     const all = newestFirst([old, ...fresh]);
     cf.on(DescribeStackEventsCommand).callsFake((input: { NextToken?: string }) => {
       const start = Number(input.NextToken ?? 0);
       return { StackEvents: all.slice(start, start + 100), NextToken: start + 100 < all.length ? String(start + 100) : undefined };
     });
     const seen: string[] = [];
-    const result = await tailStackEvents(new CloudFormationClient({}), { stack: 'orders', since, onEvent: (e) => seen.push(e.EventId!), sleep: noSleep.sleep });
+    const result = await tailStackEvents(new CloudFormationClient({}), {
+      stack: 'orders',
+      since,
+      onEvent: (e) => seen.push(e.EventId!),
+      sleep: noSleep.sleep,
+    });
     expect(result).toMatchObject({ status: 'UPDATE_COMPLETE', finished: true, ended: 'terminal' });
     expect(seen).toEqual(fresh.map((e) => e.EventId));
     expect(cf.commandCalls(DescribeStackEventsCommand)).toHaveLength(3);
@@ -62,7 +71,13 @@ describe('tailStackEvents', () => {
       .resolves({ StackEvents: newestFirst(later) });
     noSleep.waits = [];
     const seen: string[] = [];
-    const result = await tailStackEvents(new CloudFormationClient({}), { stack: 'orders', since, onEvent: (e) => seen.push(`${e.LogicalResourceId} ${e.ResourceStatus}`), intervalMs: 500, sleep: noSleep.sleep });
+    const result = await tailStackEvents(new CloudFormationClient({}), {
+      stack: 'orders',
+      since,
+      onEvent: (e) => seen.push(`${e.LogicalResourceId} ${e.ResourceStatus}`),
+      intervalMs: 500,
+      sleep: noSleep.sleep,
+    });
     expect(result.status).toBe('CREATE_COMPLETE');
     expect(seen).toEqual(['orders CREATE_IN_PROGRESS', 'Queue CREATE_IN_PROGRESS', 'Queue CREATE_COMPLETE', 'orders CREATE_COMPLETE']);
     expect(noSleep.waits).toEqual([500, 1000, 2000]);
@@ -70,26 +85,39 @@ describe('tailStackEvents', () => {
 
   it("follows nested stacks' events, and ends on the root's terminal status, not a nested one's", async () => {
     const nestedType = { ResourceType: 'AWS::CloudFormation::Stack' };
-    const rootEvents = [
-      ev('orders', 'CREATE_IN_PROGRESS'),
-      ev('Api', 'CREATE_IN_PROGRESS', { ...nestedType, PhysicalResourceId: NESTED }),
-    ];
+    const rootEvents = [ev('orders', 'CREATE_IN_PROGRESS'), ev('Api', 'CREATE_IN_PROGRESS', { ...nestedType, PhysicalResourceId: NESTED })];
     const nestedEvents = [
       ev('orders-Api-X', 'CREATE_IN_PROGRESS', { ...nestedType, StackId: NESTED, PhysicalResourceId: NESTED }),
-      ev('Route', 'CREATE_FAILED', { StackId: NESTED, ResourceType: 'AWS::ApiGatewayV2::Route', ResourceStatusReason: 'Invalid route key' }),
+      ev('Route', 'CREATE_FAILED', {
+        StackId: NESTED,
+        ResourceType: 'AWS::ApiGatewayV2::Route',
+        ResourceStatusReason: 'Invalid route key',
+      }),
       ev('orders-Api-X', 'ROLLBACK_COMPLETE', { ...nestedType, StackId: NESTED, PhysicalResourceId: NESTED }),
     ];
     const rootLater = [
       ...rootEvents,
-      ev('Api', 'CREATE_FAILED', { ...nestedType, PhysicalResourceId: NESTED, ResourceStatusReason: 'Embedded stack orders-Api-X was not successfully created: The following resource(s) failed to create: [Route].' }),
+      ev('Api', 'CREATE_FAILED', {
+        ...nestedType,
+        PhysicalResourceId: NESTED,
+        ResourceStatusReason:
+          'Embedded stack orders-Api-X was not successfully created: The following resource(s) failed to create: [Route].',
+      }),
       ev('orders', 'ROLLBACK_IN_PROGRESS'),
       ev('orders', 'ROLLBACK_COMPLETE'),
     ];
     let rootPolls = 0;
-    cf.on(DescribeStackEventsCommand, { StackName: 'orders' }).callsFake(() => ({ StackEvents: newestFirst(++rootPolls < 3 ? rootEvents : rootLater) }));
+    cf.on(DescribeStackEventsCommand, { StackName: 'orders' }).callsFake(() => ({
+      StackEvents: newestFirst(++rootPolls < 3 ? rootEvents : rootLater),
+    }));
     cf.on(DescribeStackEventsCommand, { StackName: NESTED }).resolves({ StackEvents: newestFirst(nestedEvents) });
     const seen: StackEvent[] = [];
-    const result = await tailStackEvents(new CloudFormationClient({}), { stack: 'orders', since, onEvent: (e) => seen.push(e), sleep: noSleep.sleep });
+    const result = await tailStackEvents(new CloudFormationClient({}), {
+      stack: 'orders',
+      since,
+      onEvent: (e) => seen.push(e),
+      sleep: noSleep.sleep,
+    });
     expect(result).toMatchObject({ status: 'ROLLBACK_COMPLETE', ended: 'terminal' });
     expect(seen.map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`)).toEqual([
       'orders CREATE_IN_PROGRESS',
@@ -101,12 +129,25 @@ describe('tailStackEvents', () => {
       'orders ROLLBACK_IN_PROGRESS',
       'orders ROLLBACK_COMPLETE',
     ]);
-    expect(rootCause(seen)).toMatchObject({ logicalId: 'Route', type: 'AWS::ApiGatewayV2::Route', status: 'CREATE_FAILED', reason: 'Invalid route key' });
+    expect(rootCause(seen)).toMatchObject({
+      logicalId: 'Route',
+      type: 'AWS::ApiGatewayV2::Route',
+      status: 'CREATE_FAILED',
+      reason: 'Invalid route key',
+    });
   });
 
   it('when sam is done without changing the stack, reads once more and ends', async () => {
-    cf.on(DescribeStackEventsCommand).resolves({ StackEvents: [{ ...ev('orders', 'CREATE_COMPLETE'), EventId: 'old', Timestamp: new Date(T0) }] });
-    const result = await tailStackEvents(new CloudFormationClient({}), { stack: 'orders', since, onEvent: () => {}, until: Promise.resolve(), sleep: noSleep.sleep });
+    cf.on(DescribeStackEventsCommand).resolves({
+      StackEvents: [{ ...ev('orders', 'CREATE_COMPLETE'), EventId: 'old', Timestamp: new Date(T0) }],
+    });
+    const result = await tailStackEvents(new CloudFormationClient({}), {
+      stack: 'orders',
+      since,
+      onEvent: () => {},
+      until: Promise.resolve(),
+      sleep: noSleep.sleep,
+    });
     expect(result).toMatchObject({ events: [], ended: 'until', status: undefined });
   });
 });
@@ -118,15 +159,29 @@ describe('rootCause and the view', () => {
       ev('InputBucket', 'CREATE_FAILED', { ResourceType: 'AWS::S3::Bucket', ResourceStatusReason: 'orders-input already exists' }),
     ]);
     expect(cause).toMatchObject({ logicalId: 'InputBucket', hint: expect.stringContaining('exists outside this stack') });
-    expect(rootCause([ev('InputBucket', 'DELETE_FAILED', { ResourceStatusReason: 'The bucket you tried to delete is not empty', PhysicalResourceId: 'orders-input' })])?.hint).toContain(
-      'aws s3 rm s3://orders-input --recursive',
-    );
+    expect(
+      rootCause([
+        ev('InputBucket', 'DELETE_FAILED', {
+          ResourceStatusReason: 'The bucket you tried to delete is not empty',
+          PhysicalResourceId: 'orders-input',
+        }),
+      ])?.hint,
+    ).toContain('aws s3 rm s3://orders-input --recursive');
     expect(rootCause([ev('orders', 'UPDATE_COMPLETE')])).toBeUndefined();
   });
 
   it('colours by status, and prints one plain line per event', () => {
-    expect(['CREATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'CREATE_FAILED', 'UPDATE_ROLLBACK_COMPLETE', 'DELETE_COMPLETE'].map(toneOf)).toEqual(['good', 'busy', 'bad', 'bad', 'good']);
-    const line = formatEvent({ ...ev('Queue', 'CREATE_FAILED', { ResourceStatusReason: 'boom' }), Timestamp: new Date(2026, 0, 1, 9, 5, 7) });
+    expect(['CREATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'CREATE_FAILED', 'UPDATE_ROLLBACK_COMPLETE', 'DELETE_COMPLETE'].map(toneOf)).toEqual([
+      'good',
+      'busy',
+      'bad',
+      'bad',
+      'good',
+    ]);
+    const line = formatEvent({
+      ...ev('Queue', 'CREATE_FAILED', { ResourceStatusReason: 'boom' }),
+      Timestamp: new Date(2026, 0, 1, 9, 5, 7),
+    });
     expect(line).toMatch(/^09:05:07 {2}CREATE_FAILED +AWS::SQS::Queue +Queue {2}boom$/);
   });
 });

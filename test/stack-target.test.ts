@@ -41,7 +41,10 @@ describe('stackTarget', () => {
   });
 
   it('takes the flag over samconfig.toml over the environment', async () => {
-    await writeFile(join(dir, 'samconfig.toml'), 'version = 0.1\n[default.deploy.parameters]\nstack_name = "orders-dev"\nprofile = "ops"\nregion = "us-east-2"\n');
+    await writeFile(
+      join(dir, 'samconfig.toml'),
+      'version = 0.1\n[default.deploy.parameters]\nstack_name = "orders-dev"\nprofile = "ops"\nregion = "us-east-2"\n',
+    );
     expect(await stackTarget({}, [])).toMatchObject({ stackName: 'orders-dev', profile: 'ops', region: 'us-east-2' });
     const flags = { 'stack-name': 'other', profile: 'me', region: 'ap-south-1' };
     expect(await stackTarget(flags, [])).toMatchObject({ stackName: 'other', profile: 'me', region: 'ap-south-1' });

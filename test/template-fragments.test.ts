@@ -22,8 +22,19 @@ async function fixture(files: Record<string, string>): Promise<string> {
 }
 
 const spec: ProjectSpec = {
-  example: 'none', twins: false, name: 'a', trigger: 'sqs', api: 'none', auth: 'none', jwtIssuer: '', jwtAudience: '',
-  sink: 'dynamodb', arch: 'arm64', memory: 128, timeout: 3, logRetention: 14,
+  example: 'none',
+  twins: false,
+  name: 'a',
+  trigger: 'sqs',
+  api: 'none',
+  auth: 'none',
+  jwtIssuer: '',
+  jwtAudience: '',
+  sink: 'dynamodb',
+  arch: 'arm64',
+  memory: 128,
+  timeout: 3,
+  logRetention: 14,
 };
 
 describe('fragments', () => {

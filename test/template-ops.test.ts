@@ -33,7 +33,15 @@ const SPECS: ProjectSpec[] = TRIGGERS.flatMap((trigger) =>
   (trigger.id === 'api' ? APIS.map((a) => a.id) : [undefined]).flatMap((api) =>
     (api ? AUTHS.map((a) => a.id) : [undefined]).flatMap((auth) =>
       SINKS.map((sink) =>
-        resolveSpec({ name: 'order-intake', trigger: trigger.id, api, auth, sink: sink.id, arch: 'arm64', ...(auth === 'jwt' && JWT[api!]) }),
+        resolveSpec({
+          name: 'order-intake',
+          trigger: trigger.id,
+          api,
+          auth,
+          sink: sink.id,
+          arch: 'arm64',
+          ...(auth === 'jwt' && JWT[api!]),
+        }),
       ),
     ),
   ),
@@ -43,7 +51,9 @@ const SPECS: ProjectSpec[] = TRIGGERS.flatMap((trigger) =>
 const CHURN_SPECS: ProjectSpec[] = ['true', 'false'].map((twins) => resolveSpec({ name: 'churn-demo', example: 'churn', twins }));
 
 const label = (s: ProjectSpec) =>
-  s.example === 'churn' ? `churn${s.twins ? ' with twins' : ''}` : `${s.trigger}${s.api === 'none' ? '' : `(${s.api}, ${s.auth})`} → ${s.sink}`;
+  s.example === 'churn'
+    ? `churn${s.twins ? ' with twins' : ''}`
+    : `${s.trigger}${s.api === 'none' ? '' : `(${s.api}, ${s.auth})`} → ${s.sink}`;
 const fileStem = (s: ProjectSpec) => (s.example === 'churn' ? `churn-twins-${s.twins}` : `${s.trigger}-${s.api}-${s.auth}-${s.sink}`);
 
 const rendered = new Map<ProjectSpec, Map<string, string>>();
@@ -135,7 +145,9 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('%s', (_, spec)
     const expected: Record<string, Json> = {
       AppFunctionErrorsAlarm: { ...lambdaMetric('Errors', 'Sum'), Threshold: 0 },
       AppFunctionThrottlesAlarm: { ...lambdaMetric('Throttles', 'Sum'), Threshold: 0 },
-      ...((spec.trigger === 'kinesis' || spec.trigger === 'dynamodb-stream') && { AppFunctionIteratorAgeAlarm: lambdaMetric('IteratorAge', 'Maximum') }),
+      ...((spec.trigger === 'kinesis' || spec.trigger === 'dynamodb-stream') && {
+        AppFunctionIteratorAgeAlarm: lambdaMetric('IteratorAge', 'Maximum'),
+      }),
       ...Object.fromEntries(
         givenUpQueues(template()).map((queue) => [
           `${queue}DepthAlarm`,
@@ -197,7 +209,11 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('%s', (_, spec)
         Resource: '*',
       },
     ]);
-    expect(resource('AlarmEmailSubscription').Properties).toEqual({ TopicArn: ref('AlarmTopic'), Protocol: 'email', Endpoint: ref('AlarmEmail') });
+    expect(resource('AlarmEmailSubscription').Properties).toEqual({
+      TopicArn: ref('AlarmTopic'),
+      Protocol: 'email',
+      Endpoint: ref('AlarmEmail'),
+    });
     expect(template().Parameters.AlarmEmail).toMatchObject({ Type: 'String', Default: '' });
   });
 
@@ -269,7 +285,12 @@ describe('parameter patterns', () => {
         return !email.test(address.slice(0, i) + space + address.slice(i));
       }),
     );
-    fc.assert(fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes('@')), (text) => !email.test(text)));
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes('@')),
+        (text) => !email.test(text),
+      ),
+    );
     fc.assert(fc.property(fc.emailAddress(), (address) => !email.test(`${address}@x.io`)));
   });
 
@@ -330,10 +351,14 @@ function toolOrSkip(ctx: { skip: (note?: string) => void }, what: string, found:
 
 async function transform(bin: string, specs: ProjectSpec[], parameters: Record<string, string> = {}): Promise<Map<ProjectSpec, Json>> {
   const paths = specs.map((spec) => templateFiles().get(spec)!);
-  const run = await execa(join(bin, 'python'), [join(ROOT, 'test/support/sam-transform.py'), `--parameters=${JSON.stringify(parameters)}`, ...paths], {
-    reject: false,
-    stdin: 'ignore',
-  });
+  const run = await execa(
+    join(bin, 'python'),
+    [join(ROOT, 'test/support/sam-transform.py'), `--parameters=${JSON.stringify(parameters)}`, ...paths],
+    {
+      reject: false,
+      stdin: 'ignore',
+    },
+  );
   expect(run.stderr).toBe('');
   expect(run.exitCode).toBe(0);
   const byFile = JSON.parse(run.stdout) as Record<string, Json>;
@@ -386,7 +411,9 @@ describe('after the SAM transform', () => {
 });
 
 describe('after the SAM transform, a REST API with JWT', () => {
-  it('answers the preflight with a mock, without the authorizer, with headers only when CorsAllowedOrigins is set', { timeout: 120_000 }, async (ctx) => {
+  it('answers the preflight with a mock, without the authorizer, with headers only when CorsAllowedOrigins is set', {
+    timeout: 120_000,
+  }, async (ctx) => {
     const bin = toolOrSkip(ctx, 'the SAM translator', pythonTools());
     const specs = SPECS.filter((s) => s.api === 'rest' && s.auth === 'jwt');
     const origin = 'https://app.example.com';
@@ -442,11 +469,15 @@ describe('checkov', () => {
     const byFile = new Map([...templateFiles()].map(([spec, file]) => [`/${file.split('/').at(-1)}`, spec]));
     // --skip-download: no call to Prisma Cloud for guidelines (there is no network here, and
     // none is needed to run the checks).
-    const run = await execa(checkov, ['-d', workDir, '--framework', 'cloudformation', '--skip-download', '--quiet', '--compact', '-o', 'json'], {
-      reject: false,
-      stdin: 'ignore',
-      env: { BC_SKIP_MAPPING: 'TRUE' },
-    });
+    const run = await execa(
+      checkov,
+      ['-d', workDir, '--framework', 'cloudformation', '--skip-download', '--quiet', '--compact', '-o', 'json'],
+      {
+        reject: false,
+        stdin: 'ignore',
+        env: { BC_SKIP_MAPPING: 'TRUE' },
+      },
+    );
     expect(run.stderr).toBe('');
     // 1: some check failed; 0 would mean the documented ones no longer fire.
     expect(run.exitCode).toBe(1);

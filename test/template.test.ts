@@ -235,7 +235,11 @@ function expectedParameters(spec: ProjectSpec): Record<string, string | number> 
     ...(spec.api === 'rest' && { ApiGatewayCloudWatchRoleArn: '' }),
     ...(spec.trigger === 's3' && { InputBucketVersioning: 'Enabled' }),
     ...(spec.trigger === 'dynamodb-stream' && { InputTableDeletionProtection: 'true' }),
-    ...(spec.trigger === 'schedule' && { ScheduleExpression: 'rate(5 minutes)', ScheduleTimezone: 'UTC', ScheduleFlexibleWindowMinutes: 0 }),
+    ...(spec.trigger === 'schedule' && {
+      ScheduleExpression: 'rate(5 minutes)',
+      ScheduleTimezone: 'UTC',
+      ScheduleFlexibleWindowMinutes: 0,
+    }),
     ...(spec.sink === 'dynamodb' && { ResultsTableDeletionProtection: 'true' }),
   };
 }
@@ -267,7 +271,10 @@ function expectedOutputs(spec: ProjectSpec): Record<string, string> {
       InputFailureQueueUrl: 'InputFailureQueue',
     }),
     ...(spec.trigger === 'sqs' && { InputQueueName: 'InputQueue', InputQueueUrl: 'InputQueue' }),
-    ...(spec.trigger === 'schedule' && { ScheduleDeadLetterQueueName: 'ScheduleDeadLetterQueue', ScheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueue' }),
+    ...(spec.trigger === 'schedule' && {
+      ScheduleDeadLetterQueueName: 'ScheduleDeadLetterQueue',
+      ScheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueue',
+    }),
     ...(isBatch(spec) && { InputDeadLetterQueueName: 'InputDeadLetterQueue', InputDeadLetterQueueUrl: 'InputDeadLetterQueue' }),
     ...(spec.sink === 'dynamodb' && { ResultsTableName: 'ResultsTable' }),
     ...(spec.sink === 'sqs' && { ResultsQueueName: 'ResultsQueue', ResultsQueueUrl: 'ResultsQueue' }),
@@ -287,7 +294,13 @@ function expectedStatements(spec: ProjectSpec): Json[] {
       ? [
           allow(
             'ReadInputStream',
-            ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+            [
+              'kinesis:DescribeStream',
+              'kinesis:DescribeStreamSummary',
+              'kinesis:GetRecords',
+              'kinesis:GetShardIterator',
+              'kinesis:ListShards',
+            ],
             getAtt('InputStream', 'Arn'),
           ),
           allow('SendGivenUpRecords', 'sqs:SendMessage', getAtt('InputDeadLetterQueue', 'Arn')),
@@ -303,7 +316,11 @@ function expectedStatements(spec: ProjectSpec): Json[] {
     ...(spec.trigger === 's3' ? [allow('SendFailedEvents', 'sqs:SendMessage', getAtt('InputFailureQueue', 'Arn'))] : []),
     ...(spec.trigger === 'dynamodb-stream'
       ? [
-          allow('ReadInputStream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], getAtt('InputTable', 'StreamArn')),
+          allow(
+            'ReadInputStream',
+            ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+            getAtt('InputTable', 'StreamArn'),
+          ),
           allow('SendGivenUpRecords', 'sqs:SendMessage', getAtt('InputDeadLetterQueue', 'Arn')),
           allow('ParkPoisonRecords', 'sqs:SendMessage', getAtt('PoisonQueue', 'Arn')),
         ]
@@ -424,10 +441,11 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
     });
   });
 
-  it('passes the sink, the poison queue (and a REST API\'s JWT audience) to the function through its environment', () => {
+  it("passes the sink, the poison queue (and a REST API's JWT audience) to the function through its environment", () => {
     const variables = fnProps().Environment?.Variables;
     // A REST API's proxy integration leaves CORS to the function (template-ops.test.ts).
-    const audience = spec.api === 'rest' && spec.auth === 'jwt' ? { JWT_AUDIENCE: spec.jwtAudience, CORS_ALLOWED_ORIGINS: ref('CorsAllowedOrigins') } : {};
+    const audience =
+      spec.api === 'rest' && spec.auth === 'jwt' ? { JWT_AUDIENCE: spec.jwtAudience, CORS_ALLOWED_ORIGINS: ref('CorsAllowedOrigins') } : {};
     const sink = {
       ...(spec.sink === 'dynamodb' && { TABLE_NAME: ref('ResultsTable') }),
       ...(spec.sink === 'sqs' && { QUEUE_URL: ref('ResultsQueue') }),
@@ -555,7 +573,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       }
     });
 
-    it('throttles the stage and writes a JSON access log, kept as long as the function\'s', () => {
+    it("throttles the stage and writes a JSON access log, kept as long as the function's", () => {
       const props = resource(spec.api === 'http' ? 'HttpApi' : 'RestApi').Properties;
       const limits = { ThrottlingRateLimit: ref('ApiThrottlingRateLimit'), ThrottlingBurstLimit: ref('ApiThrottlingBurstLimit') };
       const accessLog = spec.api === 'http' ? props.AccessLogSettings : props.AccessLogSetting;
@@ -589,7 +607,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
   }
 
   if (spec.api === 'rest') {
-    it('sets API Gateway\'s account logging role before the stage, or keeps the one given', () => {
+    it("sets API Gateway's account logging role before the stage, or keeps the one given", () => {
       expect(resource('RestApi').DependsOn).toBe('ApiGatewayAccount');
       expect(template().Conditions.CreateApiGatewayCloudWatchRole).toEqual({
         'Fn::Equals': [ref('ApiGatewayCloudWatchRoleArn'), ''],
@@ -642,10 +660,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
       const policy = resource('InputBucketPolicy').Properties;
       expect(policy.Bucket).toEqual(ref('InputBucket'));
       expect(policy.PolicyDocument.Statement).toHaveLength(1);
-      expectTlsOnlyGuard(policy.PolicyDocument.Statement[0], 's3', [
-        getAtt('InputBucket', 'Arn'),
-        { 'Fn::Sub': '${InputBucket.Arn}/*' },
-      ]);
+      expectTlsOnlyGuard(policy.PolicyDocument.Statement[0], 's3', [getAtt('InputBucket', 'Arn'), { 'Fn::Sub': '${InputBucket.Arn}/*' }]);
     });
   }
 
@@ -804,34 +819,30 @@ function parseSamconfig(text: string): { top: Record<string, string>; tables: Re
   return { top, tables };
 }
 
-describe.each(SPECS.filter((s) => s.sink === 'dynamodb').map((spec) => [label(spec), spec] as const))(
-  'samconfig.toml: %s',
-  (_, spec) => {
-    it('sets the stack, the build and a safe deploy, and leaves the region to the profile', () => {
-      const text = render(spec).get('samconfig.toml')!;
-      const { top, tables } = parseSamconfig(text);
-      expect(top).toEqual({ version: '0.1' });
-      expect(tables['default.global.parameters']).toMatchObject({ stack_name: `"${spec.name}"` });
-      expect(tables['default.build.parameters']).toMatchObject({ beta_features: 'true' });
-      expect(tables['default.deploy.parameters']).toMatchObject({
-        resolve_s3: 'true',
-        confirm_changeset: 'true',
-        capabilities: expect.stringMatching(/^"CAPABILITY_(NAMED_)?IAM"$/),
-      });
-      // The template's parameters keep their safe defaults unless the user overrides them.
-      expect(tables['default.deploy.parameters']).not.toHaveProperty('parameter_overrides');
-      for (const [table, values] of Object.entries(tables)) {
-        expect(values, table).not.toHaveProperty('region');
-        expect(values, table).not.toHaveProperty('profile');
-      }
-      expect(text).not.toMatch(/[ \t]+$/m);
+describe.each(SPECS.filter((s) => s.sink === 'dynamodb').map((spec) => [label(spec), spec] as const))('samconfig.toml: %s', (_, spec) => {
+  it('sets the stack, the build and a safe deploy, and leaves the region to the profile', () => {
+    const text = render(spec).get('samconfig.toml')!;
+    const { top, tables } = parseSamconfig(text);
+    expect(top).toEqual({ version: '0.1' });
+    expect(tables['default.global.parameters']).toMatchObject({ stack_name: `"${spec.name}"` });
+    expect(tables['default.build.parameters']).toMatchObject({ beta_features: 'true' });
+    expect(tables['default.deploy.parameters']).toMatchObject({
+      resolve_s3: 'true',
+      confirm_changeset: 'true',
+      capabilities: expect.stringMatching(/^"CAPABILITY_(NAMED_)?IAM"$/),
     });
-  },
-);
+    // The template's parameters keep their safe defaults unless the user overrides them.
+    expect(tables['default.deploy.parameters']).not.toHaveProperty('parameter_overrides');
+    for (const [table, values] of Object.entries(tables)) {
+      expect(values, table).not.toHaveProperty('region');
+      expect(values, table).not.toHaveProperty('profile');
+    }
+    expect(text).not.toMatch(/[ \t]+$/m);
+  });
+});
 
 // ---------------------------------------------------------------------------------------------
 // cfn-lint and the SAM transform: each one Python process over every combination, run at once
-
 
 interface Run {
   exitCode?: number;
@@ -892,7 +903,13 @@ function expectedGrants(spec: ProjectSpec): Record<string, string[]> {
   return {
     AppFunctionLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     ...(spec.trigger === 'kinesis' && {
-      InputStream: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+      InputStream: [
+        'kinesis:DescribeStream',
+        'kinesis:DescribeStreamSummary',
+        'kinesis:GetRecords',
+        'kinesis:GetShardIterator',
+        'kinesis:ListShards',
+      ],
       InputDeadLetterQueue: ['sqs:SendMessage'],
       PoisonQueue: ['sqs:SendMessage'],
     }),
@@ -907,7 +924,10 @@ function expectedGrants(spec: ProjectSpec): Record<string, string[]> {
       PoisonQueue: ['sqs:SendMessage'],
     }),
     // The function's role (Lambda's on-failure destination) and the schedule's (Scheduler's DLQ).
-    ...(spec.trigger === 'schedule' && { AppFunction: ['lambda:InvokeFunction'], ScheduleDeadLetterQueue: ['sqs:SendMessage', 'sqs:SendMessage'] }),
+    ...(spec.trigger === 'schedule' && {
+      AppFunction: ['lambda:InvokeFunction'],
+      ScheduleDeadLetterQueue: ['sqs:SendMessage', 'sqs:SendMessage'],
+    }),
     ...(spec.sink === 'dynamodb' && { ResultsTable: ['dynamodb:PutItem'] }),
     ...(spec.sink === 'sqs' && { ResultsQueue: ['sqs:SendMessage'] }),
   };
@@ -936,12 +956,14 @@ describe('after the SAM transform', () => {
     const resourcesOfType = (template: Json, type: string) =>
       Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === type);
 
-    it('has only the roles we expect, trusted by their service alone, the function\'s with no managed policy', (ctx) => {
+    it("has only the roles we expect, trusted by their service alone, the function's with no managed policy", (ctx) => {
       const template = cfn(ctx);
       if (!template) return;
       const roles = Object.fromEntries(resourcesOfType(template, 'AWS::IAM::Role'));
       const schedulerRole = spec.trigger === 'schedule' ? ['AppFunctionScheduledRunRole'] : [];
-      expect(Object.keys(roles).sort()).toEqual(['AppFunctionRole', ...(spec.api === 'rest' ? ['ApiGatewayCloudWatchRole'] : []), ...schedulerRole].sort());
+      expect(Object.keys(roles).sort()).toEqual(
+        ['AppFunctionRole', ...(spec.api === 'rest' ? ['ApiGatewayCloudWatchRole'] : []), ...schedulerRole].sort(),
+      );
       for (const id of schedulerRole) {
         expect(roles[id].Properties.AssumeRolePolicyDocument.Statement).toEqual([
           { Action: ['sts:AssumeRole'], Effect: 'Allow', Principal: { Service: ['scheduler.amazonaws.com'] } },
@@ -979,7 +1001,10 @@ describe('after the SAM transform', () => {
             return ids.length > 0 ? ids : ['<not ours>'];
           }),
         );
-        expect([...targets].every((id) => ours.has(id)), JSON.stringify(statement)).toBe(true);
+        expect(
+          [...targets].every((id) => ours.has(id)),
+          JSON.stringify(statement),
+        ).toBe(true);
         expect(targets.size, JSON.stringify(statement)).toBe(1);
         const [target] = targets;
         grants[target!] = [...(grants[target!] ?? []), ...strings(statement.Action)].sort();
@@ -999,7 +1024,11 @@ describe('after the SAM transform', () => {
         // A REST JWT API's CORS preflight, a mock OPTIONS without the authorizer, is checked in template-ops.test.ts.
         const preflight = spec.api === 'rest' && spec.auth === 'jwt' ? 'options' : undefined;
         const paths = Object.values(api.Properties.Body.paths as Record<string, Record<string, Json>>);
-        const methods = paths.flatMap((p) => Object.entries(p).filter(([verb]) => verb !== preflight).map(([, method]) => method));
+        const methods = paths.flatMap((p) =>
+          Object.entries(p)
+            .filter(([verb]) => verb !== preflight)
+            .map(([, method]) => method),
+        );
         expect(methods).toHaveLength(1);
         const scheme = { iam: 'AWS_IAM', jwt: spec.api === 'http' ? 'JwtAuthorizer' : 'CognitoAuthorizer' }[spec.auth as 'iam' | 'jwt'];
         for (const method of methods) {

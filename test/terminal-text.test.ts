@@ -11,12 +11,32 @@ import { MASK, maskParameterOverrides, maskSecrets, maskUrlCredentials } from '.
 import { isUtf8, showable, showableBytes, showableJson, showableLine } from '../src/text/terminal-text.js';
 
 /** C0, DEL, C1, bidi overrides and isolates, line/paragraph separators, lone surrogates. */
-const UNSAFE_CHAR = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSAFE_CHAR =
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Strings rich in what a hostile log line holds, beside ordinary and astral text. */
 const hostileText = fc.string({
   unit: fc.oneof(
-    fc.constantFrom('\x1b', '\x07', '\x00', '\x7f', '\x9b', '\x85', '\n', '\r', '\t', '\u2028', '\u202e', '\u2066', '\ud800', '\udfff', '\\', '"', '€', '😀'),
+    fc.constantFrom(
+      '\x1b',
+      '\x07',
+      '\x00',
+      '\x7f',
+      '\x9b',
+      '\x85',
+      '\n',
+      '\r',
+      '\t',
+      '\u2028',
+      '\u202e',
+      '\u2066',
+      '\ud800',
+      '\udfff',
+      '\\',
+      '"',
+      '€',
+      '😀',
+    ),
     fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
     fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
   ),
@@ -168,7 +188,9 @@ describe('secrets', () => {
     const part = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_.~%!$'.split('')), minLength: 1, maxLength: 12 });
     fc.assert(
       fc.property(part, part, (user, password) => {
-        expect(maskUrlCredentials(`AWS_ENDPOINT_URL=http://${user}:${password}@localhost:5000/`)).toBe(`AWS_ENDPOINT_URL=http://${user}:${MASK}@localhost:5000/`);
+        expect(maskUrlCredentials(`AWS_ENDPOINT_URL=http://${user}:${password}@localhost:5000/`)).toBe(
+          `AWS_ENDPOINT_URL=http://${user}:${MASK}@localhost:5000/`,
+        );
       }),
     );
   });
@@ -178,20 +200,36 @@ describe('secrets', () => {
       ['DbPassword=hunter2', 'Env=prod ApiKey="a b c" Other=1', 'ParameterKey=Pin,ParameterValue=1234', 'ReservedConcurrency=10'],
       new Set(['Pin']),
     );
-    expect(masked.shown).toEqual(['DbPassword=****', 'Env=prod ApiKey=**** Other=1', 'ParameterKey=Pin,ParameterValue=****', 'ReservedConcurrency=10']);
+    expect(masked.shown).toEqual([
+      'DbPassword=****',
+      'Env=prod ApiKey=**** Other=1',
+      'ParameterKey=Pin,ParameterValue=****',
+      'ReservedConcurrency=10',
+    ]);
     expect(masked.secrets).toEqual(['hunter2', 'a b c', '1234']);
-    expect(maskSecrets('Parameter overrides: {"DbPassword": "hunter2"}', masked.secrets)).toBe('Parameter overrides: {"DbPassword": "****"}');
+    expect(maskSecrets('Parameter overrides: {"DbPassword": "hunter2"}', masked.secrets)).toBe(
+      'Parameter overrides: {"DbPassword": "****"}',
+    );
   });
 
   it('never shows a secret value, whatever it is', () => {
-    const value = fc.string({ unit: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter((c) => !/\s|["']/.test(c)), minLength: 1, maxLength: 30 });
+    const value = fc.string({
+      unit: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter((c) => !/\s|["']/.test(c)),
+      minLength: 1,
+      maxLength: 30,
+    });
     fc.assert(
-      fc.property(fc.constantFrom('DbPassword', 'GITHUB_TOKEN', 'ClientSecret', 'ApiKey', 'AwsCredential', 'Plain'), value, (name, secret) => {
-        const noEcho = new Set(['Plain']);
-        const masked = maskParameterOverrides([`${name}=${secret}`], noEcho);
-        expect(masked.shown).toEqual([`${name}=${MASK}`]);
-        if (secret.length >= 4 && !MASK.includes(secret)) expect(maskSecrets(`sam said ${secret}!`, masked.secrets)).not.toContain(secret);
-      }),
+      fc.property(
+        fc.constantFrom('DbPassword', 'GITHUB_TOKEN', 'ClientSecret', 'ApiKey', 'AwsCredential', 'Plain'),
+        value,
+        (name, secret) => {
+          const noEcho = new Set(['Plain']);
+          const masked = maskParameterOverrides([`${name}=${secret}`], noEcho);
+          expect(masked.shown).toEqual([`${name}=${MASK}`]);
+          if (secret.length >= 4 && !MASK.includes(secret))
+            expect(maskSecrets(`sam said ${secret}!`, masked.secrets)).not.toContain(secret);
+        },
+      ),
     );
   });
 });

@@ -21,7 +21,10 @@ describe('toolDependency', () => {
   });
 
   it('is the version exactly when a path segment is node_modules', () => {
-    const segment = fc.oneof(fc.constantFrom('node_modules', 'node_modules_', 'src', 'a b', '.npm'), fc.stringMatching(/^[^/\u0000]{1,12}$/));
+    const segment = fc.oneof(
+      fc.constantFrom('node_modules', 'node_modules_', 'src', 'a b', '.npm'),
+      fc.stringMatching(/^[^/\u0000]{1,12}$/),
+    );
     fc.assert(
       fc.property(fc.array(segment, { minLength: 1, maxLength: 8 }), (segments) => {
         const root = `/${segments.join('/')}`;

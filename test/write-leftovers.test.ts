@@ -18,13 +18,30 @@ function deadPid(): number {
   return Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).toString());
 }
 
-const exists = (path: string) => lstat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
 
 describe("reading a dead run's lock journal", () => {
   it('removes only regular files inside the target that the journal lists, whatever else it says', async () => {
     const pid = deadPid();
     const line = fc.oneof(
-      fc.constantFrom('Cargo.toml', 'src/', 'src/main.rs', 'link', 'link/', 'linked-dir/outside.txt', '../outside.txt', 'src/../../outside.txt', '.', './', '..', '../'),
+      fc.constantFrom(
+        'Cargo.toml',
+        'src/',
+        'src/main.rs',
+        'link',
+        'link/',
+        'linked-dir/outside.txt',
+        '../outside.txt',
+        'src/../../outside.txt',
+        '.',
+        './',
+        '..',
+        '../',
+      ),
       fc.constantFrom('/etc/hostname', '', ' ', '\u0000', 'a\\..\\..\\outside.txt'),
       fc.string({ maxLength: 12 }),
     );
@@ -73,7 +90,9 @@ describe("reading a dead run's lock journal", () => {
         const root = await tempDir('cfl-lock-');
         await writeFile(join(root, 'Cargo.toml'), 'left\n');
         await writeFile(join(root, LOCK_FILE), `${first}\nCargo.toml\n`);
-        await expect(writeProject(root, new Map([['a.txt', 'x']]))).rejects.toThrow(/another create-fast-lambda run( \(pid \d+\))? is writing into/);
+        await expect(writeProject(root, new Map([['a.txt', 'x']]))).rejects.toThrow(
+          /another create-fast-lambda run( \(pid \d+\))? is writing into/,
+        );
         expect((await readdir(root)).sort()).toEqual([LOCK_FILE, 'Cargo.toml']);
       }),
       { numRuns: 40 },
@@ -84,7 +103,10 @@ describe("reading a dead run's lock journal", () => {
     const root = await tempDir('cfl-lock-');
     await writeFile(join(root, 'Cargo.toml'), 'left\n');
     await writeFile(join(root, 'README.md'), 'left\n');
-    await writeFile(join(root, LOCK_FILE), [JSON.stringify({ pid: deadPid(), host: hostname() }), 'Cargo.toml', 'README.md', ''].join('\n'));
+    await writeFile(
+      join(root, LOCK_FILE),
+      [JSON.stringify({ pid: deadPid(), host: hostname() }), 'Cargo.toml', 'README.md', ''].join('\n'),
+    );
     const later = new Date(Date.now() + 60_000);
     await utimes(join(root, 'README.md'), later, later);
     await expect(writeProject(root, new Map([['a.txt', 'x']]))).rejects.toThrow(/is not empty \(README\.md\)/);

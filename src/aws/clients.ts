@@ -39,13 +39,20 @@ export function awsError(error: unknown, cases: { stack?: string; notFound: () =
       hint: 'Set AWS_PROFILE (after `aws sso login` or `aws configure`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `lambda-kit doctor` shows what it finds.',
     });
   }
-  if (/Region is missing/i.test(text)) return new UserError('no AWS region set', { hint: 'Pass --region, or set AWS_REGION or your profile\'s region.' });
+  if (/Region is missing/i.test(text))
+    return new UserError('no AWS region set', { hint: "Pass --region, or set AWS_REGION or your profile's region." });
   const badRegion = /Region not accepted: region="(.*)" is not a valid hostname component/is.exec(text);
   if (badRegion) {
-    return new UserError(`"${badRegion[1]}" is not an AWS region`, { hint: "Check --region, samconfig.toml's region, AWS_REGION and your profile's region." });
+    return new UserError(`"${badRegion[1]}" is not an AWS region`, {
+      hint: "Check --region, samconfig.toml's region, AWS_REGION and your profile's region.",
+    });
   }
   if (name === 'ResourceNotFoundException' || (name === 'ValidationError' && /does not exist/i.test(text))) return cases.notFound();
-  if (['ExpiredTokenException', 'ExpiredToken', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException'].includes(name)) {
+  if (
+    ['ExpiredTokenException', 'ExpiredToken', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException'].includes(
+      name,
+    )
+  ) {
     return new UserError(`AWS refused the credentials: ${text}`, { hint: 'Refresh them (e.g. `aws sso login`) and try again.' });
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied') return new UserError(`not allowed: ${text}`);

@@ -54,7 +54,15 @@ function painter(colour: boolean): (name: Paint, text: string) => string {
   return colour ? (name, text) => `\x1b[${ANSI[name][0]}m${text}\x1b[${ANSI[name][1]}m` : (_name, text) => text;
 }
 
-const LEVEL_PAINT: Record<string, Paint> = { ERROR: 'red', FATAL: 'red', WARN: 'yellow', WARNING: 'yellow', INFO: 'green', DEBUG: 'dim', TRACE: 'dim' };
+const LEVEL_PAINT: Record<string, Paint> = {
+  ERROR: 'red',
+  FATAL: 'red',
+  WARN: 'yellow',
+  WARNING: 'yellow',
+  INFO: 'green',
+  DEBUG: 'dim',
+  TRACE: 'dim',
+};
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 /** `START RequestId: <id> Version: $LATEST`, `END RequestId: <id>`. */
@@ -68,7 +76,14 @@ const SPAN_REQUEST_ID = /requestId="([^"]+)"/;
 const FATAL_TEXT = /Task timed out|Runtime exited|Runtime\.[A-Z]\w*/;
 const TIMED_OUT = /Task timed out/;
 /** Lambda's JSON platform events hidden unless --verbose, like START and END in text. */
-const QUIET_PLATFORM = new Set(['platform.start', 'platform.runtimeDone', 'platform.initStart', 'platform.initRuntimeDone', 'platform.extension', 'platform.telemetrySubscription']);
+const QUIET_PLATFORM = new Set([
+  'platform.start',
+  'platform.runtimeDone',
+  'platform.initStart',
+  'platform.initRuntimeDone',
+  'platform.extension',
+  'platform.telemetrySubscription',
+]);
 
 export class LogFormatter {
   private readonly paint: (name: Paint, text: string) => string;
@@ -96,10 +111,18 @@ export class LogFormatter {
     if (startEnd) {
       const requestId = startEnd[2]!;
       if (startEnd[1] === 'START') this.current.set(event.logStreamName, requestId);
-      return { kind: 'platform', requestId, text: this.options.verbose ? this.line(event, requestId, this.paint('dim', showableLine(message.trim()))) : undefined };
+      return {
+        kind: 'platform',
+        requestId,
+        text: this.options.verbose ? this.line(event, requestId, this.paint('dim', showableLine(message.trim()))) : undefined,
+      };
     }
     if (INIT_LINE.test(message)) {
-      return { kind: 'platform', requestId: undefined, text: this.options.verbose ? this.line(event, undefined, this.paint('dim', showableLine(message.trim()))) : undefined };
+      return {
+        kind: 'platform',
+        requestId: undefined,
+        text: this.options.verbose ? this.line(event, undefined, this.paint('dim', showableLine(message.trim()))) : undefined,
+      };
     }
     let requestId: string | undefined;
     let body = message;
@@ -141,7 +164,12 @@ export class LogFormatter {
         doc = undefined;
       }
     }
-    if (!doc) return { kind: 'log', requestId: this.current.get(event.logStreamName), text: this.line(event, this.current.get(event.logStreamName), showableLine(message)) };
+    if (!doc)
+      return {
+        kind: 'log',
+        requestId: this.current.get(event.logStreamName),
+        text: this.line(event, this.current.get(event.logStreamName), showableLine(message)),
+      };
     const type = doc.type;
     if (typeof type === 'string' && type.startsWith('platform.')) return this.classifyPlatform(event, message, type, doc);
     const requestId = jsonRequestId(doc) ?? this.current.get(event.logStreamName);
@@ -167,7 +195,13 @@ export class LogFormatter {
     const status = typeof record.status === 'string' ? record.status : undefined;
     const failed = status !== undefined && status !== 'success';
     if (QUIET_PLATFORM.has(type) && !failed) {
-      return { kind: 'platform', requestId, text: this.options.verbose ? this.line(event, requestId, this.paint('dim', showableLine(`${type} ${compactRecord(record)}`))) : undefined };
+      return {
+        kind: 'platform',
+        requestId,
+        text: this.options.verbose
+          ? this.line(event, requestId, this.paint('dim', showableLine(`${type} ${compactRecord(record)}`)))
+          : undefined,
+      };
     }
     const text = showableLine(`${type} ${compactRecord(record)}`);
     const kind: LineKind = status === 'timeout' ? 'timeout' : failed ? 'error' : 'platform';
@@ -177,7 +211,9 @@ export class LogFormatter {
   private reportText(report: Report): string {
     const badge = report.initDurationMs !== undefined ? `${this.paint('cyan', this.paint('bold', '❄ cold start'))} ` : '';
     const failed = report.status !== undefined && report.status !== 'success';
-    const body = showableLine(`REPORT ${formatReport(report, { coldStartNote: false })}${report.xrayTraceId ? ` · trace ${report.xrayTraceId}` : ''}`);
+    const body = showableLine(
+      `REPORT ${formatReport(report, { coldStartNote: false })}${report.xrayTraceId ? ` · trace ${report.xrayTraceId}` : ''}`,
+    );
     return badge + (failed ? this.paint('red', body) : this.paint('dim', body));
   }
 
@@ -210,15 +246,17 @@ export function clock(timestamp: number, utc: boolean): string {
  * bidi overrides raw; showable escapes them the JSON way, so the line means the same to jq.
  */
 export function formatJsonEvent(event: LogEvent): string {
-  return showable(JSON.stringify({
-    timestamp: event.timestamp,
-    function: event.functionId,
-    logGroupName: event.logGroupName,
-    logStreamName: event.logStreamName,
-    ...(event.eventId !== undefined ? { eventId: event.eventId } : {}),
-    ...(event.ingestionTime !== undefined ? { ingestionTime: event.ingestionTime } : {}),
-    message: event.message,
-  }));
+  return showable(
+    JSON.stringify({
+      timestamp: event.timestamp,
+      function: event.functionId,
+      logGroupName: event.logGroupName,
+      logStreamName: event.logStreamName,
+      ...(event.eventId !== undefined ? { eventId: event.eventId } : {}),
+      ...(event.ingestionTime !== undefined ? { ingestionTime: event.ingestionTime } : {}),
+      message: event.message,
+    }),
+  );
 }
 
 /** The level of a text line from the Rust runtime (`INFO …`, `2026-… ERROR …`), if it says one. */

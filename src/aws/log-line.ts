@@ -13,7 +13,19 @@ export interface LogLine {
 }
 
 /** Keys that repeat what the reader knows already (which invocation, which span, when). */
-const NOISE = new Set(['timestamp', 'time', 'span', 'spans', 'target', 'requestId', 'AWSRequestId', 'xrayTraceId', 'type', 'threadName', 'logger']);
+const NOISE = new Set([
+  'timestamp',
+  'time',
+  'span',
+  'spans',
+  'target',
+  'requestId',
+  'AWSRequestId',
+  'xrayTraceId',
+  'type',
+  'threadName',
+  'logger',
+]);
 
 export function compactLogLine(line: string): LogLine {
   const trimmed = line.trim();

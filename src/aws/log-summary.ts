@@ -62,7 +62,10 @@ export class InvocationStats {
     return {
       invocations: this.durations.length,
       coldStarts: this.inits.length,
-      medianInitMs: percentile([...this.inits].sort((a, b) => a - b), 50),
+      medianInitMs: percentile(
+        [...this.inits].sort((a, b) => a - b),
+        50,
+      ),
       p50Ms: percentile(sorted, 50),
       p95Ms: percentile(sorted, 95),
       p99Ms: percentile(sorted, 99),

@@ -57,17 +57,26 @@ export async function resolveLogTargets(stackName: string, functionId: string | 
     cfn.destroy();
   }
   const functions = resources.filter((r) => r.ResourceType === 'AWS::Lambda::Function' && r.LogicalResourceId);
-  if (functions.length === 0) throw new UserError(`stack ${stackName} has no Lambda functions${where(options)}`, { hint: 'Is it the right stack? Name it with --stack-name.' });
+  if (functions.length === 0)
+    throw new UserError(`stack ${stackName} has no Lambda functions${where(options)}`, {
+      hint: 'Is it the right stack? Name it with --stack-name.',
+    });
   const picked = functionId === undefined ? functions : functions.filter((r) => r.LogicalResourceId === functionId);
   if (picked.length === 0) {
-    throw new UserError(`stack ${stackName} has no function ${functionId}; it has ${functions.map((r) => r.LogicalResourceId).join(', ')}`, { exitCode: 2 });
+    throw new UserError(
+      `stack ${stackName} has no function ${functionId}; it has ${functions.map((r) => r.LogicalResourceId).join(', ')}`,
+      { exitCode: 2 },
+    );
   }
   const lambda = new LambdaClient(clientConfig(options));
   try {
     return await Promise.all(
       picked.map(async (resource): Promise<LogTarget> => {
         const name = resource.PhysicalResourceId;
-        if (!name) throw new UserError(`stack ${stackName} has not created ${resource.LogicalResourceId} yet (${resource.ResourceStatus ?? 'no status'})`);
+        if (!name)
+          throw new UserError(
+            `stack ${stackName} has not created ${resource.LogicalResourceId} yet (${resource.ResourceStatus ?? 'no status'})`,
+          );
         try {
           const { Configuration } = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
           const logGroupName = Configuration?.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`;
@@ -80,7 +89,8 @@ export async function resolveLogTargets(stackName: string, functionId: string | 
           };
         } catch (error) {
           throw awsError(error, {
-            notFound: () => new UserError(`function ${name} of stack ${stackName} does not exist${where(options)}`, { hint: 'Deploy the stack again.' }),
+            notFound: () =>
+              new UserError(`function ${name} of stack ${stackName} does not exist${where(options)}`, { hint: 'Deploy the stack again.' }),
           });
         }
       }),
@@ -105,15 +115,24 @@ export interface WindowOptions {
 }
 
 /** Every event of the window in every target's log group, oldest first. */
-export async function readLogWindow(client: CloudWatchLogsClient, targets: LogTarget[], options: WindowOptions): Promise<{ events: LogEvent[]; missingGroups: string[] }> {
+export async function readLogWindow(
+  client: CloudWatchLogsClient,
+  targets: LogTarget[],
+  options: WindowOptions,
+): Promise<{ events: LogEvent[]; missingGroups: string[] }> {
   const missingGroups: string[] = [];
   const perGroup = await Promise.all(
     groupsOf(targets).map(async ({ logGroupName, targets: owners }) => {
       const events: LogEvent[] = [];
       try {
-        await filterPages(client, { logGroupName, startTime: options.startTime, endTime: options.endTime, filterPattern: options.filterPattern }, options.signal, (page) => {
-          for (const raw of page) events.push(toLogEvent(raw, logGroupName, owners));
-        });
+        await filterPages(
+          client,
+          { logGroupName, startTime: options.startTime, endTime: options.endTime, filterPattern: options.filterPattern },
+          options.signal,
+          (page) => {
+            for (const raw of page) events.push(toLogEvent(raw, logGroupName, owners));
+          },
+        );
       } catch (error) {
         if ((error as { name?: string }).name === 'ResourceNotFoundException') missingGroups.push(logGroupName);
         else throw logsError(error);
@@ -268,7 +287,8 @@ export async function liveTail(
     }
     if (options.signal.aborted) break;
     if (!started) failures++;
-    if (failures >= LIVE_TAIL_ATTEMPTS) return { kind: 'unavailable', reason: `no session after ${failures} attempts (${ended})`, lastTimestamp };
+    if (failures >= LIVE_TAIL_ATTEMPTS)
+      return { kind: 'unavailable', reason: `no session after ${failures} attempts (${ended})`, lastTimestamp };
     if (sessions > 0) options.onNote(`LiveTail: ${ended}; reconnecting`);
     await sleep(options.reconnectDelayMs ?? 500 * 2 ** Math.max(0, failures - 1), options.signal);
   }
@@ -278,7 +298,10 @@ export async function liveTail(
 function isPermanent(error: unknown): boolean {
   const name = (error as { name?: string }).name ?? '';
   const code = (error as { code?: string }).code ?? '';
-  return ['AccessDeniedException', 'UnknownOperationException', 'InvalidParameterException', 'UnrecognizedClientException'].includes(name) || ['ENOTFOUND', 'EAI_AGAIN'].includes(code);
+  return (
+    ['AccessDeniedException', 'UnknownOperationException', 'InvalidParameterException', 'UnrecognizedClientException'].includes(name) ||
+    ['ENOTFOUND', 'EAI_AGAIN'].includes(code)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,7 +377,9 @@ async function pollGroup(client: CloudWatchLogsClient, group: LogGroup, options:
 function isThrottle(error: unknown): boolean {
   const name = (error as { name?: string }).name ?? '';
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return ['ThrottlingException', 'LimitExceededException', 'TooManyRequestsException', 'RequestLimitExceeded'].includes(name) || status === 429;
+  return (
+    ['ThrottlingException', 'LimitExceededException', 'TooManyRequestsException', 'RequestLimitExceeded'].includes(name) || status === 429
+  );
 }
 
 function isTransient(error: unknown): boolean {
@@ -430,7 +455,8 @@ async function filterPages(
 
 function logsError(error: unknown): unknown {
   const name = (error as { name?: string }).name ?? '';
-  if (name === 'InvalidParameterException' && /filter/i.test(message(error))) return new UserError(`CloudWatch Logs refused the filter: ${message(error)}`, { exitCode: 2 });
+  if (name === 'InvalidParameterException' && /filter/i.test(message(error)))
+    return new UserError(`CloudWatch Logs refused the filter: ${message(error)}`, { exitCode: 2 });
   return awsError(error, { notFound: () => new UserError(message(error)) });
 }
 

@@ -26,9 +26,12 @@ export interface RemoteInvocation {
 export async function resolveFunctionName(stackName: string, logicalId: string, options: AwsOptions = {}): Promise<string> {
   const client = new CloudFormationClient(clientConfig(options));
   try {
-    const { StackResourceDetail } = await client.send(new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId }));
+    const { StackResourceDetail } = await client.send(
+      new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId }),
+    );
     const name = StackResourceDetail?.PhysicalResourceId;
-    if (!name) throw new UserError(`stack ${stackName} has not created ${logicalId} yet (${StackResourceDetail?.ResourceStatus ?? 'no status'})`);
+    if (!name)
+      throw new UserError(`stack ${stackName} has not created ${logicalId} yet (${StackResourceDetail?.ResourceStatus ?? 'no status'})`);
     return name;
   } catch (error) {
     throw awsError(error, {
@@ -64,7 +67,8 @@ export async function invokeRemote(functionName: string, payload: Uint8Array, op
     };
   } catch (error) {
     throw awsError(error, {
-      notFound: () => new UserError(`function ${functionName} does not exist${where(options)}`, { hint: 'Deploy the stack again, or check --region.' }),
+      notFound: () =>
+        new UserError(`function ${functionName} does not exist${where(options)}`, { hint: 'Deploy the stack again, or check --region.' }),
     });
   } finally {
     client.destroy();

@@ -187,9 +187,11 @@ export function formatReport(
   if (report.maxMemoryUsedMb !== undefined) {
     parts.push(`Memory ${report.maxMemoryUsedMb}${report.memorySizeMb !== undefined ? `/${report.memorySizeMb}` : ''} MB`);
   }
-  if (report.initDurationMs !== undefined) parts.push(`Init ${formatMs(report.initDurationMs)}${options.coldStartNote === false ? '' : ' (cold start)'}`);
+  if (report.initDurationMs !== undefined)
+    parts.push(`Init ${formatMs(report.initDurationMs)}${options.coldStartNote === false ? '' : ' (cold start)'}`);
   if (report.restoreDurationMs !== undefined) parts.push(`Restore ${formatMs(report.restoreDurationMs)}`);
-  if (report.status && report.status !== 'success') parts.push(`Status ${report.status}${report.errorType ? ` (${report.errorType})` : ''}`);
+  if (report.status && report.status !== 'success')
+    parts.push(`Status ${report.status}${report.errorType ? ` (${report.errorType})` : ''}`);
   return parts.join(' · ');
 }
 

@@ -35,7 +35,10 @@ export function rootCause(events: readonly StackEvent[]): RootCause | undefined 
 }
 
 /** One line that helps, for failures with a known fix. */
-export function hintFor(reason: string, event: Pick<StackEvent, 'ResourceType' | 'LogicalResourceId' | 'PhysicalResourceId'> = {}): string | undefined {
+export function hintFor(
+  reason: string,
+  event: Pick<StackEvent, 'ResourceType' | 'LogicalResourceId' | 'PhysicalResourceId'> = {},
+): string | undefined {
   const type = event.ResourceType ?? '';
   if (/DeletionProtectionEnabled|deletion protection/i.test(reason)) {
     // Each generated table has a parameter named after it: ResultsTable's is ResultsTableDeletionProtection.
@@ -59,8 +62,9 @@ export function hintFor(reason: string, event: Pick<StackEvent, 'ResourceType' |
     return 'The account has too little Lambda concurrency to reserve some: deploy with --parameter-overrides ReservedConcurrency= (empty: unreserved), or ask AWS for a higher limit.';
   }
   if (/S3 Error Code: (NoSuchBucket|NoSuchKey)|Error occurred while GetObject/i.test(reason)) {
-    return 'The function\'s code is not where the template says: deploy with lambda-kit deploy (sam uploads it), not with a hand-edited CodeUri.';
+    return "The function's code is not where the template says: deploy with lambda-kit deploy (sam uploads it), not with a hand-edited CodeUri.";
   }
-  if (/Unzipped size must be smaller/i.test(reason)) return 'The function is over Lambda\'s 250 MB unzipped limit: build in release mode, and check what the zip holds.';
+  if (/Unzipped size must be smaller/i.test(reason))
+    return "The function is over Lambda's 250 MB unzipped limit: build in release mode, and check what the zip holds.";
   return undefined;
 }

@@ -95,7 +95,12 @@ const realSleep = (ms: number, signal?: AbortSignal) =>
  * The events of `stack` newer than the marker and not yet in `seen`, oldest first: pages are
  * read newest first until one reaches the marker, an event already seen, or an older time.
  */
-export async function newStackEvents(client: CloudFormationClient, stack: string, since: StartMarker, seen: Set<string>): Promise<StackEvent[]> {
+export async function newStackEvents(
+  client: CloudFormationClient,
+  stack: string,
+  since: StartMarker,
+  seen: Set<string>,
+): Promise<StackEvent[]> {
   const fresh: StackEvent[] = [];
   let token: string | undefined;
   do {

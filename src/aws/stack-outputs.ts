@@ -36,7 +36,11 @@ export async function describeStack(client: CloudFormationClient, stack: string)
       name: found.StackName ?? stack,
       status: found.StackStatus ?? 'UNKNOWN',
       statusReason: found.StackStatusReason,
-      outputs: (found.Outputs ?? []).map((o) => ({ key: o.OutputKey ?? '', value: o.OutputValue ?? '', description: o.Description || undefined })),
+      outputs: (found.Outputs ?? []).map((o) => ({
+        key: o.OutputKey ?? '',
+        value: o.OutputValue ?? '',
+        description: o.Description || undefined,
+      })),
     };
   } catch (error) {
     if (stackMissing(error)) return undefined;

@@ -9,9 +9,14 @@ import { awsError, clientConfig, message } from './clients.js';
 export async function physicalIdOf(stackName: string, logicalId: string, hint: string): Promise<string> {
   const client = new CloudFormationClient(clientConfig({}));
   try {
-    const { StackResourceDetail } = await client.send(new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId }));
+    const { StackResourceDetail } = await client.send(
+      new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId }),
+    );
     const id = StackResourceDetail?.PhysicalResourceId;
-    if (!id) throw new UserError(`stack ${stackName} has not created ${logicalId} yet (${StackResourceDetail?.ResourceStatus ?? 'no status'})`, { hint });
+    if (!id)
+      throw new UserError(`stack ${stackName} has not created ${logicalId} yet (${StackResourceDetail?.ResourceStatus ?? 'no status'})`, {
+        hint,
+      });
     return id;
   } catch (error) {
     throw awsError(error, {

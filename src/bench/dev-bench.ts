@@ -147,7 +147,11 @@ async function main(): Promise<void> {
   }
   try {
     moto = await startMoto(venvBin);
-    const sqs = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const sqs = new SQSClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `bench-dev-${process.pid}` }))).QueueUrl!;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -158,7 +162,10 @@ async function main(): Promise<void> {
     };
     const names = [`bench-dev-first-${process.pid}`, `bench-dev-second-${process.pid}`];
     for (const name of names) {
-      await execa(process.execPath, [CREATE_BIN, name, '--trigger', 'api', '--sink', 'sqs', '--arch', arch, '--yes'], { cwd: root, stdin: 'ignore' });
+      await execa(process.execPath, [CREATE_BIN, name, '--trigger', 'api', '--sink', 'sqs', '--arch', arch, '--yes'], {
+        cwd: root,
+        stdin: 'ignore',
+      });
     }
 
     process.stderr.write(`building ${names[0]} (its dependencies compile now unless ${CARGO_TARGET_DIR} has them)…\n`);
@@ -178,7 +185,9 @@ async function main(): Promise<void> {
     await stopDev(second);
 
     const mb = binary / 1e6;
-    const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+    const load = loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ');
     console.log(`lambda-kit dev, HTTP API → SQS, ${arch}, ${cpus().length} cores, load average ${load} at the end`);
     console.log(`  first debug build, first project     ${firstBuilt.seconds.toFixed(1).padStart(7)} s`);
     console.log(
@@ -187,7 +196,9 @@ async function main(): Promise<void> {
     console.log(
       `  edit handler.rs → new answer         ${editSeconds.toFixed(1).padStart(7)} s    goal ≤ ${GOALS.editToAnswerSeconds} s ${verdict(editSeconds, GOALS.editToAnswerSeconds)}`,
     );
-    console.log(`  debug binary                         ${`${mb.toFixed(1)} MB`.padStart(9)}    goal ≤ ${GOALS.binaryMb} MB ${verdict(mb, GOALS.binaryMb)}`);
+    console.log(
+      `  debug binary                         ${`${mb.toFixed(1)} MB`.padStart(9)}    goal ≤ ${GOALS.binaryMb} MB ${verdict(mb, GOALS.binaryMb)}`,
+    );
   } finally {
     await stopAll();
   }

@@ -46,7 +46,18 @@ import { runTool, succeeded } from '../tools/run-tool.js';
 import { cargoLambdaVersion, rustcVersion } from '../tools/versions.js';
 import { zipOneFile } from '../tools/zip.js';
 import { cpuMsBetween, readProcessCpu, totalCpuMs } from './process-cpu.js';
-import { answerProblem, cpuBusyBetween, formatReport, median, parseCpuTimes, parseCount, recordsIn, reportJson, type CpuTimes, type FunctionFigures } from './function-report.js';
+import {
+  answerProblem,
+  cpuBusyBetween,
+  formatReport,
+  median,
+  parseCpuTimes,
+  parseCount,
+  recordsIn,
+  reportJson,
+  type CpuTimes,
+  type FunctionFigures,
+} from './function-report.js';
 
 const PROGRAM = 'bench:function';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -108,16 +119,23 @@ async function main(args: string[], signal: AbortSignal): Promise<number> {
   const warm = count(values.warm, 'BENCH_WARM', '--warm', 100);
   const triggers = (values.trigger ?? TRIGGERS.map((t) => t.id)).flatMap((t) => t.split(','));
   for (const t of triggers) {
-    if (!TRIGGERS.some((row) => row.id === t)) throw usageError(`unknown trigger '${t}'; choose from ${TRIGGERS.map((row) => row.id).join(', ')}.`);
+    if (!TRIGGERS.some((row) => row.id === t))
+      throw usageError(`unknown trigger '${t}'; choose from ${TRIGGERS.map((row) => row.id).join(', ')}.`);
   }
   const arch = hostArchitecture();
-  if (process.platform !== 'linux' || !arch) throw new UserError('the function benchmark runs the Lambda binaries themselves, so it needs Linux on x86_64 or arm64.');
+  if (process.platform !== 'linux' || !arch)
+    throw new UserError('the function benchmark runs the Lambda binaries themselves, so it needs Linux on x86_64 or arm64.');
 
   // The SDK clients that create the sinks would warn about Node 20's support window on stderr.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = performance.now();
   const venvBin = await pythonToolsBin();
-  const buildEnv: NodeJS.ProcessEnv = { ...process.env, CARGO_TARGET_DIR, CARGO_TERM_COLOR: 'never', PATH: `${venvBin}:${process.env.PATH ?? ''}` };
+  const buildEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    CARGO_TARGET_DIR,
+    CARGO_TERM_COLOR: 'never',
+    PATH: `${venvBin}:${process.env.PATH ?? ''}`,
+  };
   const date = new Date();
   const machine = describeMachine();
   const tools = await describeTools(venvBin, buildEnv);
@@ -159,7 +177,7 @@ async function pythonToolsBin(): Promise<string> {
   const run = await runTool('bash', [join(ROOT, 'scripts', 'python-tools.sh')], { cwd: ROOT, timeoutMs: 15 * 60_000 });
   const stdout = succeeded(run);
   if (!stdout) {
-    const why = !run.found ? run.reason : run.stderr.trim().split('\n').at(-1) ?? `exit code ${run.exitCode}`;
+    const why = !run.found ? run.reason : (run.stderr.trim().split('\n').at(-1) ?? `exit code ${run.exitCode}`);
     throw new UserError(`scripts/python-tools.sh could not provide moto and cargo-lambda: ${why}`);
   }
   return stdout.trim().split('\n').at(-1)!;
@@ -186,7 +204,14 @@ async function describeTools(venvBin: string, env: NodeJS.ProcessEnv): Promise<s
 }
 
 /** Writes the project as create-fast-lambda would, then runs the release build users deploy. */
-async function generateAndBuild(trigger: TriggerId, arch: 'arm64' | 'x86_64', work: string, env: NodeJS.ProcessEnv, step: string, signal: AbortSignal): Promise<Built> {
+async function generateAndBuild(
+  trigger: TriggerId,
+  arch: 'arm64' | 'x86_64',
+  work: string,
+  env: NodeJS.ProcessEnv,
+  step: string,
+  signal: AbortSignal,
+): Promise<Built> {
   const spec = resolveSpec({ name: `bench-${trigger}`, trigger, arch });
   const projectDir = join(work, spec.name);
   await writeProject(projectDir, renderProject(spec));
@@ -197,7 +222,10 @@ async function generateAndBuild(trigger: TriggerId, arch: 'arm64' | 'x86_64', wo
 
   const started = performance.now();
   let last = '';
-  const ticker = setInterval(() => progress(`      ${formatDuration(performance.now() - started)}${last ? `, ${last}` : ''}`), PROGRESS_EVERY_MS);
+  const ticker = setInterval(
+    () => progress(`      ${formatDuration(performance.now() - started)}${last ? `, ${last}` : ''}`),
+    PROGRESS_EVERY_MS,
+  );
   let run;
   try {
     run = await runBuild(
@@ -222,7 +250,8 @@ async function generateAndBuild(trigger: TriggerId, arch: 'arm64' | 'x86_64', wo
 
   const artifacts = await cargoLambdaArtifacts(fn, env);
   const binary = artifacts.find((path) => path.endsWith(`${sep}${project.packageName}${sep}bootstrap`)) ?? artifacts[0];
-  if (!binary || !(await stat(binary).catch(() => undefined))?.isFile()) throw new UserError(`${plan.title} left no binary for ${trigger} (looked for ${binary ?? 'none'}).`);
+  if (!binary || !(await stat(binary).catch(() => undefined))?.isFile())
+    throw new UserError(`${plan.title} left no binary for ${trigger} (looked for ${binary ?? 'none'}).`);
   const size = (await stat(binary)).size;
   progress(`      built in ${formatDuration(buildSeconds * 1000)}: ${formatBytes(size)}`);
   return { trigger, sink: spec.sink, fn, projectDir, binary, buildSeconds };
@@ -257,10 +286,16 @@ async function createSink(sink: SinkId, trigger: TriggerId, moto: MotoServer): P
 
 /** A moto queue for each variable named, as variable → queue URL. */
 async function createQueues(variables: { name: string }[], trigger: TriggerId, moto: MotoServer): Promise<Record<string, string>> {
-  const client = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const client = new SQSClient({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
   const urls: Record<string, string> = {};
   for (const { name } of variables) {
-    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `bench-${trigger}-${name.toLowerCase().replaceAll('_', '-')}` }));
+    const { QueueUrl } = await client.send(
+      new CreateQueueCommand({ QueueName: `bench-${trigger}-${name.toLowerCase().replaceAll('_', '-')}` }),
+    );
     urls[name] = QueueUrl!;
   }
   client.destroy();
@@ -279,7 +314,12 @@ function expectSuccess(trigger: TriggerId, result: LocalInvocation, what: string
   throw new UserError(`${trigger}: ${what} did not succeed: ${problem}`);
 }
 
-async function measure(job: Built, moto: MotoServer, counts: { cold: number; warm: number }, signal: AbortSignal): Promise<FunctionFigures> {
+async function measure(
+  job: Built,
+  moto: MotoServer,
+  counts: { cold: number; warm: number },
+  signal: AbortSignal,
+): Promise<FunctionFigures> {
   const { trigger, fn } = job;
   const data = await readFile(job.binary);
   const zippedBytes = zipOneFile({ name: 'bootstrap', data, mode: 0o755 }).length;
@@ -291,7 +331,11 @@ async function measure(job: Built, moto: MotoServer, counts: { cold: number; war
     lambdaEnvironment({ fn, functionName: fn.logicalId, taskRoot: dirname(job.binary), caller, overrides });
   // The queues a batch function parks poison records on (POISON_QUEUE_URL, DEAD_LETTER_QUEUE_URL):
   // empty moto queues, since the bench's events hold none.
-  const queues = await createQueues(environment(sinkEnv).unresolved.filter(({ name }) => name.endsWith('_QUEUE_URL')), trigger, moto);
+  const queues = await createQueues(
+    environment(sinkEnv).unresolved.filter(({ name }) => name.endsWith('_QUEUE_URL')),
+    trigger,
+    moto,
+  );
   const { env, unresolved } = environment({ ...sinkEnv, ...queues });
   if (unresolved.length > 0) throw new UserError(`${trigger}: no value for ${unresolved.map((u) => `${u.name} (${u.value})`).join(', ')}`);
   const start = () => LocalFunction.start({ command: job.binary, cwd: job.projectDir, env, timeoutMs: fn.timeout * 1000 });

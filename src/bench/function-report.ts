@@ -118,8 +118,18 @@ const milliseconds = (ms: number) => `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)}
 /** One row per function, as a Markdown table with aligned columns (pasted into the README as is). */
 export function formatTable(functions: readonly FunctionFigures[]): string {
   const header = [
-    'function', 'records', 'binary', `≤ ${SIZE_TARGET_BYTES / 1_000_000} MB`, 'zipped',
-    'cold start (median)', 'of which init', 'cold CPU', 'warm median', 'warm CPU median', 'warm p95', 'peak RSS',
+    'function',
+    'records',
+    'binary',
+    `≤ ${SIZE_TARGET_BYTES / 1_000_000} MB`,
+    'zipped',
+    'cold start (median)',
+    'of which init',
+    'cold CPU',
+    'warm median',
+    'warm CPU median',
+    'warm p95',
+    'peak RSS',
   ];
   const medianOrNa = (samples: readonly number[]) => (samples.length === 0 ? 'n/a' : milliseconds(median(samples)));
   const rows = functions.map((f) => {
@@ -155,7 +165,7 @@ export function formatReport(context: BenchContext, functions: readonly Function
     `${context.date.toISOString().slice(0, 10)} · ${context.machine} · CPU ${context.cpuBusy === undefined ? 'n/a' : `${Math.round(context.cpuBusy * 100)} %`} busy while measuring`,
     context.tools,
     `release builds · cold start: median of ${context.cold} fresh processes · warm: median and p95 of ${context.warm} invocations of one process`,
-    'CPU: the function process\'s threads, from /proc/<pid>/task/*/schedstat, by the first response (cold) and around each invocation (warm)',
+    "CPU: the function process's threads, from /proc/<pid>/task/*/schedstat, by the first response (cold) and around each invocation (warm)",
     '',
     formatTable(functions),
     '',
@@ -163,7 +173,13 @@ export function formatReport(context: BenchContext, functions: readonly Function
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
-const roundSummary = (s: Summary): Summary => ({ n: s.n, median: round(s.median), p95: round(s.p95), min: round(s.min), max: round(s.max) });
+const roundSummary = (s: Summary): Summary => ({
+  n: s.n,
+  median: round(s.median),
+  p95: round(s.p95),
+  min: round(s.min),
+  max: round(s.max),
+});
 
 /** The report as data: every sample, in milliseconds to the microsecond. */
 export function reportJson(context: BenchContext, functions: readonly FunctionFigures[]): string {
@@ -219,6 +235,7 @@ export function cpuBusyBetween(before: CpuTimes, after: CpuTimes): number | unde
 /** A count from a flag or an environment variable: a whole number, at least 1 (a usage error otherwise). */
 export function parseCount(raw: string, name: string): number {
   const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) throw usageError(`${name} must be a whole number ≥ 1, got "${raw}".`);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1)
+    throw usageError(`${name} must be a whole number ≥ 1, got "${raw}".`);
   return value;
 }

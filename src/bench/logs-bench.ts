@@ -24,12 +24,19 @@ function sampleEvents(invocations: number): LogEvent[] {
     const messages = [
       `START RequestId: ${id} Version: $LATEST`,
       `INFO Lambda runtime invoke{requestId="${id}" xrayTraceId="Root=1-6634f1a2-5e1b4151"}: orders: received batch size=10`,
-      JSON.stringify({ timestamp: '2026-05-01T09:30:00.124Z', level: i % 50 === 0 ? 'ERROR' : 'INFO', fields: { message: 'stored item', id: `A-${i}` }, target: 'orders', span: { requestId: id } }),
+      JSON.stringify({
+        timestamp: '2026-05-01T09:30:00.124Z',
+        level: i % 50 === 0 ? 'ERROR' : 'INFO',
+        fields: { message: 'stored item', id: `A-${i}` },
+        target: 'orders',
+        span: { requestId: id },
+      }),
       `INFO Lambda runtime invoke{requestId="${id}"}: orders: done`,
       `END RequestId: ${id}`,
       `REPORT RequestId: ${id}\tDuration: ${(2 + (i % 7)).toFixed(2)} ms\tBilled Duration: ${3 + (i % 7)} ms\tMemory Size: 512 MB\tMax Memory Used: 21 MB\t${i % 20 === 0 ? 'Init Duration: 33.12 ms\t' : ''}`,
     ];
-    for (const message of messages) events.push({ timestamp: t++, message, logStreamName: `s${i % 4}`, logGroupName: '/aws/lambda/orders', functionId: 'AppFunction' });
+    for (const message of messages)
+      events.push({ timestamp: t++, message, logStreamName: `s${i % 4}`, logGroupName: '/aws/lambda/orders', functionId: 'AppFunction' });
   }
   return events;
 }
@@ -66,19 +73,42 @@ async function tailLatency(venvBin: string, samples: number): Promise<number[]> 
   const cfn = new CloudFormationClient(config);
   const logs = new CloudWatchLogsClient(config);
   try {
-    const role = { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } } };
-    const fn = { Type: 'AWS::Lambda::Function', Properties: { FunctionName: 'bench', Runtime: 'provided.al2023', Handler: 'bootstrap', Role: { 'Fn::GetAtt': ['Role', 'Arn'] }, Code: { ZipFile: 'unused' } } };
-    await cfn.send(new CreateStackCommand({ StackName: 'bench', TemplateBody: JSON.stringify({ Resources: { Role: role, AppFunction: fn } }) }));
+    const role = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+      },
+    };
+    const fn = {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        FunctionName: 'bench',
+        Runtime: 'provided.al2023',
+        Handler: 'bootstrap',
+        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+        Code: { ZipFile: 'unused' },
+      },
+    };
+    await cfn.send(
+      new CreateStackCommand({ StackName: 'bench', TemplateBody: JSON.stringify({ Resources: { Role: role, AppFunction: fn } }) }),
+    );
     await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/lambda/bench', logStreamName: 's1' })).catch(async () => {
       const { CreateLogGroupCommand } = await import('@aws-sdk/client-cloudwatch-logs');
       await logs.send(new CreateLogGroupCommand({ logGroupName: '/aws/lambda/bench' }));
       await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/lambda/bench', logStreamName: 's1' }));
     });
 
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lambda-kit.js'), 'logs', '--stack-name', 'bench', '--tail', '--poll', '--since', '1m'], {
-      env: { ...process.env, ...moto.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/lambda-kit.js'), 'logs', '--stack-name', 'bench', '--tail', '--poll', '--since', '1m'],
+      {
+        env: { ...process.env, ...moto.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const written = new Map<number, number>();
     const latencies: number[] = [];
     let ready = false;
@@ -102,7 +132,13 @@ async function tailLatency(venvBin: string, samples: number): Promise<number[]> 
       // Irregular gaps, so writes land at every phase of the poll interval.
       await new Promise((resolve) => setTimeout(resolve, 150 + ((seq * 373) % 400)));
       written.set(seq, performance.now());
-      await logs.send(new PutLogEventsCommand({ logGroupName: '/aws/lambda/bench', logStreamName: 's1', logEvents: [{ timestamp: Date.now(), message: `INFO bench seq=${seq}` }] }));
+      await logs.send(
+        new PutLogEventsCommand({
+          logGroupName: '/aws/lambda/bench',
+          logStreamName: 's1',
+          logEvents: [{ timestamp: Date.now(), message: `INFO bench seq=${seq}` }],
+        }),
+      );
     }
     const deadline = Date.now() + 10_000;
     while (latencies.length < samples && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -121,7 +157,9 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${process.platform}/${process.arch}\n`);
   const { linesPerSecond, lines } = formatterThroughput();
   const target = 200_000;
-  console.log(`formatter + summary: ${Math.round(linesPerSecond).toLocaleString('en-US')} lines/s (median of 5 rounds of ${lines.toLocaleString('en-US')} lines; target ≥ ${target.toLocaleString('en-US')}/s) ${linesPerSecond >= target ? 'ok' : 'BELOW TARGET'}`);
+  console.log(
+    `formatter + summary: ${Math.round(linesPerSecond).toLocaleString('en-US')} lines/s (median of 5 rounds of ${lines.toLocaleString('en-US')} lines; target ≥ ${target.toLocaleString('en-US')}/s) ${linesPerSecond >= target ? 'ok' : 'BELOW TARGET'}`,
+  );
 
   const venvBin = process.env.MOTO_VENV_BIN ?? join(ROOT, '.venv/bin');
   if (!existsSync(join(venvBin, 'moto_server'))) {

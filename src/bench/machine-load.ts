@@ -51,7 +51,13 @@ export interface MachineLoad {
  * The load between two readings. `ownMs` is the CPU the bench itself used in the window; what
  * remains of the busy time is other work (and /proc/stat's tick rounding, ± a tick per core).
  */
-export function machineLoadBetween(before: MachineReading, after: MachineReading, ownMs: number, cores: number, msPerTick: number): MachineLoad {
+export function machineLoadBetween(
+  before: MachineReading,
+  after: MachineReading,
+  ownMs: number,
+  cores: number,
+  msPerTick: number,
+): MachineLoad {
   const wallMs = after.at - before.at;
   const capacityMs = wallMs * cores;
   const busyMs = before.cpu && after.cpu ? (after.cpu.total - before.cpu.total - (after.cpu.idle - before.cpu.idle)) * msPerTick : null;

@@ -37,7 +37,10 @@ export function parseStatTicks(text: string): number | undefined {
   const end = text.lastIndexOf(')');
   if (end < 0) return undefined;
   // After the name: field 3 (state) is the first, so utime and stime are the 12th and 13th.
-  const fields = text.slice(end + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(end + 1)
+    .trim()
+    .split(/\s+/);
   const [utime, stime] = [fields[11], fields[12]].map((field) => (field !== undefined && /^\d+$/.test(field) ? Number(field) : Number.NaN));
   return Number.isSafeInteger(utime) && Number.isSafeInteger(stime) ? utime! + stime! : undefined;
 }

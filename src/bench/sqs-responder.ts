@@ -67,8 +67,16 @@ const JSON_1_0 = 'application/x-amz-json-1.0';
 
 /** The error documents SQS sends, with the query-protocol code the SDKs map them back to. */
 const ERRORS = {
-  400: { type: 'com.amazonaws.sqs#QueueDoesNotExist', query: 'AWS.SimpleQueueService.NonExistentQueue;Sender', message: 'The specified queue does not exist.' },
-  500: { type: 'com.amazonaws.sqs#InternalError', query: 'InternalError;Receiver', message: 'We encountered an internal error. Please try again.' },
+  400: {
+    type: 'com.amazonaws.sqs#QueueDoesNotExist',
+    query: 'AWS.SimpleQueueService.NonExistentQueue;Sender',
+    message: 'The specified queue does not exist.',
+  },
+  500: {
+    type: 'com.amazonaws.sqs#InternalError',
+    query: 'InternalError;Receiver',
+    message: 'We encountered an internal error. Please try again.',
+  },
 } as const;
 
 export async function startSqsResponder(options: SqsResponderOptions = {}): Promise<SqsResponder> {
@@ -82,7 +90,8 @@ export async function startSqsResponder(options: SqsResponderOptions = {}): Prom
 
   /** The response to one request: status and JSON body. */
   function answer(target: string | undefined, raw: string): [number, string, string?] {
-    if (target !== TARGET) return errorAnswer(400, 'com.amazonaws.sqs#UnsupportedOperation', `only ${TARGET} over AWS JSON 1.0 is served here`);
+    if (target !== TARGET)
+      return errorAnswer(400, 'com.amazonaws.sqs#UnsupportedOperation', `only ${TARGET} over AWS JSON 1.0 is served here`);
     let input: { QueueUrl?: string; Entries?: BatchEntry[] };
     try {
       input = JSON.parse(raw) as typeof input;
@@ -101,7 +110,12 @@ export async function startSqsResponder(options: SqsResponderOptions = {}): Prom
     const Failed = [];
     for (const { Id, MessageBody } of entries) {
       if (failIds.has(Id)) {
-        Failed.push({ Id, SenderFault: true, Code: 'InvalidParameterValue', Message: `entry ${Id} is rejected by the responder's failIds` });
+        Failed.push({
+          Id,
+          SenderFault: true,
+          Code: 'InvalidParameterValue',
+          Message: `entry ${Id} is rejected by the responder's failIds`,
+        });
         continue;
       }
       if ((arrivals.get(Id) ?? 0) <= (flakyIds.get(Id) ?? 0)) {
@@ -169,9 +183,15 @@ export async function startSqsResponder(options: SqsResponderOptions = {}): Prom
 
 /** What SQS itself refuses in a batch, as it names it. */
 function batchProblem(entries: BatchEntry[]): { code: string; message: string } | undefined {
-  if (entries.length === 0) return { code: 'EmptyBatchRequest', message: 'There should be at least one SendMessageBatchRequestEntry in the request.' };
-  if (entries.length > 10) return { code: 'TooManyEntriesInBatchRequest', message: `Maximum number of entries per request are 10. You have sent ${entries.length}.` };
-  if (new Set(entries.map((entry) => entry.Id)).size < entries.length) return { code: 'BatchEntryIdsNotDistinct', message: 'Two or more batch entries in the request have the same Id.' };
+  if (entries.length === 0)
+    return { code: 'EmptyBatchRequest', message: 'There should be at least one SendMessageBatchRequestEntry in the request.' };
+  if (entries.length > 10)
+    return {
+      code: 'TooManyEntriesInBatchRequest',
+      message: `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+    };
+  if (new Set(entries.map((entry) => entry.Id)).size < entries.length)
+    return { code: 'BatchEntryIdsNotDistinct', message: 'Two or more batch entries in the request have the same Id.' };
   return undefined;
 }
 

@@ -29,12 +29,18 @@ export const PUBLIC_API_WARNING =
 /** "HTTP API → DynamoDB, arm64, 512 MB, 10 s", or for an example "churn prediction (Kinesis → SQS, with Node.js and Python twins), …" */
 export function describeSpec(spec: ProjectSpec, options: { archFromMachine?: boolean } = {}): string {
   // The trigger's own answers beside it: "Schedule rate(5 minutes)".
-  const answers = Object.values(spec.options ?? {}).map((value) => ` ${value}`).join('');
-  const trigger = spec.api === 'none' ? `${triggerRow(spec.trigger).short}${answers}` : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
+  const answers = Object.values(spec.options ?? {})
+    .map((value) => ` ${value}`)
+    .join('');
+  const trigger =
+    spec.api === 'none'
+      ? `${triggerRow(spec.trigger).short}${answers}`
+      : `${apiRow(spec.api).label} (${spec.auth === 'iam' ? 'IAM' : spec.auth === 'jwt' ? 'JWT' : 'public'})`;
   const pipeline = `${trigger} → ${sinkRow(spec.sink).short}`;
-  const what = spec.example === 'none'
-    ? pipeline
-    : `${exampleRow(spec.example).label.toLowerCase()} (${pipeline}${spec.twins ? ', with Node.js and Python twins' : ''})`;
+  const what =
+    spec.example === 'none'
+      ? pipeline
+      : `${exampleRow(spec.example).label.toLowerCase()} (${pipeline}${spec.twins ? ', with Node.js and Python twins' : ''})`;
   const arch = options.archFromMachine ? `${spec.arch} (this machine's)` : spec.arch;
   return `${what}, ${arch}, ${spec.memory} MB, ${spec.timeout} s`;
 }
@@ -52,10 +58,13 @@ export function nextSteps(spec: ProjectSpec, dir: string): string {
     ...(cd === '' ? [] : [[`cd ${quoteForShell(cdTarget)}`, ''] as [string, string]]),
     ['npm install', 'brings lambda-kit'],
     ['npx lambda-kit doctor', 'are Rust, cargo-lambda, zig and sam ready?'],
-    ['npx lambda-kit build', spec.twins ? `sam build: the three functions, Rust for ${spec.arch}` : `sam build: cargo lambda, for ${spec.arch}`],
+    [
+      'npx lambda-kit build',
+      spec.twins ? `sam build: the three functions, Rust for ${spec.arch}` : `sam build: cargo lambda, for ${spec.arch}`,
+    ],
     [`npx lambda-kit invoke${spec.twins ? ' --function AppFunction' : ''} --event ${event}`, 'runs it here, no Docker'],
     ...(spec.twins ? [['npx lambda-kit bench --local', 'Rust against its twins, on this machine'] as [string, string]] : []),
-    ['npx lambda-kit deploy', 'sam deploy, its events live, a failure\'s root cause'],
+    ['npx lambda-kit deploy', "sam deploy, its events live, a failure's root cause"],
     ['npx lambda-kit logs --tail', 'cold starts and latency at a glance'],
   ];
   const width = Math.max(...steps.filter(([, why]) => why).map(([command]) => command.length)) + 2;

@@ -128,7 +128,9 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
     example === undefined
       ? undefined
       : (raw.twins ??
-        String(answered(await p.confirm({ message: 'Also generate its Node.js and Python twins, for lambda-kit bench?', initialValue: true }))));
+        String(
+          answered(await p.confirm({ message: 'Also generate its Node.js and Python twins, for lambda-kit bench?', initialValue: true })),
+        ));
   // With twins, <name>-python must fit Lambda's function names too.
   const withTwins = twins === 'true';
   while (nameProblem(name, trigger, withTwins)) {
@@ -181,7 +183,9 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
 
   // This machine's architecture first in line: its first build needs no extra rustup target, and it runs here.
   const host = hostArch();
-  const archRows = ARCHS.map((row) => (row.id === host ? { ...row, hint: `this machine's: builds and runs here as is; ${row.hint}` } : row));
+  const archRows = ARCHS.map((row) =>
+    row.id === host ? { ...row, hint: `this machine's: builds and runs here as is; ${row.hint}` } : row,
+  );
   const arch = await choose<ArchId>(raw.arch, 'Architecture', archRows, host);
 
   const memory = raw.memory ?? (await askMemory(arch));
@@ -231,7 +235,13 @@ export async function createInteractively(raw: RawAnswers, dirArg: string | unde
   }
   p.log.success(`Created ${displayDir(dir)}`);
   if (outcome.leftovers) p.log.info(describeLeftovers(outcome.leftovers));
-  p.note(nextSteps(spec, dir).replace(/^Next steps:\n/, '').replace(/^ {2}/gm, '').trimEnd(), 'Next steps');
+  p.note(
+    nextSteps(spec, dir)
+      .replace(/^Next steps:\n/, '')
+      .replace(/^ {2}/gm, '')
+      .trimEnd(),
+    'Next steps',
+  );
   p.outro(`Docs: ${displayDir(dir)}/README.md`);
   return EXIT.ok;
 }

@@ -148,7 +148,10 @@ export async function main(argv: string[]): Promise<number> {
     timeout: values.timeout,
     logRetention: values['log-retention'],
     options: Object.fromEntries(
-      allTriggerOptions().map(({ option }) => [option.key, (values as Record<string, unknown>)[optionFlagName(option.key)] as string | undefined]),
+      allTriggerOptions().map(({ option }) => [
+        option.key,
+        (values as Record<string, unknown>)[optionFlagName(option.key)] as string | undefined,
+      ]),
     ),
   };
   const yes = values.yes ?? false;
@@ -182,7 +185,10 @@ async function createFromFlags(raw: RawAnswers, dirArg: string | undefined, yes:
     const directoryName = basename(resolve(dirArg));
     const derived = projectNameFromDirectory(directoryName, trigger);
     if (derived.problem !== undefined) {
-      throw usageError(`no project name can be made from the directory "${abbreviateForMessage(directoryName)}": ${derived.problem}.`, 'Pass --name <name>.');
+      throw usageError(
+        `no project name can be made from the directory "${abbreviateForMessage(directoryName)}": ${derived.problem}.`,
+        'Pass --name <name>.',
+      );
     }
     name = derived.name;
     // Said once the project is written, so that a refusal stays the one line on stderr.

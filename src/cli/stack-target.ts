@@ -37,7 +37,12 @@ export interface TargetOptions {
 }
 
 /** Resolves the stack and runs the checks named; `needProject` false lets --stack-name do without one. */
-export async function stackTarget(flags: TargetFlags, checks: CheckId[], needProject = true, options: TargetOptions = {}): Promise<StackTarget> {
+export async function stackTarget(
+  flags: TargetFlags,
+  checks: CheckId[],
+  needProject = true,
+  options: TargetOptions = {},
+): Promise<StackTarget> {
   if (flags.region !== undefined && !isRegionName(flags.region)) {
     throw usageError(`--region ${quoted(flags.region, 40)} is not an AWS region (such as eu-west-1).`);
   }

@@ -30,8 +30,14 @@ function clock(date: Date | undefined): string {
 export function formatEvent(event: StackEvent, colour = false): string {
   const status = showable(event.ResourceStatus ?? '?');
   const shown = colour ? PAINT[toneOf(status)](status.padEnd(28)) : status.padEnd(28);
-  const reason = event.ResourceStatusReason && event.ResourceStatusReason !== 'User Initiated' ? `  ${showableLine(event.ResourceStatusReason)}` : '';
-  const parts = [clock(event.Timestamp), shown, showable(event.ResourceType ?? '').padEnd(34), `${showable(event.LogicalResourceId ?? '')}${colour ? kleur.dim(reason) : reason}`];
+  const reason =
+    event.ResourceStatusReason && event.ResourceStatusReason !== 'User Initiated' ? `  ${showableLine(event.ResourceStatusReason)}` : '';
+  const parts = [
+    clock(event.Timestamp),
+    shown,
+    showable(event.ResourceType ?? '').padEnd(34),
+    `${showable(event.LogicalResourceId ?? '')}${colour ? kleur.dim(reason) : reason}`,
+  ];
   return parts.join('  ').trimEnd();
 }
 

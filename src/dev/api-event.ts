@@ -83,9 +83,7 @@ function isTextual(contentType: string | undefined): boolean {
   if (contentType === undefined) return true;
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   return (
-    type === '' ||
-    type.startsWith('text/') ||
-    /^application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded|graphql)$/.test(type)
+    type === '' || type.startsWith('text/') || /^application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded|graphql)$/.test(type)
   );
 }
 
@@ -118,7 +116,14 @@ export function bearerClaims(authorization: string | undefined): Record<string, 
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const claims = nameMap<string>();
   for (const [name, value] of Object.entries(payload)) {
-    claims[name] = typeof value === 'string' ? value : Array.isArray(value) ? `[${value.map(String).join(' ')}]` : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    claims[name] =
+      typeof value === 'string'
+        ? value
+        : Array.isArray(value)
+          ? `[${value.map(String).join(' ')}]`
+          : typeof value === 'object'
+            ? JSON.stringify(value)
+            : String(value);
   }
   return claims;
 }
@@ -131,7 +136,13 @@ export function httpApiEvent(request: ApiRequest, match: RouteMatch): Record<str
   for (const [name, value] of headerPairs(request.rawHeaders)) {
     const lower = name.toLowerCase();
     // Cookies are lifted out of the headers into their own list.
-    if (lower === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+    if (lower === 'cookie')
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
     else headers[lower] = Object.hasOwn(headers, lower) ? `${headers[lower]},${value}` : value;
   }
   const query = nameMap<string>();
@@ -153,7 +164,13 @@ export function httpApiEvent(request: ApiRequest, match: RouteMatch): Record<str
       ...(claims && { authorizer: { jwt: { claims, scopes: claims.scope ? claims.scope.split(' ') : null } } }),
       domainName: headers.host ?? 'localhost',
       domainPrefix: (headers.host ?? 'localhost').split('.')[0],
-      http: { method: request.method, path: safeDecodedPath(rawPath), protocol: 'HTTP/1.1', sourceIp: request.sourceIp, userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: request.method,
+        path: safeDecodedPath(rawPath),
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: request.requestId,
       routeKey,
       stage: '$default',
@@ -173,13 +190,13 @@ export function restApiEvent(request: ApiRequest, match: RouteMatch): Record<str
   const multiValueHeaders = nameMap<string[]>();
   for (const [name, value] of headerPairs(request.rawHeaders)) {
     headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   const query = nameMap<string>();
   const multiQuery = nameMap<string[]>();
   for (const [name, value] of queryPairs(rawQueryString)) {
     query[name] = value;
-    (multiQuery[name] ??= []).push(value);
+    multiQuery[name] = [...(multiQuery[name] ?? []), value];
   }
   const header = (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
   const claims = bearerClaims(header('authorization'));
@@ -299,12 +316,15 @@ export function responseOf(answer: Buffer, payload: '1.0' | '2.0'): ApiResponse 
   }
   if (isRecord(doc.headers)) {
     // multiValueHeaders wins for a name both give, as in API Gateway.
-    for (const [name, value] of Object.entries(doc.headers)) if (!named.has(name.toLowerCase()) && value !== null) headers.push([name, String(value)]);
+    for (const [name, value] of Object.entries(doc.headers))
+      if (!named.has(name.toLowerCase()) && value !== null) headers.push([name, String(value)]);
   }
   if (payload === '2.0' && Array.isArray(doc.cookies)) for (const cookie of doc.cookies) headers.push(['set-cookie', String(cookie)]);
   const text = typeof doc.body === 'string' ? doc.body : doc.body === undefined || doc.body === null ? '' : JSON.stringify(doc.body);
   const body = doc.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
-  const sendable = headers.filter(([name, value]) => isHeaderToken(name) && isHeaderValue(value) && !FRAMING_HEADERS.has(name.toLowerCase()));
+  const sendable = headers.filter(
+    ([name, value]) => isHeaderToken(name) && isHeaderValue(value) && !FRAMING_HEADERS.has(name.toLowerCase()),
+  );
   return { status, headers: sendable, body };
 }
 

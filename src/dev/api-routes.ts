@@ -51,7 +51,14 @@ export function apiRoutesOf(template: unknown, logicalId: string): ApiRoute[] {
     }
     if (typeof path !== 'string' || typeof method !== 'string' || !path.startsWith('/')) continue;
     const upper = method.toUpperCase();
-    routes.push({ eventName, kind: event.Type, method: upper === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : upper, path, payloadFormat, stage });
+    routes.push({
+      eventName,
+      kind: event.Type,
+      method: upper === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : upper,
+      path,
+      payloadFormat,
+      stage,
+    });
   }
   return routes;
 }

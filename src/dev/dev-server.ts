@@ -12,7 +12,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { ASYNC_EVENT_BYTES, SYNC_EVENT_BYTES } from '../project/events.js';
 import type { LocalInvocation } from '../runtime-api/local-function.js';
-import { GATEWAY_ANSWERS, gatewayAnswer, httpApiEvent, MAX_REQUEST_BODY_BYTES, responseOf, restApiEvent, splitTarget, type ApiResponse } from './api-event.js';
+import {
+  GATEWAY_ANSWERS,
+  gatewayAnswer,
+  httpApiEvent,
+  MAX_REQUEST_BODY_BYTES,
+  responseOf,
+  restApiEvent,
+  splitTarget,
+  type ApiResponse,
+} from './api-event.js';
 import { matchRoute, type ApiRoute } from './api-routes.js';
 import type { Unavailable } from './function-host.js';
 
@@ -55,7 +64,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // where the socket still takes it, and closed; never an exception.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (socket.writable && !socket.destroyed) {
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     }
     socket.destroy();
@@ -106,7 +120,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: DevSer
     now: new Date(),
     stage: match.route.stage,
   };
-  const event = rest ? { ...restApiEvent(request, match), ...(match.route.kind === 'HttpApi' && { version: '1.0' }) } : httpApiEvent(request, match);
+  const event = rest
+    ? { ...restApiEvent(request, match), ...(match.route.kind === 'HttpApi' && { version: '1.0' }) }
+    : httpApiEvent(request, match);
   const eventBytes = Buffer.from(JSON.stringify(event));
   if (eventBytes.length > SYNC_EVENT_BYTES) return send(res, gatewayAnswer(GATEWAY_ANSWERS.tooLarge));
 
@@ -126,14 +142,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: DevSer
       why = ` (${describeFailure(result)})`;
       break;
     case 'unavailable':
-      response = { status: 503, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify({ message: `lambda-kit dev: ${result.reason}` })) };
+      response = {
+        status: 503,
+        headers: [['content-type', 'application/json']],
+        body: Buffer.from(JSON.stringify({ message: `lambda-kit dev: ${result.reason}` })),
+      };
       why = ` (${result.reason})`;
       break;
     default:
       response = errorAnswer;
       why = ` (${describeFailure(result)})`;
   }
-  options.log(`${method} ${rawPath} → ${match.route.eventName} → ${response.status} in ${Math.round(performance.now() - started)} ms${why}`);
+  options.log(
+    `${method} ${rawPath} → ${match.route.eventName} → ${response.status} in ${Math.round(performance.now() - started)} ms${why}`,
+  );
   send(res, response);
 }
 
@@ -143,24 +165,38 @@ async function handleInvoke(req: IncomingMessage, res: ServerResponse, options: 
   if (req.method !== 'POST') return discard(req, res, awsError(405, 'MethodNotAllowedException', 'Invoke takes POST'));
   const known = options.functionNames();
   if (!known.includes(name)) {
-    return discard(req, res, awsError(404, 'ResourceNotFoundException', `Function not found: ${name} (lambda-kit dev serves ${known.join(', ')})`));
+    return discard(
+      req,
+      res,
+      awsError(404, 'ResourceNotFoundException', `Function not found: ${name} (lambda-kit dev serves ${known.join(', ')})`),
+    );
   }
   const invocationType = headerOf(req, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
-    return discard(req, res, awsError(400, 'InvalidParameterValueException', `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun`));
+    return discard(
+      req,
+      res,
+      awsError(400, 'InvalidParameterValueException', `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun`),
+    );
   }
   const limit = invocationType === 'Event' ? ASYNC_EVENT_BYTES : SYNC_EVENT_BYTES;
   const body = await readBody(req, limit);
   if (body === 'aborted') return;
   if (body === 'too-large') {
-    return send(res, awsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`));
+    return send(
+      res,
+      awsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`),
+    );
   }
   // Lambda gives an empty payload to the function as {}, and refuses what is not JSON.
   const payload = body.length === 0 ? Buffer.from('{}') : body;
   try {
     JSON.parse(payload.toString('utf8'));
   } catch (error) {
-    return send(res, awsError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${(error as Error).message}`));
+    return send(
+      res,
+      awsError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${(error as Error).message}`),
+    );
   }
   const requestId = randomUUID();
   if (invocationType === 'DryRun') return send(res, { status: 204, headers: [['x-amzn-requestid', requestId]], body: Buffer.alloc(0) });
@@ -172,7 +208,11 @@ async function handleInvoke(req: IncomingMessage, res: ServerResponse, options: 
   }
   const result = await options.invoke(payload);
   options.log(`Invoke ${name} → ${describeOutcome(result)}`);
-  const headers: [string, string][] = [['content-type', 'application/json'], ['x-amzn-requestid', requestId], ['x-amz-executed-version', '$LATEST']];
+  const headers: [string, string][] = [
+    ['content-type', 'application/json'],
+    ['x-amzn-requestid', requestId],
+    ['x-amz-executed-version', '$LATEST'],
+  ];
   if (headerOf(req, 'x-amz-log-type') === 'Tail' && 'logs' in result) {
     // Lambda's last 4 KB of the invocation's log, base64.
     headers.push(['x-amz-log-result', Buffer.from(result.logs.join('\n')).subarray(-4096).toString('base64')]);
@@ -196,11 +236,21 @@ function errorDocument(result: LocalInvocation): { errorType: string; errorMessa
     case 'init-error':
       return { errorType: result.errorType, errorMessage: result.errorMessage };
     case 'timeout':
-      return { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${result.requestId} Error: Task timed out after ${(result.timeoutMs / 1000).toFixed(2)} seconds` };
+      return {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${result.requestId} Error: Task timed out after ${(result.timeoutMs / 1000).toFixed(2)} seconds`,
+      };
     case 'init-timeout':
-      return { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${result.requestId} Error: INIT did not finish within ${(result.timeoutMs / 1000).toFixed(2)} seconds` };
+      return {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${result.requestId} Error: INIT did not finish within ${(result.timeoutMs / 1000).toFixed(2)} seconds`,
+      };
     case 'exited': {
-      const how = result.spawnError ? `could not start: ${result.spawnError}` : result.signal ? `signal: ${result.signal}` : `exit status ${result.exitCode}`;
+      const how = result.spawnError
+        ? `could not start: ${result.spawnError}`
+        : result.signal
+          ? `signal: ${result.signal}`
+          : `exit status ${result.exitCode}`;
       return { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${result.requestId} Error: Runtime exited with error: ${how}` };
     }
     case 'response':
@@ -231,7 +281,10 @@ export function functionNameOf(given: string): string {
 function awsError(status: number, type: string, message: string): ApiResponse {
   return {
     status,
-    headers: [['content-type', 'application/json'], ['x-amzn-errortype', type]],
+    headers: [
+      ['content-type', 'application/json'],
+      ['x-amzn-errortype', type],
+    ],
     body: Buffer.from(JSON.stringify({ Type: 'User', message })),
   };
 }
@@ -270,12 +323,16 @@ function send(res: ServerResponse, response: ApiResponse): void {
   if (res.headersSent || res.destroyed) return;
   try {
     // A length, as API Gateway sends, rather than Node's chunked encoding.
-    const length: [string, string][] = response.status === 204 || response.status === 304 ? [] : [['content-length', String(response.body.length)]];
+    const length: [string, string][] =
+      response.status === 204 || response.status === 304 ? [] : [['content-length', String(response.body.length)]];
     res.writeHead(response.status, [...response.headers, ...length].flat());
     res.end(response.body);
   } catch (error) {
     // A header Node refuses: the answer cannot be sent as it is, and the client learns that much.
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `Internal server error: ${(error as Error).message}` }));
+    if (!res.headersSent)
+      res
+        .writeHead(502, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: `Internal server error: ${(error as Error).message}` }));
   }
 }
 

@@ -70,7 +70,8 @@ export class FunctionHost {
       await this.#waitForBuild(signal);
       signal?.throwIfAborted();
       const local = await this.#ensureRunning();
-      if (!local) return { outcome: 'unavailable', reason: 'no build of the function has succeeded yet (cargo’s errors are above)' } as const;
+      if (!local)
+        return { outcome: 'unavailable', reason: 'no build of the function has succeeded yet (cargo’s errors are above)' } as const;
       const result = await local.invoke(event, { signal });
       if (ENVIRONMENT_ENDING.has(result.outcome)) await this.#retire();
       return result;
@@ -97,8 +98,13 @@ export class FunctionHost {
     let onAbort: (() => void) | undefined;
     await Promise.race([
       build.done,
-      new Promise((resolve) => (timer = setTimeout(resolve, this.#options.buildWaitMs))),
-      new Promise((resolve) => signal?.addEventListener('abort', (onAbort = () => resolve(undefined)), { once: true })),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.#options.buildWaitMs);
+      }),
+      new Promise((resolve) => {
+        onAbort = () => resolve(undefined);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
     ]);
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);

@@ -24,7 +24,11 @@ export interface SourceWatcher {
  * Calls `onChange` with the files that changed (relative to `dir`), `quietMs` after the last of a
  * burst of changes. `onProblem` hears of a directory that cannot be watched.
  */
-export function watchSources(dir: string, onChange: (files: string[]) => void, options: { quietMs: number; onProblem: (message: string) => void }): SourceWatcher {
+export function watchSources(
+  dir: string,
+  onChange: (files: string[]) => void,
+  options: { quietMs: number; onProblem: (message: string) => void },
+): SourceWatcher {
   const changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const note = (file: string) => {

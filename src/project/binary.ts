@@ -61,7 +61,11 @@ export function buildCommandFor(fn: LambdaFunction, platform: string = process.p
 }
 
 /** The newest binary of `fn` that runs on this machine; a UserError saying how to build one otherwise. */
-export async function findFunctionBinary(project: Project, fn: LambdaFunction, env: NodeJS.ProcessEnv = process.env): Promise<FunctionBinary> {
+export async function findFunctionBinary(
+  project: Project,
+  fn: LambdaFunction,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<FunctionBinary> {
   const packageName = await packageOf(project, fn);
   const host = hostArchitecture();
   const found: (Candidate & { modifiedMs: number; arch: Architecture | 'other' | undefined })[] = [];
@@ -88,13 +92,23 @@ export async function findFunctionBinary(project: Project, fn: LambdaFunction, e
       hint: `Build it with \`${command}\`, then invoke again.`,
     });
   }
-  return { path: best.path, builtBy: best.builtBy, modifiedMs: best.modifiedMs, newerSource: await newestSourceAfter(fn.codeDir, best.modifiedMs) };
+  return {
+    path: best.path,
+    builtBy: best.builtBy,
+    modifiedMs: best.modifiedMs,
+    newerSource: await newestSourceAfter(fn.codeDir, best.modifiedMs),
+  };
 }
 
 async function packageOf(project: Project, fn: LambdaFunction): Promise<string> {
   const name =
-    fn.codeDir === project.dir ? project.packageName : cargoPackageName(await readFile(join(fn.codeDir, 'Cargo.toml'), 'utf8').catch(() => ''));
-  if (!name) throw new UserError(`no Cargo package in ${relative(process.cwd(), fn.codeDir) || '.'}: ${fn.logicalId} is not a Rust function lambda-kit can run`);
+    fn.codeDir === project.dir
+      ? project.packageName
+      : cargoPackageName(await readFile(join(fn.codeDir, 'Cargo.toml'), 'utf8').catch(() => ''));
+  if (!name)
+    throw new UserError(
+      `no Cargo package in ${relative(process.cwd(), fn.codeDir) || '.'}: ${fn.logicalId} is not a Rust function lambda-kit can run`,
+    );
   return name;
 }
 

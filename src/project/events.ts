@@ -19,8 +19,13 @@ export async function defaultEventFile(project: Project): Promise<string> {
   const dir = join(project.dir, 'events');
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
   if (files.length === 1) return join(dir, files[0]!);
-  if (files.length === 0) throw new UserError(`no sample event in ${relative(process.cwd(), dir) || dir}: pass one with --event <file>`, { exitCode: EXIT.usage });
-  throw new UserError(`events/ has ${files.length} events: pick one with --event (${files.map((f) => `events/${f}`).join(', ')})`, { exitCode: EXIT.usage });
+  if (files.length === 0)
+    throw new UserError(`no sample event in ${relative(process.cwd(), dir) || dir}: pass one with --event <file>`, {
+      exitCode: EXIT.usage,
+    });
+  throw new UserError(`events/ has ${files.length} events: pick one with --event (${files.map((f) => `events/${f}`).join(', ')})`, {
+    exitCode: EXIT.usage,
+  });
 }
 
 /** The most an event may weigh, and why: it depends on how the trigger invokes the function. */
@@ -54,7 +59,8 @@ const ASYNC_TRIGGERS: Record<string, string> = {
 export async function eventLimitOf(project: Project, fn: LambdaFunction): Promise<EventLimit> {
   const types = await triggerTypes(project.templatePath, fn.logicalId);
   const asyncTrigger = types.map((type) => ASYNC_TRIGGERS[type]).find((name) => name !== undefined);
-  if (asyncTrigger) return { bytes: ASYNC_EVENT_BYTES, why: `in an asynchronous invoke, which is how ${asyncTrigger} invokes ${fn.logicalId}` };
+  if (asyncTrigger)
+    return { bytes: ASYNC_EVENT_BYTES, why: `in an asynchronous invoke, which is how ${asyncTrigger} invokes ${fn.logicalId}` };
   const named = types.length > 0 ? `, which is how ${types[0]} invokes ${fn.logicalId}` : '';
   return { bytes: SYNC_EVENT_BYTES, why: `in a synchronous invoke${named}` };
 }
@@ -62,7 +68,9 @@ export async function eventLimitOf(project: Project, fn: LambdaFunction): Promis
 /** The SAM `Events` types of function `logicalId`; none when the template says nothing readable. */
 export async function triggerTypes(templatePath: string, logicalId: string): Promise<string[]> {
   try {
-    const template = parseCfnYaml(await readFile(templatePath, 'utf8')) as { Resources?: Record<string, { Properties?: { Events?: unknown } }> };
+    const template = parseCfnYaml(await readFile(templatePath, 'utf8')) as {
+      Resources?: Record<string, { Properties?: { Events?: unknown } }>;
+    };
     const events = template.Resources?.[logicalId]?.Properties?.Events;
     if (typeof events !== 'object' || events === null) return [];
     return Object.values(events).flatMap((event: unknown) => {
@@ -98,7 +106,9 @@ export async function readEventStream(stream: Readable, name: string, limit: Eve
   try {
     bytes = await readAtMost(stream, limit.bytes + 1);
   } catch (error) {
-    throw new UserError(`cannot read the event from ${name}: ${(error as NodeJS.ErrnoException).code ?? printable((error as Error).message)}`);
+    throw new UserError(
+      `cannot read the event from ${name}: ${(error as NodeJS.ErrnoException).code ?? printable((error as Error).message)}`,
+    );
   }
   return checkedEvent(bytes, `the event on ${name}`, limit);
 }
@@ -132,7 +142,6 @@ function checkedEvent(bytes: Buffer, what: string, limit: EventLimit): Buffer {
   return bytes;
 }
 
-
 /** Why a path cannot be read, in words, for one line. */
 async function cannotRead(what: string, path: string, error: unknown): Promise<string> {
   const code = (error as NodeJS.ErrnoException).code;
@@ -153,7 +162,10 @@ async function cannotRead(what: string, path: string, error: unknown): Promise<s
     case 'ENAMETOOLONG':
       return `${what}: the path is too long`;
     default: {
-      const kind = await lstat(path).then((info) => (info.isSocket() ? 'a socket' : undefined), () => undefined);
+      const kind = await lstat(path).then(
+        (info) => (info.isSocket() ? 'a socket' : undefined),
+        () => undefined,
+      );
       return kind ? `${what} is ${kind}: give a JSON file` : `cannot read ${what}: ${code ?? printable((error as Error).message)}`;
     }
   }

@@ -128,10 +128,14 @@ export function literalOf(value: unknown, parameters: Json, where: string, prope
   const ref = value.Ref;
   if (Object.keys(value).length === 1 && typeof ref === 'string') {
     const parameter: unknown = Object.hasOwn(parameters, ref) ? parameters[ref] : undefined;
-    if (!isMapping(parameter)) throw templateError(where, `${property} is !Ref ${visible(ref, 40)}, which is not a parameter of the template`);
+    if (!isMapping(parameter))
+      throw templateError(where, `${property} is !Ref ${visible(ref, 40)}, which is not a parameter of the template`);
     if (parameter.Default === undefined) {
       const name = visible(ref, 40);
-      throw templateError(where, `${property} is !Ref ${name}, and parameter ${name} has no Default: give it one, or write the value itself`);
+      throw templateError(
+        where,
+        `${property} is !Ref ${name}, and parameter ${name} has no Default: give it one, or write the value itself`,
+      );
     }
     return parameter.Default;
   }
@@ -143,7 +147,8 @@ export function literalOf(value: unknown, parameters: Json, where: string, prope
 
 /** A whole number in Lambda's range, written as a number or as digits (CloudFormation takes both). */
 export function wholeNumber(value: unknown, range: { min: number; max: number }, where: string, property: string, unit: string): number {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(number) || number < range.min || number > range.max) {
     const expected = `a whole number of ${unit} from ${range.min} to ${range.max}`;
     throw templateError(where, `${property} must be ${expected}, not ${describeTemplateValue(value)}`);
@@ -156,7 +161,10 @@ function architectureOf(value: unknown, parameters: Json, where: string): Archit
   const list = literalOf(value, parameters, where, 'Architectures');
   const only = Array.isArray(list) && list.length === 1 ? literalOf(list[0], parameters, where, 'Architectures') : undefined;
   if (typeof only !== 'string' || !ARCHITECTURES.includes(only as Architecture)) {
-    throw templateError(where, `Architectures must be a list of one architecture, [arm64] or [x86_64], not ${describeTemplateValue(value)}`);
+    throw templateError(
+      where,
+      `Architectures must be a list of one architecture, [arm64] or [x86_64], not ${describeTemplateValue(value)}`,
+    );
   }
   return only as Architecture;
 }
@@ -186,7 +194,10 @@ function environmentOf(environment: unknown, where: string): Json {
   }
   const keys = isMapping(variables) ? Object.keys(variables) : [];
   if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
-    throw templateError(where, `Environment.Variables is ${describeTemplateValue(variables)}, which lambda-kit cannot resolve: list the variables`);
+    throw templateError(
+      where,
+      `Environment.Variables is ${describeTemplateValue(variables)}, which lambda-kit cannot resolve: list the variables`,
+    );
   }
   for (const [name, value] of Object.entries(variables ?? {})) {
     if (!ENV_NAME.test(name)) {
@@ -209,7 +220,10 @@ function withinLambdaLimit(environment: Json, where: string): Json {
     bytes += Buffer.byteLength(name) + (['string', 'number', 'boolean'].includes(typeof value) ? Buffer.byteLength(String(value)) : 0);
   }
   if (bytes > ENVIRONMENT_LIMIT_BYTES) {
-    throw templateError(where, `its environment variables take ${bytes.toLocaleString('en-US')} bytes, and Lambda allows 4 KB (4,096 bytes) in all`);
+    throw templateError(
+      where,
+      `its environment variables take ${bytes.toLocaleString('en-US')} bytes, and Lambda allows 4 KB (4,096 bytes) in all`,
+    );
   }
   return environment;
 }
@@ -230,7 +244,8 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
     .map(([logicalId, resource]) => {
       const id = visible(logicalId, 64);
       // CloudFormation's rule; it also keeps ids safe to name in messages and paths (.aws-sam/build/<id>).
-      if (!/^[A-Za-z0-9]{1,255}$/.test(logicalId)) throw templateError(quoted(logicalId, 64), 'a logical id must be letters and digits only');
+      if (!/^[A-Za-z0-9]{1,255}$/.test(logicalId))
+        throw templateError(quoted(logicalId, 64), 'a logical id must be letters and digits only');
       const own: unknown = resource.Properties ?? {};
       if (!isMapping(own)) throw templateError(id, 'Properties must be a mapping');
       const props: Json = { ...globals, ...own };
@@ -254,7 +269,12 @@ export function functionsOf(template: unknown, dir: string): LambdaFunction[] {
         environment: withinLambdaLimit({ ...globalEnvironment, ...environmentOf(own.Environment, id) }, id),
         functionName: plainString(props.FunctionName, where('FunctionName'), 'FunctionName'),
         logFormat: oneOf(loggingConfig.LogFormat, LOG_FORMATS, where('LoggingConfig'), 'LoggingConfig.LogFormat'),
-        applicationLogLevel: oneOf(loggingConfig.ApplicationLogLevel, LOG_LEVELS, where('LoggingConfig'), 'LoggingConfig.ApplicationLogLevel'),
+        applicationLogLevel: oneOf(
+          loggingConfig.ApplicationLogLevel,
+          LOG_LEVELS,
+          where('LoggingConfig'),
+          'LoggingConfig.ApplicationLogLevel',
+        ),
       };
     });
 }
@@ -305,7 +325,10 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
   if (logicalId !== undefined) {
     const found = project.functions.find((f) => f.logicalId === logicalId);
     if (!found) {
-      throw new UserError(`no function ${visible(logicalId, 64)} in template.yaml; it has ${project.functions.map((f) => f.logicalId).join(', ')}`, { exitCode: 2 });
+      throw new UserError(
+        `no function ${visible(logicalId, 64)} in template.yaml; it has ${project.functions.map((f) => f.logicalId).join(', ')}`,
+        { exitCode: 2 },
+      );
     }
     return found;
   }
@@ -313,7 +336,10 @@ export function pickFunction(project: Project, logicalId: string | undefined): L
   const rust = project.functions.filter(isRustFunction);
   if (project.functions.length > 1 && rust.length === 1) return rust[0]!;
   if (project.functions.length > 1) {
-    throw new UserError(`template.yaml has ${project.functions.length} functions: pick one with --function (${project.functions.map((f) => f.logicalId).join(', ')})`, { exitCode: 2 });
+    throw new UserError(
+      `template.yaml has ${project.functions.length} functions: pick one with --function (${project.functions.map((f) => f.logicalId).join(', ')})`,
+      { exitCode: 2 },
+    );
   }
   return project.functions[0]!;
 }

@@ -101,7 +101,8 @@ class SamConfigParser {
         if (tableName === '' && !ROOT_KEYS.has(key)) {
           throw new TomlSyntaxError(keyLine, `${visible(key)} is outside a table: put it under one such as [default.deploy.parameters]`);
         }
-        if (table.has(key)) throw new TomlSyntaxError(keyLine, `duplicate key ${visible(key)}${tableName ? ` in [${visible(tableName)}]` : ''}`);
+        if (table.has(key))
+          throw new TomlSyntaxError(keyLine, `duplicate key ${visible(key)}${tableName ? ` in [${visible(tableName)}]` : ''}`);
         table.set(key, this.value());
       }
       this.endOfLine();

@@ -79,7 +79,9 @@ interface Pending {
 
 /** A fresh X-Ray trace header, as Lambda passes it: Root, Parent and Sampled. */
 export function newTraceId(now = Date.now()): string {
-  const epoch = Math.floor(now / 1000).toString(16).padStart(8, '0');
+  const epoch = Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }
 
@@ -108,7 +110,9 @@ export class RuntimeApiEmulator {
     this.#firstPoll = new Promise((resolve) => (this.#resolveFirstPoll = resolve));
     server.on('request', (req, res) => {
       // Whatever a request does, the emulator answers it and goes on: dying would orphan the function.
-      this.#route(req, res).catch((error: unknown) => reply(res, 500, 'ServiceException', `the emulator failed on this request: ${String(error)}`));
+      this.#route(req, res).catch((error: unknown) =>
+        reply(res, 500, 'ServiceException', `the emulator failed on this request: ${String(error)}`),
+      );
     });
     // CONNECT is not a route; without a listener Node drops the socket unanswered.
     server.on('connect', (_req: IncomingMessage, socket: Socket) => {
@@ -250,7 +254,14 @@ export class RuntimeApiEmulator {
     if (body === 'too-large') {
       const pending = match?.[2] === 'response' ? this.#inFlight.get(requestId!) : undefined;
       const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
-      if (pending) pending.settle({ ...timing(pending), outcome: 'error', errorType: 'Function.ResponseSizeTooLarge', errorMessage: message, payload: Buffer.alloc(0) });
+      if (pending)
+        pending.settle({
+          ...timing(pending),
+          outcome: 'error',
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: message,
+          payload: Buffer.alloc(0),
+        });
       return reply(res, 413, 'RequestEntityTooLarge', message);
     }
 

@@ -25,7 +25,8 @@ export function shortErrorType(errorType: string): string {
  */
 export function eventShapeProblem(errorType: string | undefined, errorMessage: string | undefined): string | undefined {
   const message = errorMessage ?? '';
-  if (!(errorType !== undefined && shortErrorType(errorType) === 'DeserializeError') && !message.startsWith(DESERIALIZE_CONTEXT)) return undefined;
+  if (!(errorType !== undefined && shortErrorType(errorType) === 'DeserializeError') && !message.startsWith(DESERIALIZE_CONTEXT))
+    return undefined;
   const reason = (message.startsWith(DESERIALIZE_CONTEXT) ? message.slice(DESERIALIZE_CONTEXT.length) : message).trim();
   // `[path] path: reason`: lambda_runtime puts the path in brackets before serde_path_to_error's own.
   const atPath = /^\[([^\n]*?)\] (.*)$/s.exec(reason);
@@ -93,7 +94,8 @@ export function describeBatch({ records, failed, unknown }: BatchOutcome): strin
     const names = unknown === 1 ? '1 identifier that names' : `${unknown} identifiers that name`;
     return `batchItemFailures lists ${names} no record of the event: Lambda retries all ${plural(records ?? 0, 'record')}`;
   }
-  if (records === undefined) return failed === 0 ? 'no record failed (batchItemFailures is empty)' : `${plural(failed, 'record')} failed (batchItemFailures)`;
+  if (records === undefined)
+    return failed === 0 ? 'no record failed (batchItemFailures is empty)' : `${plural(failed, 'record')} failed (batchItemFailures)`;
   if (records === 0) return 'the event has no records';
   if (failed === 0) return records === 1 ? 'the record succeeded' : `all ${records} records succeeded`;
   return `${failed} of ${plural(records, 'record')} failed (batchItemFailures)`;

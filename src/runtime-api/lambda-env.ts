@@ -40,7 +40,14 @@ export interface LambdaEnvironmentInput {
 const PASSED_THROUGH = /^(AWS_(?!LAMBDA_).+|RUST_LOG|RUST_BACKTRACE|HOME|PATH|USERPROFILE|SYSTEMROOT|SSL_CERT_FILE|SSL_CERT_DIR)$/;
 
 /** Lambda defines these itself; the caller's values would mislead the function. */
-const RESERVED = new Set(['AWS_EXECUTION_ENV', 'AWS_LAMBDA_RUNTIME_API', '_HANDLER', '_X_AMZN_TRACE_ID', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR']);
+const RESERVED = new Set([
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_RUNTIME_API',
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
 
 export function lambdaEnvironment(input: LambdaEnvironmentInput): LambdaEnvironment {
   const { fn, functionName, caller } = input;

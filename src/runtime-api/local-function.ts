@@ -95,7 +95,9 @@ export class LocalFunction {
       source.on('end', () => lines.end());
     }
     this.#exit = new Promise<Exit>((resolve) => {
-      this.process.once('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: null, signal: null, spawnError: error.code ?? error.message }));
+      this.process.once('error', (error: NodeJS.ErrnoException) =>
+        resolve({ exitCode: null, signal: null, spawnError: error.code ?? error.message }),
+      );
       // 'exit', then what the pipes still hold; not 'close', which waits for every holder of the pipes.
       this.process.once('exit', (exitCode, signal) => void this.#drainPipes(PIPE_DRAIN_MS).then(() => resolve({ exitCode, signal })));
     }).then((exit: Exit) => (this.#exited = exit));
@@ -144,11 +146,16 @@ export class LocalFunction {
     let initTimer: NodeJS.Timeout | undefined;
     const initTimeout = new Promise<LocalInvocation | undefined>((resolve) => {
       if (!cold) return resolve(undefined);
-      initTimer = setTimeout(() => resolve({ outcome: 'init-timeout', requestId, timeoutMs: this.#initTimeoutMs, logs: [] }), this.#initTimeoutMs);
+      initTimer = setTimeout(
+        () => resolve({ outcome: 'init-timeout', requestId, timeoutMs: this.#initTimeoutMs, logs: [] }),
+        this.#initTimeoutMs,
+      );
       void this.emulator.firstPoll.then(() => clearTimeout(initTimer));
     }).then((result) => result ?? new Promise<never>(() => {}));
     const exit = this.#exit.then((exit): LocalInvocation => ({ outcome: 'exited', requestId, ...exit, logs: [] }));
-    const answer = this.emulator.invoke(event, { ...options, requestId, signal: abort.signal }).then((result): LocalInvocation => ({ ...result, logs: [] }));
+    const answer = this.emulator
+      .invoke(event, { ...options, requestId, signal: abort.signal })
+      .then((result): LocalInvocation => ({ ...result, logs: [] }));
 
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_resolve, reject) => {

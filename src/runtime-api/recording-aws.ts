@@ -53,9 +53,22 @@ export function answerAwsCall(target: string | undefined, body: Buffer, tables: 
   const operation = target ?? '';
   const service = operation.startsWith(DYNAMODB_PREFIX) ? 'dynamodb' : operation.startsWith(SQS_PREFIX) ? 'sqs' : undefined;
   const name = service ? operation.slice(operation.indexOf('.') + 1) : operation;
-  const shownCall = service ? `${service} ${showable(name)}` : target === undefined ? 'a request without X-Amz-Target' : `X-Amz-Target ${showableLine(target, 80)}`;
-  if (service === undefined || !['PutItem', 'SendMessage', 'SendMessageBatch'].includes(name) || (service === 'dynamodb') !== (name === 'PutItem')) {
-    return refuse(400, 'UnknownOperationException', `lambda-kit answers only DynamoDB PutItem and SQS SendMessage and SendMessageBatch locally, not ${shownCall}`, `${shownCall}: not answered locally (only PutItem, SendMessage and SendMessageBatch are)`);
+  const shownCall = service
+    ? `${service} ${showable(name)}`
+    : target === undefined
+      ? 'a request without X-Amz-Target'
+      : `X-Amz-Target ${showableLine(target, 80)}`;
+  if (
+    service === undefined ||
+    !['PutItem', 'SendMessage', 'SendMessageBatch'].includes(name) ||
+    (service === 'dynamodb') !== (name === 'PutItem')
+  ) {
+    return refuse(
+      400,
+      'UnknownOperationException',
+      `lambda-kit answers only DynamoDB PutItem and SQS SendMessage and SendMessageBatch locally, not ${shownCall}`,
+      `${shownCall}: not answered locally (only PutItem, SendMessage and SendMessageBatch are)`,
+    );
   }
   const input = parseInput(body);
   if (typeof input === 'string') return refuse(400, 'SerializationException', input, `${shownCall}: ${input}`);
@@ -73,11 +86,18 @@ function parseInput(body: Buffer): Record<string, unknown> | string {
   } catch {
     return 'the request body is not JSON';
   }
-  return typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : 'the request body is not a JSON object';
+  return typeof input === 'object' && input !== null && !Array.isArray(input)
+    ? (input as Record<string, unknown>)
+    : 'the request body is not a JSON object';
 }
 
 function refuse(status: number, code: string, message: string, line: string): AwsAnswer {
-  return { status, body: JSON.stringify({ __type: code, message }), errorCode: code, call: { text: showableLine(line, 400), answered: false } };
+  return {
+    status,
+    body: JSON.stringify({ __type: code, message }),
+    errorCode: code,
+    call: { text: showableLine(line, 400), answered: false },
+  };
 }
 
 function shortened(text: string): string {
@@ -101,7 +121,10 @@ function putItem(input: Record<string, unknown>, tables: RecordedTables): AwsAns
   const verdict = condition === undefined ? 'met' : checkCondition(condition, input, rows.get(key));
   if (verdict === 'failed') {
     const answer = refuse(400, 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', 'The conditional request failed', '');
-    return { ...answer, call: { text: `${shown} refused: its condition failed against an item recorded earlier in this run`, answered: false } };
+    return {
+      ...answer,
+      call: { text: `${shown} refused: its condition failed against an item recorded earlier in this run`, answered: false },
+    };
   }
   rows.set(key, item);
   tables.set(table, rows);
@@ -119,7 +142,11 @@ function inReadingOrder(item: Record<string, unknown>): Record<string, unknown> 
  * The two conditions the generated DynamoDB sink writes with, checked against the item this run
  * stored under the same id: `attribute_not_exists(id)`, and `attribute_not_exists(#v) OR #v < :v`.
  */
-function checkCondition(condition: string, input: Record<string, unknown>, stored: Record<string, unknown> | undefined): 'met' | 'failed' | 'unchecked' {
+function checkCondition(
+  condition: string,
+  input: Record<string, unknown>,
+  stored: Record<string, unknown> | undefined,
+): 'met' | 'failed' | 'unchecked' {
   const names = (typeof input.ExpressionAttributeNames === 'object' && input.ExpressionAttributeNames) || {};
   const values = plainItem(input.ExpressionAttributeValues) ?? {};
   const nameOf = (token: string) => (token.startsWith('#') ? (names as Record<string, unknown>)[token] : token);
@@ -221,12 +248,21 @@ function sendMessageBatch(input: Record<string, unknown>): AwsAnswer {
   if (!url) return refuse(400, 'MissingParameter', 'The request must contain the parameter QueueUrl.', 'sqs SendMessageBatch: no QueueUrl');
   const shown = `sqs SendMessageBatch ${shortened(queueName(url))}`;
   const entries = Array.isArray(input.Entries) ? (input.Entries as unknown[]) : [];
-  const refusal = (code: string, message: string) => ({ ...refuse(400, code, message, ''), call: { text: `${shown} refused: ${message}`, answered: false } });
+  const refusal = (code: string, message: string) => ({
+    ...refuse(400, code, message, ''),
+    call: { text: `${shown} refused: ${message}`, answered: false },
+  });
   if (entries.length === 0) return refusal('EmptyBatchRequest', 'The batch request does not contain any entries.');
-  if (entries.length > 10) return refusal('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
+  if (entries.length > 10)
+    return refusal('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
   const ids = entries.map((entry) => (typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>).Id : undefined));
-  if (ids.some((id) => typeof id !== 'string' || !/^[\w-]{1,80}$/.test(id))) return refusal('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores, 1 to 80 of them.');
-  if (new Set(ids).size !== ids.length) return refusal('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+  if (ids.some((id) => typeof id !== 'string' || !/^[\w-]{1,80}$/.test(id)))
+    return refusal(
+      'InvalidBatchEntryId',
+      'A batch entry id can only contain alphanumeric characters, hyphens and underscores, 1 to 80 of them.',
+    );
+  if (new Set(ids).size !== ids.length)
+    return refusal('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
 
   const successful: unknown[] = [];
   const failed: unknown[] = [];
@@ -237,7 +273,12 @@ function sendMessageBatch(input: Record<string, unknown>): AwsAnswer {
       successful.push({ Id: ids[index], MessageId: randomUUID(), MD5OfMessageBody: md5(body) });
       bodies.push(shortened(body));
     } else {
-      failed.push({ Id: ids[index], SenderFault: true, Code: 'InvalidMessageContents', Message: 'Invalid characters found in the message body, or none.' });
+      failed.push({
+        Id: ids[index],
+        SenderFault: true,
+        Code: 'InvalidMessageContents',
+        Message: 'Invalid characters found in the message body, or none.',
+      });
     }
   }
   const count = `${successful.length} message${successful.length === 1 ? '' : 's'}`;
@@ -311,7 +352,12 @@ export class RecordingAws {
     }
     const declared = Number(request.headers['content-length']);
     const tooLarge = () =>
-      refuse(413, 'RequestEntityTooLarge', `the request is over ${limit} bytes`, `a request of more than ${limit.toLocaleString('en-US')} bytes: not read, not answered`);
+      refuse(
+        413,
+        'RequestEntityTooLarge',
+        `the request is over ${limit} bytes`,
+        `a request of more than ${limit.toLocaleString('en-US')} bytes: not read, not answered`,
+      );
     if (declared > limit) {
       // Answered without reading it; the connection closes, so the rest is never buffered.
       send(tooLarge(), true);

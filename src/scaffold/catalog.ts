@@ -120,7 +120,10 @@ export const TRIGGERS = [
       {
         key: 'schedule',
         placeholder: '<expr>',
-        help: ['with --trigger schedule: when it runs, as EventBridge Scheduler takes it:', 'rate(5 minutes), cron(0 9 ? * MON-FRI *) (UTC) or at(2030-01-31T09:00:00) once'],
+        help: [
+          'with --trigger schedule: when it runs, as EventBridge Scheduler takes it:',
+          'rate(5 minutes), cron(0 9 ? * MON-FRI *) (UTC) or at(2030-01-31T09:00:00) once',
+        ],
         message: 'When does it run? rate(…), cron(…) in UTC, or at(…) once',
         default: DEFAULT_SCHEDULE,
         problem: scheduleProblem,
@@ -202,9 +205,36 @@ export const DEFAULT_LOG_RETENTION = 14;
  * client it calls (`aws-sdk-<client>`, '' for none); `rustType`, its `Sink`, in src/sink/<rustModule>.rs.
  */
 export const SINKS = [
-  { id: 'dynamodb', label: 'DynamoDB table', short: 'DynamoDB', hint: 'put_item per result', env: 'TABLE_NAME', sdkClient: 'dynamodb', rustModule: 'dynamodb', rustType: 'DynamoDbSink' },
-  { id: 'sqs', label: 'SQS queue', short: 'SQS', hint: 'one message per result', env: 'QUEUE_URL', sdkClient: 'sqs', rustModule: 'sqs', rustType: 'SqsSink' },
-  { id: 'none', label: 'Nothing', short: 'no sink', hint: 'log the result', env: '', sdkClient: '', rustModule: 'log', rustType: 'LogSink' },
+  {
+    id: 'dynamodb',
+    label: 'DynamoDB table',
+    short: 'DynamoDB',
+    hint: 'put_item per result',
+    env: 'TABLE_NAME',
+    sdkClient: 'dynamodb',
+    rustModule: 'dynamodb',
+    rustType: 'DynamoDbSink',
+  },
+  {
+    id: 'sqs',
+    label: 'SQS queue',
+    short: 'SQS',
+    hint: 'one message per result',
+    env: 'QUEUE_URL',
+    sdkClient: 'sqs',
+    rustModule: 'sqs',
+    rustType: 'SqsSink',
+  },
+  {
+    id: 'none',
+    label: 'Nothing',
+    short: 'no sink',
+    hint: 'log the result',
+    env: '',
+    sdkClient: '',
+    rustModule: 'log',
+    rustType: 'LogSink',
+  },
 ] as const;
 
 /** Lambda prices per GB-second (us-east-1), and per million requests. */

@@ -84,15 +84,16 @@ function cronProblem(body: string): string | undefined {
 }
 
 /** A number or, where the field has them, a name (JAN, MON), as its number; undefined if neither. */
-function valueOf(text: string, field: CronField): number | undefined {
+function fieldValue(text: string, field: CronField): number | undefined {
   if (/^[0-9]{1,4}$/.test(text)) return Number(text);
   const named = field.names?.indexOf(text.toUpperCase()) ?? -1;
   return named >= 0 ? named + 1 : undefined;
 }
 
 function inRange(text: string, field: CronField): string | undefined {
-  const value = valueOf(text, field);
-  if (value === undefined) return `has "${text}", not a value of ${field.min}-${field.max}${field.names ? ` or ${field.names[0]}-${field.names.at(-1)}` : ''}`;
+  const value = fieldValue(text, field);
+  if (value === undefined)
+    return `has "${text}", not a value of ${field.min}-${field.max}${field.names ? ` or ${field.names[0]}-${field.names.at(-1)}` : ''}`;
   if (value < field.min || value > field.max) return `has ${text}, out of ${field.min}-${field.max}`;
   return undefined;
 }
@@ -106,7 +107,8 @@ function cronFieldProblem(text: string, index: number): string | undefined {
   if (index === DAY_OF_MONTH && (text === 'L' || text === 'LW')) return undefined;
   if (index === DAY_OF_MONTH && /W$/.test(text)) return inRange(text.slice(0, -1), field) && 'needs a day 1-31 before W, e.g. 15W';
   if (index === DAY_OF_WEEK && text === 'L') return undefined;
-  if (index === DAY_OF_WEEK && /^[^,]+L$/.test(text)) return inRange(text.slice(0, -1), field) && 'needs a weekday before L, e.g. 6L (the last Friday)';
+  if (index === DAY_OF_WEEK && /^[^,]+L$/.test(text))
+    return inRange(text.slice(0, -1), field) && 'needs a weekday before L, e.g. 6L (the last Friday)';
   if (index === DAY_OF_WEEK && text.includes('#')) {
     const [day, nth] = text.split('#');
     if (inRange(day ?? '', field) || !/^[1-5]$/.test(nth ?? '')) return 'needs <weekday>#<1-5>, e.g. 3#2 (the second Tuesday)';

@@ -70,7 +70,19 @@ export type RawAnswers = { [K in Exclude<keyof ProjectSpec, 'options'>]?: string
 
 /** The order of the questions, and the flag that answers each. */
 export const FIELDS = [
-  'example', 'twins', 'name', 'trigger', 'api', 'auth', 'jwtIssuer', 'jwtAudience', 'sink', 'arch', 'memory', 'timeout', 'logRetention',
+  'example',
+  'twins',
+  'name',
+  'trigger',
+  'api',
+  'auth',
+  'jwtIssuer',
+  'jwtAudience',
+  'sink',
+  'arch',
+  'memory',
+  'timeout',
+  'logRetention',
 ] as const;
 export type Field = (typeof FIELDS)[number];
 
@@ -236,15 +248,21 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
     const fixed = exampleRow(example);
     const clash = (['trigger', 'sink'] as const).find((f) => raw[f] !== undefined && raw[f] !== fixed[f]);
     if (clash) {
-      throw usageError(`--example ${example} is a ${triggerRow(fixed.trigger).short} → ${sinkRow(fixed.sink).short} application; drop ${flagOf(clash)} ${abbreviateForMessage(raw[clash]!)}.`);
+      throw usageError(
+        `--example ${example} is a ${triggerRow(fixed.trigger).short} → ${sinkRow(fixed.sink).short} application; drop ${flagOf(clash)} ${abbreviateForMessage(raw[clash]!)}.`,
+      );
     }
   } else if (raw.twins !== undefined) {
     const flag = raw.twins === 'false' ? '--no-twins' : '--twins';
     throw usageError(`${flag} applies only with --example (the twins are the example's handler in Node.js and Python).`);
   }
   const twins = example !== 'none' && raw.twins !== 'false';
-  const trigger = example !== 'none' ? exampleRow(example).trigger
-    : raw.trigger === undefined ? 'api' : choice<TriggerId>('trigger', raw.trigger, TRIGGERS);
+  const trigger =
+    example !== 'none'
+      ? exampleRow(example).trigger
+      : raw.trigger === undefined
+        ? 'api'
+        : choice<TriggerId>('trigger', raw.trigger, TRIGGERS);
 
   const triggerAnswers = resolveTriggerOptions(trigger, raw.options ?? {});
 
@@ -281,8 +299,8 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
   const nameIssue = nameProblem(name, trigger, twins);
   if (nameIssue) throw invalid('name', name, nameIssue);
 
-  const sink = example !== 'none' ? exampleRow(example).sink
-    : raw.sink === undefined ? defaultSink(trigger) : choice<SinkId>('sink', raw.sink, SINKS);
+  const sink =
+    example !== 'none' ? exampleRow(example).sink : raw.sink === undefined ? defaultSink(trigger) : choice<SinkId>('sink', raw.sink, SINKS);
   const arch = raw.arch === undefined ? 'arm64' : choice<ArchId>('arch', raw.arch, ARCHS);
 
   const memoryRaw = raw.memory ?? String(DEFAULT_MEMORY);
@@ -298,8 +316,19 @@ export function resolveSpec(raw: RawAnswers, options: { partial?: boolean } = {}
   if (retentionIssue) throw invalid('logRetention', retentionRaw, retentionIssue);
 
   return {
-    example, twins, name, trigger, api, auth, jwtIssuer, jwtAudience, sink, arch,
-    memory: Number(memoryRaw), timeout: Number(timeoutRaw), logRetention: Number(retentionRaw),
+    example,
+    twins,
+    name,
+    trigger,
+    api,
+    auth,
+    jwtIssuer,
+    jwtAudience,
+    sink,
+    arch,
+    memory: Number(memoryRaw),
+    timeout: Number(timeoutRaw),
+    logRetention: Number(retentionRaw),
     // Only a trigger with questions of its own has answers.
     ...(Object.keys(triggerAnswers).length > 0 && { options: triggerAnswers }),
   };

@@ -92,7 +92,9 @@ export function targetProblem(dir: string, state: TargetState): string | undefin
 async function readLockOwner(path: string): Promise<LockOwner | undefined> {
   try {
     const header = JSON.parse((await readFile(path, 'utf8')).split('\n')[0]!) as Partial<LockOwner>;
-    return Number.isInteger(header.pid) && header.pid! > 0 && typeof header.host === 'string' ? { pid: header.pid!, host: header.host } : undefined;
+    return Number.isInteger(header.pid) && header.pid! > 0 && typeof header.host === 'string'
+      ? { pid: header.pid!, host: header.host }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -222,7 +224,9 @@ export async function writeProject(dir: string, files: Map<string, string>): Pro
   } catch (error) {
     if (!complete) await created.undo();
     if (signals.caught) throw new WriteInterrupted(signals.caught, dir);
-    throw error instanceof UserError || error instanceof WriteInterrupted ? error : fsUserError(error, `cannot write into ${quoteForMessage(dir)}`);
+    throw error instanceof UserError || error instanceof WriteInterrupted
+      ? error
+      : fsUserError(error, `cannot write into ${quoteForMessage(dir)}`);
   } finally {
     signals.release();
   }
@@ -232,7 +236,13 @@ export async function writeProject(dir: string, files: Map<string, string>): Pro
 async function createParents(target: string, dir: string): Promise<string[]> {
   const missing: string[] = [];
   for (let parent = dirname(target); dirname(parent) !== parent; parent = dirname(parent)) {
-    if ((await lstat(parent).then(() => true, () => false))) break;
+    if (
+      await lstat(parent).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     missing.push(parent);
   }
   const created: string[] = [];
@@ -281,7 +291,9 @@ async function claim(target: string, dir: string, created: CreatedByThisRun): Pr
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fsUserError(error, `cannot write into ${quoteForMessage(dir)}`);
       const state = await inspectTarget(target);
       if (attempt > 0 || state.kind !== 'locked' || state.live || !state.owner) {
-        throw new UserError(targetProblem(dir, state.kind === 'locked' ? { ...state, live: true } : state) ?? `${quoteForMessage(dir)} changed while writing`);
+        throw new UserError(
+          targetProblem(dir, state.kind === 'locked' ? { ...state, live: true } : state) ?? `${quoteForMessage(dir)} changed while writing`,
+        );
       }
       leftovers = { files: await removeLeftovers(target, state.owner), pid: state.owner.pid };
     }
@@ -356,7 +368,9 @@ async function exclusively<T>(create: () => Promise<T>, dir: string, rel: string
     return await create();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UserError(`${quoteForMessage(join(dir, rel))} appeared while writing; it was left alone, and this run removed what it had written`);
+      throw new UserError(
+        `${quoteForMessage(join(dir, rel))} appeared while writing; it was left alone, and this run removed what it had written`,
+      );
     }
     throw error;
   }

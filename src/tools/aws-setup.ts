@@ -69,7 +69,8 @@ export function sdkLogger(profile: string | undefined, write: (line: string) => 
     error: quiet,
     warn: (...content: unknown[]) => {
       const text = content.map((part) => (typeof part === 'string' ? part : part instanceof Error ? part.message : String(part))).join(' ');
-      if (/Multiple credential sources/.test(text)) write(`lambda-kit: ${credentialsNote(profile ?? process.env.AWS_PROFILE ?? 'default')}`);
+      if (/Multiple credential sources/.test(text))
+        write(`lambda-kit: ${credentialsNote(profile ?? process.env.AWS_PROFILE ?? 'default')}`);
       else write(`warning (AWS SDK): ${showableLine(maskUrlCredentials(text.replace(/\s+/g, ' ').trim()), 1000)}`);
     },
   };
@@ -137,8 +138,10 @@ export function resolveAwsSetup(env: NodeJS.ProcessEnv, files: AwsFiles): AwsSet
   if (envKeys && !profileNamed) credentials = 'environment (AWS_ACCESS_KEY_ID)';
   else if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) credentials = 'web identity (AWS_ROLE_ARN)';
   else if (inCredentials?.has('aws_access_key_id')) credentials = `profile ${profile}: access key (${files.credentialsPath})`;
-  else if (inConfig && configCredentialKind(inConfig)) credentials = `profile ${profile}: ${configCredentialKind(inConfig)} (${files.configPath})`;
-  else if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) credentials = 'container credentials endpoint';
+  else if (inConfig && configCredentialKind(inConfig))
+    credentials = `profile ${profile}: ${configCredentialKind(inConfig)} (${files.configPath})`;
+  else if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI)
+    credentials = 'container credentials endpoint';
 
   return {
     profile,
@@ -174,6 +177,9 @@ export async function readAwsSetup(env: NodeJS.ProcessEnv = process.env): Promis
 
 /** EC2 says so in the machine's firmware tables (Nitro) or hypervisor id (Xen): no network needed. */
 async function isEc2(): Promise<boolean> {
-  const [vendor, uuid] = await Promise.all([readOptional('/sys/devices/virtual/dmi/id/board_vendor'), readOptional('/sys/hypervisor/uuid')]);
+  const [vendor, uuid] = await Promise.all([
+    readOptional('/sys/devices/virtual/dmi/id/board_vendor'),
+    readOptional('/sys/hypervisor/uuid'),
+  ]);
   return vendor?.trim() === 'Amazon EC2' || /^ec2/i.test(uuid ?? '');
 }

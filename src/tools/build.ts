@@ -157,7 +157,8 @@ export async function cargoLambdaArtifacts(fn: LambdaFunction, env: NodeJS.Proce
   const stdout = succeeded(run);
   if (!stdout) throw new UserError(`cargo metadata failed in ${fn.codeDir}, so the built binary cannot be located.`);
   const metadata = parseCargoMetadata(stdout);
-  if (!metadata) throw new UserError(`cargo metadata in ${fn.codeDir} printed something other than its JSON, so the built binary cannot be located.`);
+  if (!metadata)
+    throw new UserError(`cargo metadata in ${fn.codeDir} printed something other than its JSON, so the built binary cannot be located.`);
   const manifest = join(fn.codeDir, 'Cargo.toml');
   const crate = metadata.packages.find((p) => p.manifest_path === manifest) ?? metadata.packages[0];
   const bins = (crate?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);

@@ -73,14 +73,30 @@ export function samDeployPlan(options: SamDeployOptions): SamDeployPlan {
 
 /** `sam deploy --guided`: sam asks its questions at the person's own terminal. */
 export function samGuidedPlan(options: Pick<SamDeployOptions, 'projectDir' | 'region' | 'profile' | 'env'>): BuildPlan {
-  const args = ['deploy', '--guided', ...(options.region ? ['--region', options.region] : []), ...(options.profile ? ['--profile', options.profile] : [])];
-  return { command: 'sam', args, cwd: options.projectDir, env: { SAM_CLI_TELEMETRY: options.env.SAM_CLI_TELEMETRY ?? '0' }, title: `sam ${args.join(' ')}` };
+  const args = [
+    'deploy',
+    '--guided',
+    ...(options.region ? ['--region', options.region] : []),
+    ...(options.profile ? ['--profile', options.profile] : []),
+  ];
+  return {
+    command: 'sam',
+    args,
+    cwd: options.projectDir,
+    env: { SAM_CLI_TELEMETRY: options.env.SAM_CLI_TELEMETRY ?? '0' },
+    title: `sam ${args.join(' ')}`,
+  };
 }
 
 /** Runs `sam deploy --guided` attached to this terminal; resolves with sam's exit code. */
 export async function runSamGuided(plan: BuildPlan): Promise<number | undefined> {
   const { execa } = await import('execa');
-  const run = await execa(plan.command, plan.args, { cwd: plan.cwd, env: { ...process.env, ...plan.env }, stdio: 'inherit', reject: false });
+  const run = await execa(plan.command, plan.args, {
+    cwd: plan.cwd,
+    env: { ...process.env, ...plan.env },
+    stdio: 'inherit',
+    reject: false,
+  });
   return run.exitCode;
 }
 
@@ -91,7 +107,12 @@ export interface SamDeployRun {
 }
 
 /** Runs the plan, its output into `logPath`; `signal` stops sam (and what it started). */
-export async function runSamDeploy(plan: SamDeployPlan, logPath: string, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<SamDeployRun> {
+export async function runSamDeploy(
+  plan: SamDeployPlan,
+  logPath: string,
+  signal?: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SamDeployRun> {
   await mkdir(dirname(logPath), { recursive: true });
   const log = createWriteStream(logPath);
   log.write(`$ ${plan.title}\n`);

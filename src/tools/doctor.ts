@@ -70,8 +70,10 @@ export const FIX = {
   rustTarget: (target: string) => `rustup target add ${target}`,
   /** lambda-kit build runs `rustup target add` itself, as cargo-lambda does. */
   rustTargetByBuild: (target: string) => `lambda-kit build installs it (rustup target add ${target})`,
-  rustTargetWithoutRustup: (target: string) => `add the ${target} standard library to this Rust toolchain, or install Rust with rustup: https://rustup.rs`,
-  samInstall: 'pip3 install aws-sam-cli (or see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)',
+  rustTargetWithoutRustup: (target: string) =>
+    `add the ${target} standard library to this Rust toolchain, or install Rust with rustup: https://rustup.rs`,
+  samInstall:
+    'pip3 install aws-sam-cli (or see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)',
   samUpdate: 'pip3 install --upgrade aws-sam-cli',
 } as const;
 
@@ -112,9 +114,15 @@ export function judgeCargoLambda(run: ToolRun): Check {
   const base = { id: 'cargo-lambda' as const, tool: 'cargo-lambda', needed: `≥ ${MINIMUM.cargoLambda}` };
   if (!run.found) return fail({ ...base, found: 'not found', problem: 'not found', fix: FIX.cargoLambdaInstall });
   const version = cargoLambdaVersion(run.stdout);
-  if (!version) return fail({ ...base, found: 'unknown', problem: `cargo-lambda --version ${brokenRun(run)}`, fix: FIX.cargoLambdaInstall });
+  if (!version)
+    return fail({ ...base, found: 'unknown', problem: `cargo-lambda --version ${brokenRun(run)}`, fix: FIX.cargoLambdaInstall });
   if (!atLeast(version, MINIMUM.cargoLambda)) {
-    return fail({ ...base, found: version.text, problem: `${version.text} is older than ${MINIMUM.cargoLambda}`, fix: FIX.cargoLambdaUpdate });
+    return fail({
+      ...base,
+      found: version.text,
+      problem: `${version.text} is older than ${MINIMUM.cargoLambda}`,
+      fix: FIX.cargoLambdaUpdate,
+    });
   }
   return { ...base, found: version.text, status: 'ok' };
 }
@@ -172,8 +180,14 @@ export function judgeRustTarget(installed: string[] | undefined, architecture: A
   const base = { id: 'rust-target' as const, tool: 'rust target', needed: `${target} (${architecture})` };
   if (!installed) return fail({ ...base, found: 'unknown', problem: 'rustc not found', fix: FIX.rustInstall });
   if (installed.includes(target)) return { ...base, found: 'installed', status: 'ok' };
-  if (rustup) return { ...base, found: 'not installed', status: 'warn', problem: `${target} is not installed`, fix: FIX.rustTargetByBuild(target) };
-  return fail({ ...base, found: 'not installed', problem: `${target} is not installed, and there is no rustup to add it`, fix: FIX.rustTargetWithoutRustup(target) });
+  if (rustup)
+    return { ...base, found: 'not installed', status: 'warn', problem: `${target} is not installed`, fix: FIX.rustTargetByBuild(target) };
+  return fail({
+    ...base,
+    found: 'not installed',
+    problem: `${target} is not installed, and there is no rustup to add it`,
+    fix: FIX.rustTargetWithoutRustup(target),
+  });
 }
 
 /** The Rust target a rust-target check found missing and lambda-kit build may install, if any. */
@@ -191,7 +205,8 @@ export function judgeSam(run: ToolRun): Check {
   if (!run.found) return fail({ ...base, found: 'not found', problem: 'not found', fix: FIX.samInstall });
   const version = samVersion(run.stdout);
   if (!version) return fail({ ...base, found: 'unknown', problem: `sam --version ${brokenRun(run)}`, fix: FIX.samInstall });
-  if (!atLeast(version, MINIMUM.sam)) return fail({ ...base, found: version.text, problem: `${version.text} is older than ${MINIMUM.sam}`, fix: FIX.samUpdate });
+  if (!atLeast(version, MINIMUM.sam))
+    return fail({ ...base, found: version.text, problem: `${version.text} is older than ${MINIMUM.sam}`, fix: FIX.samUpdate });
   const note = samNeedsBetaFlag(version)
     ? `rust-cargolambda is a beta feature before ${MINIMUM.samWithoutBeta}: lambda-kit build adds --beta-features`
     : undefined;
@@ -211,12 +226,19 @@ export function judgeAwsRegion(aws: AwsSetup): Check {
   const profileFlag = aws.profileNamed ? ` --profile ${aws.profile}` : '';
   const invalid = [sdk, sam].find((r) => r && !isRegionName(r.region));
   if (invalid) {
-    const fix = invalid.source.startsWith('profile') ? `aws configure set region <region>${profileFlag}` : `export ${invalid.source}=<region>, such as eu-west-1`;
+    const fix = invalid.source.startsWith('profile')
+      ? `aws configure set region <region>${profileFlag}`
+      : `export ${invalid.source}=<region>, such as eu-west-1`;
     const found = `${visible(invalid.region, 40)} (${invalid.source})`;
     return fail({ ...base, found, problem: `${quoted(invalid.region, 40)} from ${invalid.source} is not an AWS region`, fix });
   }
   if (!sdk && !sam) {
-    return fail({ ...base, found: 'not set', problem: `no region in the environment or profile ${aws.profile}`, fix: `aws configure set region <region>${profileFlag}` });
+    return fail({
+      ...base,
+      found: 'not set',
+      problem: `no region in the environment or profile ${aws.profile}`,
+      fix: `aws configure set region <region>${profileFlag}`,
+    });
   }
   if (sdk && sam && sdk.region === sam.region) {
     const sources = sdk.source === sam.source ? sdk.source : `${sdk.source}, ${sam.source}`;
@@ -253,7 +275,13 @@ export function judgeAwsCredentials(aws: AwsSetup): Check {
   const fix = 'aws configure (access keys) or aws configure sso, or export AWS_PROFILE=<profile>';
   if (aws.onEc2) {
     // The instance role is a likely source, but only a call to the metadata service would tell.
-    return { ...base, found: 'none found', status: 'warn', problem: `none in the environment or profile ${aws.profile}; this EC2 instance's role may supply them`, fix };
+    return {
+      ...base,
+      found: 'none found',
+      status: 'warn',
+      problem: `none in the environment or profile ${aws.profile}; this EC2 instance's role may supply them`,
+      fix,
+    };
   }
   if (aws.envKeysIgnored) {
     const problem = `profile ${aws.profile} has no credentials, and the keys in the environment are not used when a profile is named`;
@@ -289,7 +317,9 @@ interface ProbeOptions {
  */
 async function probeZig(cargoLambda: ToolRun, { cwd, env }: ProbeOptions): Promise<ZigProbe> {
   if (cargoLambda.found) {
-    const system = parseCargoLambdaSystem(succeeded(await runTool('cargo-lambda', ['lambda', 'system', '--output-format', 'json'], { cwd, env })) ?? '');
+    const system = parseCargoLambdaSystem(
+      succeeded(await runTool('cargo-lambda', ['lambda', 'system', '--output-format', 'json'], { cwd, env })) ?? '',
+    );
     if (system) return system;
   }
   const python = env.CARGO_ZIGBUILD_PYTHON_PATH || 'python3';
@@ -358,7 +388,9 @@ export async function runChecks(ids: readonly CheckId[], options: CheckOptions):
 
 /** The one line a command stops with when a check it depends on fails. */
 export function checkFailure(check: Check): UserError {
-  return new UserError(`${check.tool}: ${check.problem ?? check.found}.`, { hint: check.fix ? `Fix: ${check.fix}` : 'Run lambda-kit doctor.' });
+  return new UserError(`${check.tool}: ${check.problem ?? check.found}.`, {
+    hint: check.fix ? `Fix: ${check.fix}` : 'Run lambda-kit doctor.',
+  });
 }
 
 /** Runs the checks a command depends on; throws the first failure's fix, else returns them all. */

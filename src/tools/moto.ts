@@ -38,7 +38,10 @@ export function awsEnv(endpoint: string): Record<string, string> {
 /** Starts `moto_server` from `venvBin` (with `env` added to ours) and waits until it answers. */
 export async function startMoto(venvBin: string, timeoutMs = 30_000, env: Record<string, string> = {}): Promise<MotoServer> {
   const port = await freePort();
-  const child = spawn(join(venvBin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(join(venvBin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -48,7 +51,10 @@ export async function startMoto(venvBin: string, timeoutMs = 30_000, env: Record
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}): ${stderr}`);
     const ready = await Promise.race([
-      fetch(`${endpoint}/moto-api/`).then((r) => r.ok, () => false),
+      fetch(`${endpoint}/moto-api/`).then(
+        (r) => r.ok,
+        () => false,
+      ),
       spawnFailed,
     ]);
     if (ready) break;

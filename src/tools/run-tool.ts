@@ -8,9 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
-export type ToolRun =
-  | { found: false; reason: string }
-  | { found: true; exitCode: number | undefined; stdout: string; stderr: string };
+export type ToolRun = { found: false; reason: string } | { found: true; exitCode: number | undefined; stdout: string; stderr: string };
 
 export interface RunToolOptions {
   cwd?: string;
@@ -98,5 +96,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 /** As execa gave it: UTF-8, without the final newline. */
 function text(chunks: Buffer[]): string {
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

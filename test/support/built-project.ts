@@ -34,7 +34,11 @@ const isBuildInput = (file: string) => file === 'Cargo.toml' || file.startsWith(
 
 async function hashOf(dir: string): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of (await listTree(dir)).filter(isBuildInput)) hash.update(`${file}\0`).update(await readFile(join(dir, file))).update('\0');
+  for (const file of (await listTree(dir)).filter(isBuildInput))
+    hash
+      .update(`${file}\0`)
+      .update(await readFile(join(dir, file)))
+      .update('\0');
   return hash.digest('hex').slice(0, 10);
 }
 
@@ -66,10 +70,11 @@ export async function builtProject(name: string, flags: string[], venvBin: strin
   const staged = await generate(PROJECTS, crate, [...flags, ...arch]);
   try {
     if (existsSync(dir)) await refresh(dir, staged);
-    else await rename(staged, dir).catch((error: unknown) => {
-      // Another file's run put it there first: theirs is the same.
-      if (!existsSync(dir)) throw error;
-    });
+    else
+      await rename(staged, dir).catch((error: unknown) => {
+        // Another file's run put it there first: theirs is the same.
+        if (!existsSync(dir)) throw error;
+      });
   } finally {
     await rm(join(staged, '..'), { recursive: true, force: true });
   }

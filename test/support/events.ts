@@ -25,7 +25,10 @@ export const compactItem = (item: Item) => JSON.stringify({ id: item.id, name: i
  * shard, base64 data, and on KMS-encrypted records `encryptionType: KMS`.
  */
 export function kinesisEvent(stream: string, bodies: string[], options: { kms?: boolean } = {}) {
-  const shardSequence = [49_656_137_785_113_834_791_012_395_183_927_532_475_812_392_011_442_536_450n, 49_656_137_785_136_135_536_210_925_807_068_913_602_142_703_893_135_917_058n];
+  const shardSequence = [
+    49_656_137_785_113_834_791_012_395_183_927_532_475_812_392_011_442_536_450n,
+    49_656_137_785_136_135_536_210_925_807_068_913_602_142_703_893_135_917_058n,
+  ];
   return {
     Records: bodies.map((body, i) => {
       const shard = i % 2;
@@ -97,7 +100,10 @@ export function s3Event(bucket: string, uploads: S3Upload[]) {
       eventName: upload.eventName ?? 'ObjectCreated:Put',
       userIdentity: { principalId: 'AWS:AROAIWPX5BD2BHG722MW4:uploader' },
       requestParameters: { sourceIPAddress: '198.51.100.23' },
-      responseElements: { 'x-amz-request-id': `8C2F1A${i}B7D3E4F5A6`, 'x-amz-id-2': 'vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo=' },
+      responseElements: {
+        'x-amz-request-id': `8C2F1A${i}B7D3E4F5A6`,
+        'x-amz-id-2': 'vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo=',
+      },
       s3: {
         s3SchemaVersion: '1.0',
         configurationId: 'AppFunctionObjectCreated',

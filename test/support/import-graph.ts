@@ -42,7 +42,12 @@ export function importEdges(root: string): ImportEdge[] {
 
 /** `src/aws/x.ts imports '../cli/errors.js'` for each file outside `<root>/<layer>/` that imports from inside it. */
 export function layerViolations(root: string, layer: string): string[] {
-  const inside = (path: string) => path.startsWith(`${relative(dirname(resolve(root)), resolve(root, layer)).split(sep).join('/')}/`);
+  const inside = (path: string) =>
+    path.startsWith(
+      `${relative(dirname(resolve(root)), resolve(root, layer))
+        .split(sep)
+        .join('/')}/`,
+    );
   return importEdges(root)
     .filter((edge) => !inside(edge.from) && inside(edge.to))
     .map((edge) => `${edge.from} imports '${edge.specifier}'`);
@@ -91,14 +96,30 @@ export function commandMainImports(root: string, commands: string): string[] {
   const found: string[] = [];
   for (const file of typeScriptFiles(dir).filter(inDir)) {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-    const sibling = (node: ts.Node) => ts.isStringLiteral(node) && node.text.startsWith('./') && inDir(resolve(dir, node.text)) && node.text;
+    const sibling = (node: ts.Node) =>
+      ts.isStringLiteral(node) && node.text.startsWith('./') && inDir(resolve(dir, node.text)) && node.text;
     const visit = (node: ts.Node) => {
       if (ts.isImportDeclaration(node) && sibling(node.moduleSpecifier)) {
         const bindings = node.importClause?.namedBindings;
-        const takesMain = bindings && (ts.isNamespaceImport(bindings) || bindings.elements.some((e) => (e.propertyName ?? e.name).text === 'main'));
-        if (takesMain) found.push(`${relative(dirname(resolve(root)), file).split(sep).join('/')} runs main of '${sibling(node.moduleSpecifier)}'`);
-      } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && sibling(node.arguments[0])) {
-        found.push(`${relative(dirname(resolve(root)), file).split(sep).join('/')} runs main of '${sibling(node.arguments[0])}'`);
+        const takesMain =
+          bindings && (ts.isNamespaceImport(bindings) || bindings.elements.some((e) => (e.propertyName ?? e.name).text === 'main'));
+        if (takesMain)
+          found.push(
+            `${relative(dirname(resolve(root)), file)
+              .split(sep)
+              .join('/')} runs main of '${sibling(node.moduleSpecifier)}'`,
+          );
+      } else if (
+        ts.isCallExpression(node) &&
+        node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        node.arguments[0] &&
+        sibling(node.arguments[0])
+      ) {
+        found.push(
+          `${relative(dirname(resolve(root)), file)
+            .split(sep)
+            .join('/')} runs main of '${sibling(node.arguments[0])}'`,
+        );
       }
       ts.forEachChild(node, visit);
     };

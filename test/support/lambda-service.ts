@@ -30,10 +30,24 @@ const TAIL_BYTES = 4096;
 
 /** Lambda sets these itself, and refuses them in a function's Environment. */
 const RESERVED = new Set([
-  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
-  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
-  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
 ]);
 
 export interface ServedFunction {
@@ -248,7 +262,11 @@ export class LambdaService {
 
   #update(fn: FunctionState, input: Record<string, unknown>): object {
     if (fn.status === 'InProgress') {
-      throw new ApiError(409, 'ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${arn(fn.name)}`);
+      throw new ApiError(
+        409,
+        'ResourceConflictException',
+        `The operation cannot be performed at this time. An update is in progress for resource: ${arn(fn.name)}`,
+      );
     }
     const next: Configuration = { ...fn.config };
     const environment = input.Environment as { Variables?: Record<string, string> } | undefined;
@@ -305,7 +323,8 @@ export class LambdaService {
 
   async #invoke(fn: FunctionState, req: IncomingMessage, payload: Buffer, res: ServerResponse): Promise<void> {
     const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
-    if (type !== 'RequestResponse') throw new ApiError(400, 'InvalidParameterValueException', `this stand-in runs RequestResponse invocations only, not ${type}`);
+    if (type !== 'RequestResponse')
+      throw new ApiError(400, 'InvalidParameterValueException', `this stand-in runs RequestResponse invocations only, not ${type}`);
     const tail = header(req, 'x-amz-log-type') === 'Tail';
     const run = fn.queue.then(() => this.#run(fn, payload));
     fn.queue = run.catch(() => {});
@@ -470,18 +489,33 @@ function outcome(result: LocalInvocation, timeoutMs: number): { answer: Buffer; 
       return { answer: result.payload };
     case 'error':
       // The runtime's own error document, as it posted it.
-      return { answer: result.payload.length > 0 ? result.payload : document(result.errorType, result.errorMessage), functionError: 'Unhandled' };
+      return {
+        answer: result.payload.length > 0 ? result.payload : document(result.errorType, result.errorMessage),
+        functionError: 'Unhandled',
+      };
     case 'init-error':
-      return { answer: document(result.errorType, result.errorMessage), functionError: 'Unhandled', status: { status: 'error', errorType: result.errorType } };
+      return {
+        answer: document(result.errorType, result.errorMessage),
+        functionError: 'Unhandled',
+        status: { status: 'error', errorType: result.errorType },
+      };
     case 'exited': {
       const why = result.spawnError ?? (result.signal ? `signal: ${result.signal}` : `exit status ${result.exitCode}`);
       const message = `RequestId: ${result.requestId} Error: Runtime exited with error: ${why}`;
-      return { answer: document('Runtime.ExitError', message), functionError: 'Unhandled', status: { status: 'error', errorType: 'Runtime.ExitError' } };
+      return {
+        answer: document('Runtime.ExitError', message),
+        functionError: 'Unhandled',
+        status: { status: 'error', errorType: 'Runtime.ExitError' },
+      };
     }
     case 'timeout':
     case 'init-timeout': {
       const message = `${new Date().toISOString()} ${result.requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`;
-      return { answer: document('Sandbox.Timedout', message), functionError: 'Unhandled', status: { status: 'timeout', errorType: 'Sandbox.Timedout' } };
+      return {
+        answer: document('Sandbox.Timedout', message),
+        functionError: 'Unhandled',
+        status: { status: 'timeout', errorType: 'Sandbox.Timedout' },
+      };
     }
   }
 }

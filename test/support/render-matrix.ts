@@ -19,9 +19,12 @@ export function matrixSpecs(): { label: string; spec: ProjectSpec }[] {
         const authChoices = api === undefined ? [undefined] : AUTHS.map((a) => a.id);
         for (const auth of authChoices) {
           for (const sink of SINKS.map((s) => s.id)) {
-            const jwt = auth !== 'jwt' ? {}
-              : api === 'rest' ? { jwtIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', jwtAudience: 'my-client' }
-              : { jwtIssuer: 'https://example.auth0.com/', jwtAudience: 'my-client' };
+            const jwt =
+              auth !== 'jwt'
+                ? {}
+                : api === 'rest'
+                  ? { jwtIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', jwtAudience: 'my-client' }
+                  : { jwtIssuer: 'https://example.auth0.com/', jwtAudience: 'my-client' };
             const label = [trigger, api, auth, sink, arch].filter(Boolean).join('-');
             add(label, { name: `fn-${trigger}`, trigger, api, auth, sink, arch, ...jwt });
           }

@@ -85,7 +85,13 @@ export async function measureLocal(options: LocalBenchOptions): Promise<LocalMea
   // Serialised once: the emulator's own work per invocation stays out of every figure alike.
   const event = Buffer.from(JSON.stringify(options.event));
   const { runtimes, runs, onProgress } = options;
-  const empty = () => ({ cold: [] as number[], coldCpu: [] as number[], init: [] as number[], warm: [] as number[], warmCpu: [] as number[] });
+  const empty = () => ({
+    cold: [] as number[],
+    coldCpu: [] as number[],
+    init: [] as number[],
+    warm: [] as number[],
+    warmCpu: [] as number[],
+  });
   const samples = new Map(runtimes.map((rt) => [rt.runtime, empty()]));
   const of = (rt: LocalRuntime) => samples.get(rt.runtime)!;
   let cpuSource: ProcessCpu['source'] | undefined;
@@ -199,7 +205,8 @@ async function measureMoto(rt: LocalRuntime, options: LocalBenchOptions & { even
       // The first batch warms the process; each one must have sent a message per record.
       if (run > 0) warmMoto.push(durationMs);
       const sent = await options.drainMoto(rt.runtime);
-      if (sent !== options.customers.length) throw new UserError(`${rt.runtime}: moto's queue got ${sent} messages for ${options.customers.length} records`);
+      if (sent !== options.customers.length)
+        throw new UserError(`${rt.runtime}: moto's queue got ${sent} messages for ${options.customers.length} records`);
     }
   } finally {
     await fn.stop();
@@ -229,7 +236,10 @@ async function invoke(rt: LocalRuntime, fn: LocalFunction, event: unknown): Prom
   const result = await fn.invoke(event);
   const problem = answerProblem(result);
   if (problem) {
-    const output = result.logs.filter((line) => line.trim()).slice(-3).join(' | ');
+    const output = result.logs
+      .filter((line) => line.trim())
+      .slice(-3)
+      .join(' | ');
     throw new UserError(`${rt.runtime} (${rt.fn.logicalId}): ${problem}${output ? ` — its last output: ${output}` : ''}`);
   }
   return result as Answered;
@@ -262,7 +272,11 @@ function answerProblem(result: LocalInvocation): string | undefined {
 }
 
 /** The batch's messages as the reference model predicts them: one per record, by record index. */
-export function checkMessages(runtime: Runtime, received: { id: string; body: string }[], options: Pick<LocalBenchOptions, 'model' | 'customers'>): void {
+export function checkMessages(
+  runtime: Runtime,
+  received: { id: string; body: string }[],
+  options: Pick<LocalBenchOptions, 'model' | 'customers'>,
+): void {
   const { model, customers } = options;
   // Declared `never` so that a call narrows like a throw.
   const fail: (why: string) => never = (why) => {

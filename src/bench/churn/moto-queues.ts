@@ -31,7 +31,9 @@ export async function motoQueues(endpoint: string): Promise<MotoQueues> {
     // moto slows down as a queue grows (thousands of messages a run), so each run starts empty.
     async drain(runtime) {
       const QueueUrl = targets[runtime].queueUrl;
-      const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
       await client.send(new PurgeQueueCommand({ QueueUrl }));
       return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
     },

@@ -81,7 +81,14 @@ export function esbuildOptions(logicalId: string, buildProperties: unknown, code
   if (typeof buildProperties !== 'object' || buildProperties === null || Array.isArray(buildProperties)) {
     throw new UserError(`${where} must be a mapping with at least EntryPoints.`);
   }
-  const options: BuildOptions = { bundle: true, platform: 'node', outdir: outDir, absWorkingDir: codeDir, logLevel: 'silent', ...SAM_DEFAULTS };
+  const options: BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    outdir: outDir,
+    absWorkingDir: codeDir,
+    logLevel: 'silent',
+    ...SAM_DEFAULTS,
+  };
   for (const [name, value] of Object.entries(buildProperties)) {
     const read = Object.hasOwn(PROPERTIES, name) ? PROPERTIES[name] : undefined;
     if (!read) throw new UserError(`${where}: lambda-kit bench does not know ${name}; it knows ${Object.keys(PROPERTIES).join(', ')}.`);

@@ -47,12 +47,17 @@ export interface PrepareOptions {
 
 /** The project's three functions, by runtime; a clear error for a project without twins. */
 export function benchFunctions(project: Project): Record<Runtime, LambdaFunction> {
-  const found = Object.fromEntries(RUNTIMES.map((runtime) => [runtime, project.functions.find((f) => f.logicalId === FUNCTION_IDS[runtime])]));
+  const found = Object.fromEntries(
+    RUNTIMES.map((runtime) => [runtime, project.functions.find((f) => f.logicalId === FUNCTION_IDS[runtime])]),
+  );
   const missing = RUNTIMES.filter((runtime) => !found[runtime]).map((runtime) => FUNCTION_IDS[runtime]);
   if (missing.length > 0) {
-    throw new UserError(`lambda-kit bench compares the Rust function with its Node.js and Python twins, and template.yaml has no ${missing.join(' or ')}.`, {
-      hint: 'Create a project that has them with: create-fast-lambda --example churn',
-    });
+    throw new UserError(
+      `lambda-kit bench compares the Rust function with its Node.js and Python twins, and template.yaml has no ${missing.join(' or ')}.`,
+      {
+        hint: 'Create a project that has them with: create-fast-lambda --example churn',
+      },
+    );
   }
   return found as Record<Runtime, LambdaFunction>;
 }
@@ -74,7 +79,14 @@ export async function prepareLocal(project: Project, options: PrepareOptions): P
     venvBin,
     runtimes: [
       { runtime: 'rust', version: rust.version, fn: fns.rust, command: rust.binary, args: [], taskRoot: join(rust.binary, '..') },
-      { runtime: 'node', version: `node ${process.version}`, fn: fns.node, command: process.execPath, args: [NODE_RUNTIME], taskRoot: node },
+      {
+        runtime: 'node',
+        version: `node ${process.version}`,
+        fn: fns.node,
+        command: process.execPath,
+        args: [NODE_RUNTIME],
+        taskRoot: node,
+      },
       {
         runtime: 'python',
         version: python || 'python',
@@ -89,10 +101,20 @@ export async function prepareLocal(project: Project, options: PrepareOptions): P
   };
 }
 
-async function buildRust(fn: LambdaFunction, host: 'arm64' | 'x86_64', options: PrepareOptions, env: NodeJS.ProcessEnv): Promise<{ binary: string; version: string }> {
+async function buildRust(
+  fn: LambdaFunction,
+  host: 'arm64' | 'x86_64',
+  options: PrepareOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<{ binary: string; version: string }> {
   const plan = cargoLambdaPlan({ ...fn, architecture: host }, { debug: false });
   options.onLine(`rust: ${plan.title}`);
-  const run = await runBuild(plan, (line) => options.onLine(`  ${line}`), { ...env, CARGO_TERM_COLOR: 'never' }, { signal: options.signal });
+  const run = await runBuild(
+    plan,
+    (line) => options.onLine(`  ${line}`),
+    { ...env, CARGO_TERM_COLOR: 'never' },
+    { signal: options.signal },
+  );
   if (options.signal?.aborted) throw options.signal.reason;
   if (run.exitCode !== 0) {
     const last = run.lines.filter((line) => /error/i.test(line)).at(-1) ?? run.lines.at(-1) ?? '';
@@ -114,17 +136,23 @@ async function stageNode(project: Project, fn: LambdaFunction, options: PrepareO
   const sources = (await readdir(fn.codeDir)).filter((name) => name !== 'node_modules');
   for (const name of sources) await cp(join(fn.codeDir, name), join(stage, name), { recursive: true, force: true });
 
-  const manifest = await hashFiles(sources.filter((name) => name === 'package.json' || name === 'package-lock.json').map((name) => join(fn.codeDir, name)));
+  const manifest = await hashFiles(
+    sources.filter((name) => name === 'package.json' || name === 'package-lock.json').map((name) => join(fn.codeDir, name)),
+  );
   if (!(await stampMatches(stage, manifest))) {
-    options.onLine('node: installing the twin\'s production dependencies (npm)');
+    options.onLine("node: installing the twin's production dependencies (npm)");
     const lock = sources.includes('package-lock.json');
-    const args = lock ? ['ci', '--omit=dev', '--no-audit', '--no-fund'] : ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock'];
+    const args = lock
+      ? ['ci', '--omit=dev', '--no-audit', '--no-fund']
+      : ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock'];
     must(await runTool('npm', args, { cwd: stage, env, timeoutMs: 600_000 }), `npm ${args[0]} for the Node.js twin`);
     await writeStamp(stage, manifest);
   }
   if (fn.buildMethod !== 'esbuild') return stage;
 
-  const template = parseCfnYaml(await readFile(project.templatePath, 'utf8')) as { Resources?: Record<string, { Metadata?: { BuildProperties?: unknown } }> };
+  const template = parseCfnYaml(await readFile(project.templatePath, 'utf8')) as {
+    Resources?: Record<string, { Metadata?: { BuildProperties?: unknown } }>;
+  };
   const bundle = join(stage, 'bundle');
   // A bundle from an earlier run must not linger beside a new one with other names.
   await rm(bundle, { recursive: true, force: true });
@@ -142,7 +170,10 @@ async function pythonVenv(project: Project, fn: LambdaFunction, options: Prepare
   const dir = given ?? join(project.dir, '.lambda-kit', 'python');
   const bin = join(dir, 'bin');
   if (given) {
-    if (!(await exists(join(bin, 'moto_server')))) throw new UserError(`LAMBDA_KIT_BENCH_VENV=${given} has no bin/moto_server: install ${MOTO_REQUIREMENT} and boto3 in it, or unset it`);
+    if (!(await exists(join(bin, 'moto_server'))))
+      throw new UserError(
+        `LAMBDA_KIT_BENCH_VENV=${given} has no bin/moto_server: install ${MOTO_REQUIREMENT} and boto3 in it, or unset it`,
+      );
     return bin;
   }
   const requirements = join(fn.codeDir, 'requirements.txt');
@@ -153,7 +184,10 @@ async function pythonVenv(project: Project, fn: LambdaFunction, options: Prepare
   const python = env.PYTHON ?? 'python3';
   await rm(dir, { recursive: true, force: true });
   const created = await runTool(python, ['-m', 'venv', dir], { env, timeoutMs: 120_000 });
-  if (!created.found) throw new UserError(`${python} ${created.reason}: the Python twin and moto need Python 3.`, { hint: 'Install Python 3, or set PYTHON to one.' });
+  if (!created.found)
+    throw new UserError(`${python} ${created.reason}: the Python twin and moto need Python 3.`, {
+      hint: 'Install Python 3, or set PYTHON to one.',
+    });
   must(created, `${python} -m venv`);
   const args = ['install', '--disable-pip-version-check', '--quiet', '-r', requirements, MOTO_REQUIREMENT];
   must(await runTool(join(bin, 'pip'), args, { env, timeoutMs: 900_000 }), 'pip install for the Python twin');

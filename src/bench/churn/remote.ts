@@ -92,17 +92,19 @@ async function measureFunction(lambda: Lambda, payload: Uint8Array, options: Rem
       const first = await lambda.invoke(payload, signal);
       const second = await lambda.invoke(payload, signal);
       const parts: string[] = [];
-      if (!first) parts.push('no REPORT line in the cold invocation\'s log tail: sample skipped');
+      if (!first) parts.push("no REPORT line in the cold invocation's log tail: sample skipped");
       // Without an Init Duration the invocation did not start an environment (provisioned
       // concurrency, or an init Lambda folded into the invocation): it is no cold start sample.
-      else if (first.initDurationMs === undefined) parts.push('the first invocation after the update reported no Init Duration: sample skipped');
+      else if (first.initDurationMs === undefined)
+        parts.push('the first invocation after the update reported no Init Duration: sample skipped');
       else {
         cold.push(first.initDurationMs + first.durationMs);
         init.push(first.initDurationMs);
         parts.push(`cold ${ms(first.initDurationMs + first.durationMs)} (init ${ms(first.initDurationMs)})`);
       }
-      if (!second) parts.push('no REPORT line in the warm invocation\'s log tail: sample skipped');
-      else if (second.initDurationMs !== undefined) parts.push('the second invocation started an environment of its own: warm sample skipped');
+      if (!second) parts.push("no REPORT line in the warm invocation's log tail: sample skipped");
+      else if (second.initDurationMs !== undefined)
+        parts.push('the second invocation started an environment of its own: warm sample skipped');
       else {
         warm.push(second.durationMs);
         parts.push(`warm ${ms(second.durationMs)}`);
@@ -121,16 +123,22 @@ async function measureFunction(lambda: Lambda, payload: Uint8Array, options: Rem
       const problem = `could not restore the environment variables of ${fn.functionName}: ${message(error)}`;
       // The bench's own failure is what the user must read first; this one then is a note.
       if (failure !== undefined) progress(problem);
-      else failure = new UserError(problem, { hint: `It still has ${NONCE_VARIABLE}, which is harmless; remove it in the console or with a deploy.` });
+      else
+        failure = new UserError(problem, {
+          hint: `It still has ${NONCE_VARIABLE}, which is harmless; remove it in the console or with a deploy.`,
+        });
     }
   }
   if (failure !== undefined) throw failure;
 
   if (cold.length === 0 || warm.length === 0) {
-    throw new UserError(`${fn.runtime} function ${fn.functionName}: no ${cold.length === 0 ? 'cold' : 'warm'} invocation left a REPORT line to read in its log tail`, {
-      // The REPORT comes last, so the 4 KB cut rarely loses it; a log level that drops it does.
-      hint: 'With LoggingConfig LogFormat JSON, Lambda writes it only when SystemLogLevel is INFO or DEBUG.',
-    });
+    throw new UserError(
+      `${fn.runtime} function ${fn.functionName}: no ${cold.length === 0 ? 'cold' : 'warm'} invocation left a REPORT line to read in its log tail`,
+      {
+        // The REPORT comes last, so the 4 KB cut rarely loses it; a log level that drops it does.
+        hint: 'With LoggingConfig LogFormat JSON, Lambda writes it only when SystemLogLevel is INFO or DEBUG.',
+      },
+    );
   }
   return {
     runtime: fn.runtime,
@@ -171,14 +179,20 @@ class Lambda {
   #explain(error: unknown): unknown {
     const name = (error as { name?: string })?.name ?? '';
     const explained = awsError(error, {
-      notFound: () => new UserError(`function ${this.#name} does not exist${where(this.#options.aws)}`, { hint: 'Deploy the stack again, or check --region.' }),
+      notFound: () =>
+        new UserError(`function ${this.#name} does not exist${where(this.#options.aws)}`, {
+          hint: 'Deploy the stack again, or check --region.',
+        }),
     });
     if (name === 'AccessDeniedException' && explained instanceof UserError) {
       return new UserError(explained.message, {
         hint: 'The bench needs lambda:GetFunctionConfiguration, lambda:UpdateFunctionConfiguration and lambda:InvokeFunction on the functions.',
       });
     }
-    if (name === 'ResourceConflictException') return new UserError(`${this.#label} is being changed by someone else: ${message(error)}`, { hint: 'Try again when the deploy is done.' });
+    if (name === 'ResourceConflictException')
+      return new UserError(`${this.#label} is being changed by someone else: ${message(error)}`, {
+        hint: 'Try again when the deploy is done.',
+      });
     return explained;
   }
 
@@ -234,9 +248,12 @@ class Lambda {
       throw new UserError(`${this.#label} answered with something other than JSON: ${oneLine(text)}`);
     }
     if (Array.isArray(failures) && failures.length > 0) {
-      throw new UserError(`${this.#label} reported ${failures.length} failed record${failures.length === 1 ? '' : 's'} (first: ${oneLine(JSON.stringify(failures[0]))})`, {
-        hint: 'Its log (lambda-kit logs) says why.',
-      });
+      throw new UserError(
+        `${this.#label} reported ${failures.length} failed record${failures.length === 1 ? '' : 's'} (first: ${oneLine(JSON.stringify(failures[0]))})`,
+        {
+          hint: 'Its log (lambda-kit logs) says why.',
+        },
+      );
     }
     return parseLogTail(response.LogResult).report;
   }

@@ -43,7 +43,12 @@ type SampleKey = 'cold' | 'coldCpu' | 'warm' | 'warmCpu';
  * A twin's figure over Rust's: with samples taken in turns, the median of the round-by-round
  * ratios and their spread; otherwise the ratio of the medians.
  */
-export function ratioToRust(results: BenchResults, twin: RuntimeFigures, rust: RuntimeFigures, key: SampleKey): { ratio: number; spread?: Spread } {
+export function ratioToRust(
+  results: BenchResults,
+  twin: RuntimeFigures,
+  rust: RuntimeFigures,
+  key: SampleKey,
+): { ratio: number; spread?: Spread } {
   const [t, r] = [twin[key], rust[key]];
   if (!t || !r) return { ratio: Number.NaN };
   if (results.interleaved) {
@@ -66,12 +71,21 @@ export function goals(results: BenchResults): Goal[] {
   const list: Goal[] = [];
   const add = (what: string, target: number, { ratio, spread }: { ratio: number; spread?: Spread }) => {
     const met = ratio >= target;
-    list.push({ what, target, ratio, met, ...(spread ? { spread } : {}), verdict: spread ? verdict(spread, target) : met ? 'met' : 'missed' });
+    list.push({
+      what,
+      target,
+      ratio,
+      met,
+      ...(spread ? { spread } : {}),
+      verdict: spread ? verdict(spread, target) : met ? 'met' : 'missed',
+    });
   };
   const twins = (['node', 'python'] as const).flatMap((runtime) => by(runtime) ?? []);
-  for (const twin of twins) add(`cold start vs ${LABELS[twin.runtime]}`, COLD_START_TARGETS[twin.runtime], ratioToRust(results, twin, rust, 'cold'));
+  for (const twin of twins)
+    add(`cold start vs ${LABELS[twin.runtime]}`, COLD_START_TARGETS[twin.runtime], ratioToRust(results, twin, rust, 'cold'));
   for (const twin of twins) {
-    if (twin.warmCpu && rust.warmCpu) add(`CPU per warm batch vs ${LABELS[twin.runtime]}`, WARM_CPU_TARGET, ratioToRust(results, twin, rust, 'warmCpu'));
+    if (twin.warmCpu && rust.warmCpu)
+      add(`CPU per warm batch vs ${LABELS[twin.runtime]}`, WARM_CPU_TARGET, ratioToRust(results, twin, rust, 'warmCpu'));
   }
   const node = by('node');
   if (node) add('peak memory vs Node.js', MEMORY_TARGET, { ratio: node.peakMemoryBytes / rust.peakMemoryBytes });
@@ -121,7 +135,8 @@ interface Column {
 
 /** A twin's ratio to Rust in one column: pairwise where it can be, else of the two values. */
 function columnRatio(results: BenchResults, column: Column, twin: RuntimeFigures, rust: RuntimeFigures): string {
-  if (column.paired && results.interleaved && twin[column.paired] && rust[column.paired]) return times(ratioToRust(results, twin, rust, column.paired).ratio);
+  if (column.paired && results.interleaved && twin[column.paired] && rust[column.paired])
+    return times(ratioToRust(results, twin, rust, column.paired).ratio);
   return ratio(column.value(twin), column.value(rust));
 }
 
@@ -135,10 +150,28 @@ export function formatTable(results: BenchResults): string {
   const cpu = local && results.runtimes.some((r) => r.warmCpu);
   const columns: Column[] = [
     { title: 'cold start', value: (r) => r.cold.medianMs, format: formatMs, paired: 'cold' },
-    ...(cpu ? [{ title: 'cold CPU', value: (r: RuntimeFigures) => r.coldCpu?.medianMs ?? Number.NaN, format: formatMs, paired: 'coldCpu' as const }] : []),
+    ...(cpu
+      ? [
+          {
+            title: 'cold CPU',
+            value: (r: RuntimeFigures) => r.coldCpu?.medianMs ?? Number.NaN,
+            format: formatMs,
+            paired: 'coldCpu' as const,
+          },
+        ]
+      : []),
     { title: local ? 'init' : 'init duration', value: (r) => r.init.medianMs, format: formatMs },
     { title: local ? 'warm p50 (zero-latency SQS)' : 'warm p50', value: (r) => r.warm.medianMs, format: formatMs, paired: 'warm' },
-    ...(cpu ? [{ title: 'warm CPU p50', value: (r: RuntimeFigures) => r.warmCpu?.medianMs ?? Number.NaN, format: formatMs, paired: 'warmCpu' as const }] : []),
+    ...(cpu
+      ? [
+          {
+            title: 'warm CPU p50',
+            value: (r: RuntimeFigures) => r.warmCpu?.medianMs ?? Number.NaN,
+            format: formatMs,
+            paired: 'warmCpu' as const,
+          },
+        ]
+      : []),
     { title: 'warm p95', value: (r) => r.warm.p95Ms, format: formatMs },
     ...(local ? [{ title: 'warm p50 (moto)', value: (r: RuntimeFigures) => r.warmMoto?.medianMs ?? Number.NaN, format: formatMs }] : []),
     { title: 'peak memory', value: (r) => r.peakMemoryBytes, format: formatMb },
@@ -153,7 +186,11 @@ export function formatTable(results: BenchResults): string {
     }),
   ]);
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -166,7 +203,9 @@ const VERDICT_MARKS: Record<Verdict, string> = { met: '✓', missed: '✗', 'wit
 export function formatGoals(list: Goal[]): string {
   return list
     .map((g) => {
-      const spread = g.spread ? `; ${g.spread.n} rounds, quartiles ${range(g.spread.p25, g.spread.p75)}, range ${range(g.spread.min, g.spread.max)}` : '';
+      const spread = g.spread
+        ? `; ${g.spread.n} rounds, quartiles ${range(g.spread.p25, g.spread.p75)}, range ${range(g.spread.min, g.spread.max)}`
+        : '';
       const outcome =
         g.verdict === 'within noise'
           ? `, within noise: the goal lies between the quartiles, so another run could ${g.met ? 'miss' : 'meet'} it`
@@ -187,7 +226,9 @@ export function describeRun(results: BenchResults): string {
   const turns = results.interleaved ? ', the runtimes taking turns' : '';
   const lines = [`${results.records} records per batch; ${cold} and ${warm} per runtime${turns}; ${results.host}`, versions];
   if (results.cpuSource) {
-    lines.push(`CPU: the function process's threads, from /proc (${results.cpuSource === 'schedstat' ? 'schedstat, ns' : 'stat, clock ticks'}) around each batch`);
+    lines.push(
+      `CPU: the function process's threads, from /proc (${results.cpuSource === 'schedstat' ? 'schedstat, ns' : 'stat, clock ticks'}) around each batch`,
+    );
   }
   if (results.load) lines.push(`While measuring: ${describeLoad(results.load)}`);
   return lines.join('\n');
@@ -208,8 +249,22 @@ export function chartSvg(results: BenchResults): string {
   const cpu = results.runtimes.some((r) => r.warmCpu);
   const panels: Column[] = [
     { title: 'Cold start (median)', value: (r) => r.cold.medianMs, format: formatMs, paired: 'cold' },
-    { title: results.mode === 'local' ? 'Warm batch, zero-latency SQS (median)' : 'Warm invocation (median)', value: (r) => r.warm.medianMs, format: formatMs, paired: 'warm' },
-    ...(cpu ? [{ title: 'CPU per warm batch (median)', value: (r: RuntimeFigures) => r.warmCpu?.medianMs ?? Number.NaN, format: formatMs, paired: 'warmCpu' as const }] : []),
+    {
+      title: results.mode === 'local' ? 'Warm batch, zero-latency SQS (median)' : 'Warm invocation (median)',
+      value: (r) => r.warm.medianMs,
+      format: formatMs,
+      paired: 'warm',
+    },
+    ...(cpu
+      ? [
+          {
+            title: 'CPU per warm batch (median)',
+            value: (r: RuntimeFigures) => r.warmCpu?.medianMs ?? Number.NaN,
+            format: formatMs,
+            paired: 'warmCpu' as const,
+          },
+        ]
+      : []),
     { title: 'Peak memory', value: (r) => r.peakMemoryBytes, format: formatMb },
   ];
   const width = panels.length * 320;

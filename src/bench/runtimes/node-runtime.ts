@@ -27,7 +27,8 @@ interface Reply {
 
 function call(method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    if (body !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) });
+    if (body !== undefined)
+      Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) });
     const req = request({ host: HOST, port: PORT, method, path: PREFIX + path, agent, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');

@@ -124,7 +124,8 @@ function interruptedBy(signal: TerminationSignal): UserError {
 function count(raw: string | undefined, flag: string, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < 1 || value > max) throw usageError(`${flag} must be a whole number from 1 to ${max}, not '${raw}'.`);
+  if (!/^\d+$/.test(raw.trim()) || value < 1 || value > max)
+    throw usageError(`${flag} must be a whole number from 1 to ${max}, not '${raw}'.`);
   return value;
 }
 
@@ -132,7 +133,9 @@ async function readModel(project: Project): Promise<Model> {
   const path = join(project.dir, 'model.json');
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) {
-    throw new UserError('no model.json in the project: lambda-kit bench measures the churn example.', { hint: 'Create one with: create-fast-lambda --example churn' });
+    throw new UserError('no model.json in the project: lambda-kit bench measures the churn example.', {
+      hint: 'Create one with: create-fast-lambda --example churn',
+    });
   }
   try {
     return validateModel(JSON.parse(text));
@@ -219,7 +222,8 @@ async function benchRemote(
   const target = await stackTarget(values, ['aws-region', 'aws-credentials']);
   const aws = { region: target.region, profile: target.profile };
   const functions: { runtime: Runtime; functionName: string }[] = [];
-  for (const runtime of RUNTIMES) functions.push({ runtime, functionName: await resolveFunctionName(target.stackName, FUNCTION_IDS[runtime], aws) });
+  for (const runtime of RUNTIMES)
+    functions.push({ runtime, functionName: await resolveFunctionName(target.stackName, FUNCTION_IDS[runtime], aws) });
   const figures: RuntimeFigures[] = await measureRemote({ functions, event, invocations, aws, onProgress: progress, signal });
   return {
     mode: 'remote',

@@ -11,7 +11,15 @@ import kleur from 'kleur';
 import { parseCommandFlags } from '../../command-line.js';
 import { EXIT, UserError } from '../../errors.js';
 import { isRustFunction, loadProject, pickFunction, type Architecture, type LambdaFunction } from '../../project/project.js';
-import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild, rustTargetPlan, samArtifact, samBuildPlan, type BuildPlan } from '../../tools/build.js';
+import {
+  cargoLambdaArtifacts,
+  cargoLambdaPlan,
+  runBuild,
+  rustTargetPlan,
+  samArtifact,
+  samBuildPlan,
+  type BuildPlan,
+} from '../../tools/build.js';
 import { requireChecks, rustTargetToInstall, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
 import { parseVersion } from '../../tools/versions.js';
 import { zipOneFile } from '../../tools/zip.js';
@@ -104,7 +112,9 @@ export async function buildProject({ useSam, debug, functionId }: BuildOptions):
     : [{ fn: functions[0]!, paths: await cargoLambdaArtifacts(functions[0]!) }];
   for (const { fn, paths } of artifacts) {
     if (!isRustFunction(fn)) {
-      process.stdout.write(`${fn.logicalId} (${fn.runtime ?? 'no runtime'})\n  ${relative(process.cwd(), join(project.dir, '.aws-sam', 'build', fn.logicalId))}\n\n`);
+      process.stdout.write(
+        `${fn.logicalId} (${fn.runtime ?? 'no runtime'})\n  ${relative(process.cwd(), join(project.dir, '.aws-sam', 'build', fn.logicalId))}\n\n`,
+      );
       continue;
     }
     if (paths.length === 0) throw new UserError(`${plan.title} built no binary for ${fn.logicalId}.`);

@@ -70,7 +70,10 @@ export async function main(args: string[]): Promise<number> {
   try {
     const stack = await requireStack(client, stackName, aws);
     if (confirmAtTerminal) {
-      const answer = await p.confirm({ message: `Delete stack ${stackName}${region ? ` in ${region}` : ''} and everything in it?`, initialValue: false });
+      const answer = await p.confirm({
+        message: `Delete stack ${stackName}${region ? ` in ${region}` : ''} and everything in it?`,
+        initialValue: false,
+      });
       if (p.isCancel(answer) || !answer) throw new CancelledError();
     }
     const marker = await startMarker(client, stack.stackId).catch(fail);
@@ -83,7 +86,12 @@ export async function main(args: string[]): Promise<number> {
     let tail;
     try {
       // By id: once deleted, the stack is no longer found by its name.
-      tail = await tailStackEvents(client, { stack: stack.stackId, since: marker, onEvent: (e) => view.event(e), signal: controller.signal });
+      tail = await tailStackEvents(client, {
+        stack: stack.stackId,
+        since: marker,
+        onEvent: (e) => view.event(e),
+        signal: controller.signal,
+      });
     } catch (error) {
       view.end('Stopped watching the stack', 'bad');
       return fail(error);

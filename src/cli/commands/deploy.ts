@@ -83,7 +83,9 @@ export async function main(args: string[]): Promise<number> {
       });
     }
     if (before?.status.endsWith('_IN_PROGRESS')) {
-      throw new UserError(`stack ${stackName} is busy (${before.status}): wait for it to finish, then deploy again.`, { hint: `To follow it, ${watchElsewhere(stackName, region)}.` });
+      throw new UserError(`stack ${stackName} is busy (${before.status}): wait for it to finish, then deploy again.`, {
+        hint: `To follow it, ${watchElsewhere(stackName, region)}.`,
+      });
     }
 
     if (!values['no-build']) await buildProject(DEPLOY_BUILD);
@@ -110,7 +112,13 @@ export async function main(args: string[]): Promise<number> {
     let tail;
     let run;
     try {
-      tail = await tailStackEvents(client, { stack: stackName, since: marker, onEvent: (e) => view.event(e), signal: controller.signal, until: sam });
+      tail = await tailStackEvents(client, {
+        stack: stackName,
+        since: marker,
+        onEvent: (e) => view.event(e),
+        signal: controller.signal,
+        until: sam,
+      });
     } catch (error) {
       controller.abort();
       await sam.catch(() => undefined);
@@ -123,7 +131,10 @@ export async function main(args: string[]): Promise<number> {
     const took = formatDuration(Date.now() - started);
     // sam's log quotes AWS (stack event reasons, resource names): each line is shown safely.
     const showLog = async () => {
-      const lines = (await readFile(logPath, 'utf8')).replace(/\n$/, '').split('\n').map((line) => showableLine(line));
+      const lines = (await readFile(logPath, 'utf8'))
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((line) => showableLine(line));
       process.stderr.write(`--- ${shownLog} ---\n${lines.join('\n')}\n--- end of ${shownLog} ---\n`);
     };
 
@@ -146,7 +157,9 @@ export async function main(args: string[]): Promise<number> {
       view.end(`sam deploy failed after ${took}`, 'bad');
       await showLog();
       const noChange = samFoundNoChanges(run!.output) ? ' (it found no changes)' : '';
-      throw new UserError(`sam deploy failed (exit code ${run!.exitCode ?? 'none'}) before stack ${stackName} changed${noChange}; its output is above and in ${shownLog}.`);
+      throw new UserError(
+        `sam deploy failed (exit code ${run!.exitCode ?? 'none'}) before stack ${stackName} changed${noChange}; its output is above and in ${shownLog}.`,
+      );
     }
     const status = tail!.status ?? 'unknown';
     if (run!.exitCode !== 0 || !tail!.finished || toneOf(status) === 'bad') {

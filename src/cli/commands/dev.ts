@@ -97,14 +97,18 @@ export async function main(args: string[]): Promise<number> {
   const template = parseCfnYaml(await readFile(project.templatePath, 'utf8'));
   const routes = apiRoutesOf(template, fn.logicalId);
   if (routes.length > 0) {
-    if (values.source !== undefined) throw usageError(`--source names a queue, stream or bucket, and ${fn.logicalId} is triggered by an API.`);
+    if (values.source !== undefined)
+      throw usageError(`--source names a queue, stream or bucket, and ${fn.logicalId} is triggered by an API.`);
     return new DevSession(project, fn, { routes }, port, assignments.values).run();
   }
   const spec = eventSourcesOf(template, fn.logicalId).find((source) => source.enabled);
   if (!spec) {
-    throw new UserError(`${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis or S3 events in template.yaml).`, {
-      hint: 'Run it on an event with lambda-kit invoke --event.',
-    });
+    throw new UserError(
+      `${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis or S3 events in template.yaml).`,
+      {
+        hint: 'Run it on an event with lambda-kit invoke --event.',
+      },
+    );
   }
   const target = values.source ?? (await deployedSource(project, spec));
   return new DevSession(project, fn, { source: { spec, target } }, port, assignments.values).run();
@@ -114,7 +118,8 @@ export async function main(args: string[]): Promise<number> {
 async function deployedSource(project: Project, spec: EventSourceSettings): Promise<string> {
   const flag = spec.kind === 'sqs' ? '--source <queue URL>' : spec.kind === 'kinesis' ? '--source <stream ARN>' : '--source <bucket name>';
   const hint = `Deploy the stack first, or name the source with ${flag} (one on moto, for instance).`;
-  if (spec.source === undefined) throw new UserError(`${spec.eventName} in template.yaml names no source lambda-kit can read`, { hint: `Pass ${flag}.` });
+  if (spec.source === undefined)
+    throw new UserError(`${spec.eventName} in template.yaml names no source lambda-kit can read`, { hint: `Pass ${flag}.` });
   if ('literal' in spec.source) return spec.source.literal;
   const { physicalIdOf } = await import('../../aws/stack-resource.js');
   const target = await physicalIdOf(stackNameOf(project, undefined), spec.source.logicalId, hint);
@@ -174,11 +179,14 @@ class DevSession {
       server = await this.#listen();
       const base = `http://127.0.0.1:${server.port}`;
       status(`lambda-kit dev: ${this.#fn.logicalId} on ${base}`);
-      for (const route of this.#routes) status(`  ${routeKeyOf(route) === '$default' ? 'ANY  (every other path)' : `${route.method.padEnd(6)} ${base}${route.path}`}`);
+      for (const route of this.#routes)
+        status(`  ${routeKeyOf(route) === '$default' ? 'ANY  (every other path)' : `${route.method.padEnd(6)} ${base}${route.path}`}`);
       status(`  Invoke API: aws lambda invoke --endpoint-url ${base} --function-name ${this.#fn.logicalId} out.json`);
-      if (this.#routes.length > 0) note('IAM and JWT authorizers are not checked locally: a Bearer JWT’s claims are decoded, unverified, into the request context.');
+      if (this.#routes.length > 0)
+        note('IAM and JWT authorizers are not checked locally: a Bearer JWT’s claims are decoded, unverified, into the request context.');
       const host = hostArchitecture();
-      if (host && host !== this.#fn.architecture) note(`template.yaml builds for ${this.#fn.architecture}; dev builds for this machine (${host}) to run it here.`);
+      if (host && host !== this.#fn.architecture)
+        note(`template.yaml builds for ${this.#fn.architecture}; dev builds for this machine (${host}) to run it here.`);
       watcher = watchSources(this.#project.dir, (files) => this.#rebuild(files), {
         quietMs: QUIET_MS,
         onProblem: (message) => warn(message),
@@ -186,7 +194,8 @@ class DevSession {
       this.#rebuild(undefined);
       if ('source' in this.#trigger) this.#poll(this.#trigger.source);
       // A signal may have come while dev was starting: an abort listener added after it never fires.
-      if (!this.#interrupt.signal.aborted) await new Promise((resolve) => this.#interrupt.signal.addEventListener('abort', resolve, { once: true }));
+      if (!this.#interrupt.signal.aborted)
+        await new Promise((resolve) => this.#interrupt.signal.addEventListener('abort', resolve, { once: true }));
     } finally {
       watcher?.close();
       // The build's process group is signalled by the abort; wait (bounded) for it to be gone.
@@ -204,8 +213,16 @@ class DevSession {
 
   /** Acts as the event source mapping until dev stops; a source that cannot be polled at all stops dev. */
   #poll({ spec, target }: { spec: EventSourceSettings; target: string }): void {
-    status(`  ${spec.eventName}: polling ${showableLine(target, 200)} (batch size ${spec.batchSize}, window ${spec.maximumBatchingWindowInSeconds} s${spec.reportBatchItemFailures ? ', ReportBatchItemFailures' : ''})`);
-    const { env } = lambdaEnvironment({ fn: this.#fn, functionName: this.#fn.logicalId, taskRoot: this.#runDir, caller: process.env, overrides: this.#overrides });
+    status(
+      `  ${spec.eventName}: polling ${showableLine(target, 200)} (batch size ${spec.batchSize}, window ${spec.maximumBatchingWindowInSeconds} s${spec.reportBatchItemFailures ? ', ReportBatchItemFailures' : ''})`,
+    );
+    const { env } = lambdaEnvironment({
+      fn: this.#fn,
+      functionName: this.#fn.logicalId,
+      taskRoot: this.#runDir,
+      caller: process.env,
+      overrides: this.#overrides,
+    });
     this.#polling = runSource({
       kind: spec.kind,
       target,
@@ -242,7 +259,8 @@ class DevSession {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new UserError(`port ${this.#port} on 127.0.0.1 is in use`, { hint: 'Pick another with --port.' });
-      if (code === 'EACCES') throw new UserError(`port ${this.#port} needs privileges to listen on`, { hint: 'Pick one above 1023 with --port.' });
+      if (code === 'EACCES')
+        throw new UserError(`port ${this.#port} needs privileges to listen on`, { hint: 'Pick one above 1023 with --port.' });
       throw error;
     }
   }
@@ -278,9 +296,14 @@ class DevSession {
       const plan = cargoLambdaPlan({ ...this.#fn, architecture: host }, { debug: true });
       const started = performance.now();
       status(`${plan.title}…`);
-      const run = await runBuild(plan, (line) => process.stderr.write(`${kleur.dim(showableLine(stripVTControlCharacters(line), 2000))}\n`), process.env, {
-        signal: this.#interrupt.signal,
-      });
+      const run = await runBuild(
+        plan,
+        (line) => process.stderr.write(`${kleur.dim(showableLine(stripVTControlCharacters(line), 2000))}\n`),
+        process.env,
+        {
+          signal: this.#interrupt.signal,
+        },
+      );
       if (this.#interrupt.signal.aborted) return;
       const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
       if (run.exitCode !== 0) {
@@ -309,7 +332,10 @@ class DevSession {
       this.#fn = fn;
       this.#routes = routes;
       if ('routes' in this.#trigger) status(`template.yaml reloaded: ${routes.map(routeKeyOf).join(', ')}`);
-      else status('template.yaml reloaded: the function’s settings apply from the next build; a change to the event source needs a restart of dev');
+      else
+        status(
+          'template.yaml reloaded: the function’s settings apply from the next build; a change to the event source needs a restart of dev',
+        );
     } catch (error) {
       warn(`template.yaml not reloaded, the previous one still applies: ${(error as Error).message}`);
     }
@@ -330,7 +356,13 @@ class DevSession {
   async #launch(binary: string): Promise<LocalFunction> {
     const fn = this.#fn;
     const functionName = fn.functionName ?? fn.logicalId;
-    const { env, unresolved } = lambdaEnvironment({ fn, functionName, taskRoot: this.#runDir, caller: process.env, overrides: this.#overrides });
+    const { env, unresolved } = lambdaEnvironment({
+      fn,
+      functionName,
+      taskRoot: this.#runDir,
+      caller: process.env,
+      overrides: this.#overrides,
+    });
     if (this.#generation <= 1) {
       for (const { name, value } of unresolved) {
         note(`${name} is ${value} in template.yaml: set it with --env ${name}=… (or in your environment) if the function needs it`);
@@ -368,5 +400,7 @@ function printLogLine(line: string): void {
   const { level, text } = compactLogLine(line);
   const shownLevel = level === undefined ? undefined : showable(level);
   const shown = showableLine(text);
-  process.stderr.write(`${kleur.dim('│')} ${shownLevel ? `${(LEVEL_COLOUR[shownLevel] ?? kleur.white)(shownLevel.padEnd(5))} ${shown}` : shown}\n`);
+  process.stderr.write(
+    `${kleur.dim('│')} ${shownLevel ? `${(LEVEL_COLOUR[shownLevel] ?? kleur.white)(shownLevel.padEnd(5))} ${shown}` : shown}\n`,
+  );
 }

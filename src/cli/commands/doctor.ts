@@ -158,7 +158,12 @@ export function formatTable(checks: Check[], project: Project | undefined, archi
     const beside = columns - adviceStart >= MIN_ADVICE_COLUMNS;
     const pad = (cells: string[], colours: ((s: string) => string)[]) =>
       `  ${cells.map((cell, i) => (cell ? colours[i]!(cell) : '') + ' '.repeat(widths[i]! - width(cell))).join('  ')}`;
-    lines.push(pad(header, header.map(() => dim)).trimEnd());
+    lines.push(
+      pad(
+        header,
+        header.map(() => dim),
+      ).trimEnd(),
+    );
     checks.forEach((check, r) => {
       const cells = wrapped[r]!;
       const text = advice(check);
@@ -166,7 +171,10 @@ export function formatTable(checks: Check[], project: Project | undefined, archi
       const height = Math.max(adviceLines.length, ...cells.map((cell) => cell.length));
       const colours = [(s: string) => s, (s: string) => s, paint(check), dim];
       for (let k = 0; k < height; k++) {
-        const row = pad(cells.map((cell) => cell[k] ?? ''), colours);
+        const row = pad(
+          cells.map((cell) => cell[k] ?? ''),
+          colours,
+        );
         lines.push(adviceLines[k] ? `${row}  ${adviceLines[k]}` : row.trimEnd());
       }
       if (text && !beside) lines.push(...underRow(text, columns).map(paintAdvice(check)));

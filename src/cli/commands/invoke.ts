@@ -20,8 +20,21 @@ import { formatReport } from '../../aws/report.js';
 import { findFunctionBinary } from '../../project/binary.js';
 import { defaultEventFile, eventLimitOf, readEventFile, readEventStream, triggerTypes } from '../../project/events.js';
 import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
-import { batchOutcome, describeBatch, eventShapeProblem, expectedEventName, isEventShapeLogLine, shortErrorType } from '../../runtime-api/function-answer.js';
-import { lambdaEnvironment, localPlaceholder, namedResource, parseEnvAssignments, type UnresolvedVariable } from '../../runtime-api/lambda-env.js';
+import {
+  batchOutcome,
+  describeBatch,
+  eventShapeProblem,
+  expectedEventName,
+  isEventShapeLogLine,
+  shortErrorType,
+} from '../../runtime-api/function-answer.js';
+import {
+  lambdaEnvironment,
+  localPlaceholder,
+  namedResource,
+  parseEnvAssignments,
+  type UnresolvedVariable,
+} from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
 import { RecordingAws, type RecordedCall } from '../../runtime-api/recording-aws.js';
 import { resourceTypesOf } from '../../project/template-resources.js';
@@ -39,7 +52,9 @@ const LAMBDA_INIT_LIMIT_MS = 10_000;
 const LOCAL_DEFAULT_REGION = 'us-east-1';
 
 function interruptedBy(signal: TerminationSignal): UserError {
-  return new UserError(`interrupted by ${signal}; the function and every process it started are stopped`, { exitCode: SIGNAL_EXIT[signal] });
+  return new UserError(`interrupted by ${signal}; the function and every process it started are stopped`, {
+    exitCode: SIGNAL_EXIT[signal],
+  });
 }
 
 const OPTIONS = {
@@ -94,7 +109,8 @@ export async function main(args: string[]): Promise<number> {
   if (!values) return EXIT.ok;
   const remoteOnly = (['stack-name', 'region', 'profile'] as const).find((flag) => values[flag] !== undefined);
   if (!values.remote && remoteOnly) throw usageError(`--${remoteOnly} applies to --remote only.`, `See ${PROGRAM} --help.`);
-  if (values.remote && values.env) throw usageError('--env applies to a local run only: a deployed function has its environment from template.yaml.');
+  if (values.remote && values.env)
+    throw usageError('--env applies to a local run only: a deployed function has its environment from template.yaml.');
   const assignments = parseEnvAssignments(values.env ?? []);
   if (assignments.invalid !== undefined) throw usageError(`--env takes KEY=VALUE, not '${assignments.invalid}'.`);
 
@@ -112,7 +128,11 @@ export async function main(args: string[]): Promise<number> {
     // A path the user typed is shown as typed; the default one, relative to where they are.
     eventName = values.event === undefined ? displayPath(eventPath) : showableLine(values.event);
   }
-  const sent: SentEvent = { bytes: event, name: eventName, expected: expectedEventName(await triggerTypes(project.templatePath, fn.logicalId)) };
+  const sent: SentEvent = {
+    bytes: event,
+    name: eventName,
+    expected: expectedEventName(await triggerTypes(project.templatePath, fn.logicalId)),
+  };
 
   if (values.remote) {
     return invokeDeployed(project, fn, sent, { stackName: values['stack-name'], region: values.region, profile: values.profile });
@@ -200,12 +220,16 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
       // An event of the wrong shape is the user's input, not the function's answer: said once, below.
       if (shapeProblem === undefined) printPayload(result.payload);
       printRecorded();
-      process.stderr.write(`${kleur.dim(formatReport({
-        durationMs: result.durationMs,
-        initDurationMs: result.initDurationMs,
-        maxMemoryUsedMb: result.maxMemoryBytes === undefined ? undefined : Math.round(result.maxMemoryBytes / 1_048_576),
-        memorySizeMb: fn.memorySize,
-      }))}\n`);
+      process.stderr.write(
+        `${kleur.dim(
+          formatReport({
+            durationMs: result.durationMs,
+            initDurationMs: result.initDurationMs,
+            maxMemoryUsedMb: result.maxMemoryBytes === undefined ? undefined : Math.round(result.maxMemoryBytes / 1_048_576),
+            memorySizeMb: fn.memorySize,
+          }),
+        )}\n`,
+      );
       if (result.outcome === 'error') throw functionFailed(fn, sent, undefined, result.errorType, result.errorMessage);
       printBatchSummary(sent, result.payload);
       return EXIT.ok;
@@ -216,9 +240,12 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
         hint: `(the function's Timeout in template.yaml)`,
       });
     case 'init-timeout':
-      throw new UserError(`the function's init did not finish within ${(result.timeoutMs / 1000).toFixed(2)} seconds, Lambda's limit: it never asked for an event`, {
-        hint: 'Is it stuck in main() before the runtime starts?',
-      });
+      throw new UserError(
+        `the function's init did not finish within ${(result.timeoutMs / 1000).toFixed(2)} seconds, Lambda's limit: it never asked for an event`,
+        {
+          hint: 'Is it stuck in main() before the runtime starts?',
+        },
+      );
     case 'exited': {
       if (result.spawnError) throw new UserError(`cannot run ${shown}: ${result.spawnError}`);
       const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
@@ -227,7 +254,9 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
       const output = result.logs.join('\n');
       const missing = unresolved.find(({ name }) => output.includes(name));
       if (missing) {
-        throw new UserError(`the function ${how} ${when}.`, { hint: `Set ${missing.name} (${missing.value} in template.yaml) with --env ${missing.name}=<value>.` });
+        throw new UserError(`the function ${how} ${when}.`, {
+          hint: `Set ${missing.name} (${missing.value} in template.yaml) with --env ${missing.name}=<value>.`,
+        });
       }
       throw new UserError(`the function ${how} ${when}${result.logs.length ? ' (its output is above)' : ''}`);
     }
@@ -269,7 +298,11 @@ function recordLocally(env: Record<string, string>, recorder: RecordingAws, stan
     env[name] = localPlaceholder(intrinsic, { resourceTypes, region, queueUrl: (id) => recorder.queueUrl(id) }) ?? '';
   }
   for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']) delete env[name];
-  Object.assign(env, { AWS_ENDPOINT_URL: recorder.endpoint, AWS_ACCESS_KEY_ID: 'LOCALRECORDING', AWS_SECRET_ACCESS_KEY: 'recorded-locally-never-sent' });
+  Object.assign(env, {
+    AWS_ENDPOINT_URL: recorder.endpoint,
+    AWS_ACCESS_KEY_ID: 'LOCALRECORDING',
+    AWS_SECRET_ACCESS_KEY: 'recorded-locally-never-sent',
+  });
 }
 
 interface RegionChoice {
@@ -332,7 +365,8 @@ async function invokeDeployed(project: Project, fn: LambdaFunction, sent: SentEv
   if (result.report) process.stderr.write(`${kleur.dim(formatReport(result.report))}\n`);
   else note('no REPORT line in the log tail');
 
-  if (result.functionError) throw functionFailed(fn, sent, result.functionError, errorType ?? 'error', errorMessage ?? result.payload.toString('utf8'));
+  if (result.functionError)
+    throw functionFailed(fn, sent, result.functionError, errorType ?? 'error', errorMessage ?? result.payload.toString('utf8'));
   printBatchSummary(sent, result.payload);
   return EXIT.ok;
 }
@@ -341,7 +375,13 @@ async function invokeDeployed(project: Project, fn: LambdaFunction, sent: SentEv
  * The one line a failed invocation ends with: the error's short type and its message; for an
  * event the function could not read, where the mismatch is and what to send instead.
  */
-function functionFailed(fn: LambdaFunction, sent: SentEvent, functionError: string | undefined, errorType: string, errorMessage: string): UserError {
+function functionFailed(
+  fn: LambdaFunction,
+  sent: SentEvent,
+  functionError: string | undefined,
+  errorType: string,
+  errorMessage: string,
+): UserError {
   const failed = functionError ? `the function failed (${functionError})` : 'the function failed';
   const shapeProblem = eventShapeProblem(errorType, errorMessage);
   if (shapeProblem === undefined) return new UserError(`${failed}: ${shortErrorType(errorType)}: ${errorMessage.trim()}`);

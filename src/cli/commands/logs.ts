@@ -106,9 +106,15 @@ export async function main(args: string[]): Promise<number> {
 
   try {
     if (!follow) {
-      const { events, missingGroups } = await readLogWindow(client, targets, { startTime, endTime: Date.now(), filterPattern: values.filter });
+      const { events, missingGroups } = await readLogWindow(client, targets, {
+        startTime,
+        endTime: Date.now(),
+        filterPattern: values.filter,
+      });
       if (events.length === 0) {
-        const missing = missingGroups.length ? ` (${missingGroups.join(', ')} does not exist yet: the function has not logged anything)` : '';
+        const missing = missingGroups.length
+          ? ` (${missingGroups.join(', ')} does not exist yet: the function has not logged anything)`
+          : '';
         note(`No log events in ${groups} since ${describeSince(sinceText)}${values.filter ? ` matching ${values.filter}` : ''}${missing}.`);
         return EXIT.ok;
       }
@@ -127,7 +133,14 @@ export async function main(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      await tailLogs(client, targets, { startTime, filterPattern: values.filter, signal: controller.signal, poll: values.poll, onEvents: print, onNote: note });
+      await tailLogs(client, targets, {
+        startTime,
+        filterPattern: values.filter,
+        signal: controller.signal,
+        poll: values.poll,
+        onEvents: print,
+        onNote: note,
+      });
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -144,7 +157,9 @@ function describeSince(text: string): string {
 }
 
 function printSummary(stats: Map<string, InvocationStats>, when: string): void {
-  const lines = [...stats].map(([id, s]) => (stats.size > 1 ? `  ${id}: ${formatSummary(s.summary())}` : `  ${formatSummary(s.summary())}`));
+  const lines = [...stats].map(([id, s]) =>
+    stats.size > 1 ? `  ${id}: ${formatSummary(s.summary())}` : `  ${formatSummary(s.summary())}`,
+  );
   process.stderr.write(`${kleur.bold(`Summary ${when}:`)}\n${lines.join('\n')}\n`);
 }
 

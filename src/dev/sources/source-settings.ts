@@ -39,7 +39,7 @@ export interface EventSourceSettings {
   keyFilter: S3KeyFilter | undefined;
 }
 
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
 const isMapping = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const KINDS: Record<string, SourceKind> = { SQS: 'sqs', Kinesis: 'kinesis', S3: 's3' };

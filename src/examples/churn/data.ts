@@ -110,8 +110,13 @@ function customer(random: Random, index: number): CustomerRecord {
   const internet = pick(random, INTERNET_SERVICES, [0.44, 0.34, 0.22]);
   const loyalty = 0.25 + (0.35 * tenure) / 72;
   const services =
-    internet === 'none' ? 1 + binomial(random, 2, 0.3) : internet === 'dsl' ? 1 + binomial(random, 5, loyalty) : 2 + binomial(random, 6, loyalty);
-  const base = internet === 'none' ? 18 + 2.5 * (services - 1) + 4 * random() : (internet === 'dsl' ? 25 : 62) + 6.5 * services + 3 * normal(random);
+    internet === 'none'
+      ? 1 + binomial(random, 2, 0.3)
+      : internet === 'dsl'
+        ? 1 + binomial(random, 5, loyalty)
+        : 2 + binomial(random, 6, loyalty);
+  const base =
+    internet === 'none' ? 18 + 2.5 * (services - 1) + 4 * random() : (internet === 'dsl' ? 25 : 62) + 6.5 * services + 3 * normal(random);
   const monthly = cents(clamp(base, 18, 120));
   const total = tenure === 0 ? 0 : cents(Math.max(0, tenure * monthly * (1 + 0.04 * normal(random))));
   const senior = random() < 0.16;
@@ -131,7 +136,12 @@ function customer(random: Random, index: number): CustomerRecord {
 }
 
 const TRUE_CONTRACT: Record<Contract, number> = { 'month-to-month': 0, 'one-year': -1.1, 'two-year': -2.2 };
-const TRUE_PAYMENT: Record<PaymentMethod, number> = { 'electronic-check': 0.55, 'mailed-check': 0.05, 'bank-transfer': -0.1, 'credit-card': -0.15 };
+const TRUE_PAYMENT: Record<PaymentMethod, number> = {
+  'electronic-check': 0.55,
+  'mailed-check': 0.05,
+  'bank-transfer': -0.1,
+  'credit-card': -0.15,
+};
 const TRUE_INTERNET: Record<InternetService, number> = { 'fiber-optic': 0.6, dsl: -0.1, none: -0.6 };
 
 /** The hidden log-odds of churning: what the model tries to recover from the records alone. */

@@ -58,7 +58,8 @@ function invalid(message: string): never {
 }
 
 function finite(value: unknown, where: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) invalid(`${where} must be a finite number, got ${JSON.stringify(value) ?? String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    invalid(`${where} must be a finite number, got ${JSON.stringify(value) ?? String(value)}`);
   return value;
 }
 
@@ -70,7 +71,8 @@ function section(json: Record<string, unknown>, kind: string, features: readonly
   for (const [i, entry] of entries.entries()) {
     if (!isObject(entry)) invalid(`${kind}[${i}] must be an object`);
     const feature = entry.feature;
-    if (typeof feature !== 'string' || !features.includes(feature)) invalid(`${kind}[${i}]: unknown ${kind} feature ${JSON.stringify(feature) ?? String(feature)}`);
+    if (typeof feature !== 'string' || !features.includes(feature))
+      invalid(`${kind}[${i}]: unknown ${kind} feature ${JSON.stringify(feature) ?? String(feature)}`);
     if (seen.has(feature)) invalid(`${kind} feature "${feature}" is listed twice`);
     seen.add(feature);
   }

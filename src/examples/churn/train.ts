@@ -188,7 +188,13 @@ export function trainChurnModel(): { file: ChurnModelFile; evaluation: Evaluatio
   const testRows = rows.slice(ROWS - TEST_ROWS);
   const model = train(trainRows);
   const evaluation = evaluate(model, testRows);
-  const training = { seed: SEED, train_rows: trainRows.length, test_rows: testRows.length, accuracy: decimals4(evaluation.accuracy), auc: decimals4(evaluation.auc) };
+  const training = {
+    seed: SEED,
+    train_rows: trainRows.length,
+    test_rows: testRows.length,
+    accuracy: decimals4(evaluation.accuracy),
+    auc: decimals4(evaluation.auc),
+  };
   return { file: { ...model, training }, evaluation };
 }
 
@@ -221,7 +227,9 @@ async function main(args: string[]): Promise<number> {
       current = undefined;
     }
     if (current !== text) {
-      throw new UserError(`${MODEL_PATH} ${current === undefined ? 'is missing' : 'differs from what training writes'}.`, { hint: 'Run npm run train:churn.' });
+      throw new UserError(`${MODEL_PATH} ${current === undefined ? 'is missing' : 'differs from what training writes'}.`, {
+        hint: 'Run npm run train:churn.',
+      });
     }
     process.stdout.write(`${summary}\n${MODEL_PATH} is up to date\n`);
     return EXIT.ok;
