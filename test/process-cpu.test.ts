@@ -169,7 +169,9 @@ describe.skipIf(!LINUX)('readProcessCpu, on real processes', () => {
     await child.run();
     const after = readProcessCpu(child.pid)!;
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
-    expect(cpuMsBetween(before, after)).toBeLessThan(5);
+    // A sleeping Node.js process still wakes for its timer and V8's housekeeping: a few ms on a
+    // busy machine (5.04 once in CI), never the 200 of the burn above.
+    expect(cpuMsBetween(before, after)).toBeLessThan(25);
   });
 
   it('counts every thread: a worker burning 150 ms while the main thread sleeps', { timeout: 20_000 }, async () => {

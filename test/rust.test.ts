@@ -166,14 +166,17 @@ describe('generated Rust crate', () => {
         expect(files.get('src/main.rs')).not.toContain('BehaviorVersion::latest()');
       });
 
-      it.runIf(builds(spec))(
-        'passes cargo fmt --check, clippy -D warnings and cargo test',
-        async () => {
-          await writeProject(dir, files);
-          expect(await fmtClippyTest(dir)).toBeGreaterThan(0);
-        },
-        COLD_BUILD_TIMEOUT,
-      );
+      // Only the crates that are built get the test: a skipped one would read as a missing tool in CI's totals.
+      if (builds(spec)) {
+        it(
+          'passes cargo fmt --check, clippy -D warnings and cargo test',
+          async () => {
+            await writeProject(dir, files);
+            expect(await fmtClippyTest(dir)).toBeGreaterThan(0);
+          },
+          COLD_BUILD_TIMEOUT,
+        );
+      }
     });
   }
 });
