@@ -2,12 +2,32 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let version: string | undefined;
+interface PackageJson {
+  version: string;
+  devDependencies: Record<string, string>;
+}
+
+let manifest: PackageJson | undefined;
+
+function packageJson(): PackageJson {
+  manifest ??= JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as PackageJson;
+  return manifest;
+}
 
 /** This package's version, read once from its package.json. */
 export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return version;
+  return packageJson().version;
+}
+
+/**
+ * The esbuild range this package is tested with. esbuild is an optional peer, not a dependency:
+ * only the churn example's bench and `sam build` of its Node.js twin use it, so a project that asks
+ * for it gets it, and nobody else downloads it or sees npm's notice about its install script.
+ */
+export function esbuildDependency(): string {
+  const range = packageJson().devDependencies.esbuild;
+  if (!range) throw new Error('package.json has no esbuild in devDependencies');
+  return range;
 }
 
 /** The folder this package runs from, symbolic links resolved (an `npm link` leads back to the clone). */

@@ -18,20 +18,41 @@ import { ROOT } from './support/cli.js';
 interface PackageJson {
   scripts: Record<string, string>;
   dependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
+/** Peers npm does not install with the package: a shipped file may only reach them through import(), and say so when absent. */
+function optionalPeers(pkg: PackageJson): string[] {
+  return Object.keys(pkg.peerDependencies ?? {}).filter((name) => pkg.peerDependenciesMeta?.[name]?.optional === true);
+}
+
+/** The package a specifier names, or nothing for a relative path or a Node.js built-in. */
+function packageOf(specifier: string): string[] {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || isBuiltin(specifier)) return [];
+  return [
+    specifier
+      .split('/')
+      .slice(0, specifier.startsWith('@') ? 2 : 1)
+      .join('/'),
+  ];
 }
 
 /** The packages a module asks for by name: static imports, re-exports, import() and require() alike. */
 function packagesImportedBy(source: string): string[] {
-  const { importedFiles } = ts.preProcessFile(source, true, true);
-  return importedFiles
-    .map((file) => file.fileName)
-    .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('/') && !isBuiltin(specifier))
-    .map((specifier) =>
-      specifier
-        .split('/')
-        .slice(0, specifier.startsWith('@') ? 2 : 1)
-        .join('/'),
-    );
+  return ts.preProcessFile(source, true, true).importedFiles.flatMap((file) => packageOf(file.fileName));
+}
+
+/** The packages a module loads as it starts (static imports and re-exports), which a missing package breaks. */
+function packagesLoadedAtStart(source: string): string[] {
+  const file = ts.createSourceFile('module.js', source, ts.ScriptTarget.Latest);
+  return file.statements.flatMap((statement) =>
+    (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
+    statement.moduleSpecifier !== undefined &&
+    ts.isStringLiteral(statement.moduleSpecifier)
+      ? packageOf(statement.moduleSpecifier.text)
+      : [],
+  );
 }
 
 /** The dist files `npm run <script>` runs with node: repository-only entry points. */
@@ -59,13 +80,22 @@ describe('the package as npm would publish it', async () => {
   it('imports no package that is not in dependencies from any shipped file', async () => {
     const modules = shipped.filter((path) => /\.(c|m)?js$/.test(path));
     expect(modules).toEqual(expect.arrayContaining(['bin/lambda-kit.js', 'dist/cli/lambda-kit.js', 'dist/templates.precompiled.cjs']));
+    const peers = optionalPeers(pkg);
     const undeclared: string[] = [];
     for (const path of modules) {
-      for (const name of packagesImportedBy(await readFile(join(ROOT, path), 'utf8'))) {
-        if (!(name in pkg.dependencies)) undeclared.push(`${path} imports ${name}`);
+      const source = await readFile(join(ROOT, path), 'utf8');
+      for (const name of packagesImportedBy(source)) {
+        if (name in pkg.dependencies) continue;
+        if (!peers.includes(name)) undeclared.push(`${path} imports ${name}`);
+        else if (packagesLoadedAtStart(source).includes(name)) undeclared.push(`${path} imports the optional peer ${name} statically`);
       }
     }
     expect(undeclared).toEqual([]);
+  });
+
+  it('keeps esbuild an optional peer: only the churn bench uses it, and npx downloads nothing for it', () => {
+    expect(pkg.dependencies).not.toHaveProperty('esbuild');
+    expect(optionalPeers(pkg)).toContain('esbuild');
   });
 });
 
@@ -84,6 +114,7 @@ describe('packagesImportedBy', () => {
       'const text = \'not an import("x")\';',
     ].join('\n');
     expect(packagesImportedBy(source)).toEqual(['@aws-sdk/client-dynamodb', 'kleur', 'yaml', 'execa', 'handlebars']);
+    expect(packagesLoadedAtStart(source)).toEqual(['@aws-sdk/client-dynamodb', 'kleur', 'yaml']);
   });
 
   it('names the package of any specifier in any import form, in order, and never a relative one', () => {

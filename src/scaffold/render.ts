@@ -5,7 +5,7 @@
 import { COGNITO_ISSUER, arch as archRow, costPerMillion, formatDollars, sink as findSink, trigger as findTrigger } from './catalog.js';
 import type { ProjectSpec } from './spec.js';
 import { TEMPLATES_DIR, loadTemplates } from './template-sources.js';
-import { packageVersion, toolDependency } from '../version.js';
+import { esbuildDependency, packageVersion, toolDependency } from '../version.js';
 
 /**
  * npm drops some dotfiles from published packages (.gitignore among them), so files and folders
@@ -63,6 +63,8 @@ export function templateContext(spec: ProjectSpec) {
     toolVersion: packageVersion(),
     /** `^0.1.0`, or `file:/path/to/clone` from a clone; escaped for a JSON string. */
     toolDependency: JSON.stringify(toolDependency()).slice(1, -1),
+    /** The churn example's Node.js twin is bundled with esbuild, which the project installs itself. */
+    esbuildDependency: esbuildDependency(),
     costPerMillion: formatDollars(costPerMillion(spec.memory, spec.arch)),
   };
 }

@@ -100,7 +100,7 @@ export function esbuildOptions(logicalId: string, buildProperties: unknown, code
   return options;
 }
 
-/** Bundles with the esbuild package, which lambda-kit depends on; one line on failure. */
+/** Bundles with the esbuild package, the project's (an optional peer of lambda-kit); one line on failure. */
 export async function bundleWithEsbuild(options: BuildOptions): Promise<void> {
   let esbuild: typeof import('esbuild');
   try {
