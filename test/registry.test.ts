@@ -48,11 +48,14 @@ describe('from a registry', () => {
     const options = { env: user.env, extendEnv: false, stdin: 'ignore' } as const;
     const create = await execa('npx', ['create-fast-lambda', 'my-fn', '--yes'], { cwd: user.home, ...options });
     expect(create.stdout).toContain('Created my-fn in ./my-fn');
+    // Nothing it installs runs an install script, so npm 11 has no notice for a newcomer's first command.
+    expect(create.stderr).not.toMatch(/install-scripts|allow-scripts/);
     const project = join(user.home, 'my-fn');
     const manifest = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     expect(manifest.devDependencies['create-fast-lambda']).toMatch(/^\^\d+\.\d+\.\d+$/);
 
-    await execa('npm', ['install'], { cwd: project, ...options });
+    const install = await execa('npm', ['install'], { cwd: project, ...options });
+    expect(install.stderr).not.toMatch(/install-scripts|allow-scripts/);
     const version = await execa('npx', ['lambda-kit', '--version'], { cwd: project, ...options });
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
     const help = await execa('npx', ['lambda-kit', 'invoke', '--help'], { cwd: project, ...options });
