@@ -63,9 +63,10 @@ and serves on http://127.0.0.1:<port>:
     and the function's answer becomes the response; an unknown route is a 404, as in API Gateway;
   - Lambda's Invoke API, for the AWS CLI and SDKs:
       aws lambda invoke --endpoint-url http://127.0.0.1:<port> --function-name AppFunction out.json
-For an SQS, Kinesis or S3 trigger, dev acts as the event source mapping instead: it polls the
-queue, stream or bucket (--source, else the deployed stack's) with the template's BatchSize,
-MaximumBatchingWindowInSeconds and ReportBatchItemFailures.
+For an SQS, Kinesis, DynamoDB Streams or S3 trigger, dev acts as the event source mapping
+instead: it polls the queue, stream or bucket (--source, else the deployed stack's) with the
+template's BatchSize, MaximumBatchingWindowInSeconds and ReportBatchItemFailures (and, for the
+streams, StartingPosition, MaximumRetryAttempts and BisectBatchOnFunctionError).
 Every change to src/, Cargo.toml or template.yaml rebuilds the function; requests made during
 the rebuild wait for it. A failed build shows cargo's errors and the last good build answers.
 IAM and JWT authorizers are not checked locally; a Bearer JWT's claims are decoded, unverified,
@@ -75,9 +76,9 @@ Options:
   -p, --port <port>        the port to listen on, on 127.0.0.1 (default: 3000; 0 picks a free one)
       --env KEY=VALUE      set an environment variable for the function (repeatable)
   -f, --function <id>      the function's logical id in template.yaml (default: the only one)
-      --source <target>    for a queue, stream or bucket trigger: the queue URL, stream ARN or
-                           bucket name to poll (default: the deployed stack's; AWS_ENDPOINT_URL
-                           points at a stand-in such as moto)
+      --source <target>    for a queue, stream or bucket trigger: the queue URL, stream ARN (for
+                           DynamoDB, or the table's name) or bucket name to poll (default: the
+                           deployed stack's; AWS_ENDPOINT_URL points at a stand-in such as moto)
   -h, --help               show this help
 
 Exit codes: 0 never (dev runs until stopped), 1 it could not start, 2 bad options,
@@ -104,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
   const spec = eventSourcesOf(template, fn.logicalId).find((source) => source.enabled);
   if (!spec) {
     throw new UserError(
-      `${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis or S3 events in template.yaml).`,
+      `${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis, DynamoDB or S3 events in template.yaml).`,
       {
         hint: 'Run it on an event with lambda-kit invoke --event.',
       },
@@ -114,9 +115,16 @@ export async function main(args: string[]): Promise<number> {
   return new DevSession(project, fn, { source: { spec, target } }, port, assignments.values).run();
 }
 
+const SOURCE_FLAG: Record<EventSourceSettings['kind'], string> = {
+  sqs: '--source <queue URL>',
+  kinesis: '--source <stream ARN>',
+  dynamodb: '--source <stream ARN | table name>',
+  s3: '--source <bucket name>',
+};
+
 /** The source of the deployed stack, when the template names one of its resources. */
 async function deployedSource(project: Project, spec: EventSourceSettings): Promise<string> {
-  const flag = spec.kind === 'sqs' ? '--source <queue URL>' : spec.kind === 'kinesis' ? '--source <stream ARN>' : '--source <bucket name>';
+  const flag = SOURCE_FLAG[spec.kind];
   const hint = `Deploy the stack first, or name the source with ${flag} (one on moto, for instance).`;
   if (spec.source === undefined)
     throw new UserError(`${spec.eventName} in template.yaml names no source lambda-kit can read`, { hint: `Pass ${flag}.` });
@@ -232,6 +240,7 @@ class DevSession {
       ...(spec.startingPosition && { startingPosition: spec.startingPosition }),
       ...(spec.startingPositionTimestamp !== undefined && { startingPositionTimestamp: spec.startingPositionTimestamp }),
       ...(spec.maximumRetryAttempts !== undefined && { maximumRetryAttempts: spec.maximumRetryAttempts }),
+      ...(spec.bisectBatchOnFunctionError && { bisectBatchOnFunctionError: true }),
       ...(spec.keyFilter && { keyFilter: spec.keyFilter }),
       env,
       invoke: async (event) => {
