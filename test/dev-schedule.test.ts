@@ -195,7 +195,7 @@ ${properties
   .join('\n')}
 `);
 
-  it('reads the generated schedule: its parameters’ defaults, the stack’s name, the Input, a flexible window that may be on', () => {
+  it('reads the generated schedule: its parameters’ defaults, the stack’s name, the Input, a window that is off unless deployed otherwise', () => {
     const [schedule] = schedulesOf(
       template(`
 Name: !Ref AWS::StackName
@@ -214,8 +214,10 @@ Input: '{"scheduledTime": "<aws.scheduler.scheduled-time>"}'
       input: '{"scheduledTime": "<aws.scheduler.scheduled-time>"}',
       name: 'orders',
       enabled: true,
-      flexible: true,
+      flexible: false,
     });
+    const flexible = 'ScheduleExpression: rate(1 hour)\nFlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 15}';
+    expect(schedulesOf(template(flexible), 'AppFunction', 'orders')[0]!.flexible).toBe(true);
   });
 
   it('fills in Scheduler’s defaults, and refuses a schedule without an expression', () => {

@@ -287,6 +287,10 @@ class DevSession {
 
   /** Runs the function on its schedule, and now on Enter (or --fire-now), until dev stops; returns how to stop listening. */
   #keepSchedule({ settings, fireNow }: { settings: ScheduleSettings; fireNow: boolean }): () => Promise<void> {
+    status(
+      `  ${showableLine(settings.eventName, 64)}: ${showableLine(settings.expression, 100)} in ${showableLine(settings.timeZone, 60)}; press Enter to run it now`,
+    );
+    if (settings.flexible) note('FlexibleTimeWindow is not emulated: dev runs each run at its scheduled time, the start of the window.');
     const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
     const running = runSchedule({
       eventName: settings.eventName,
@@ -304,10 +308,6 @@ class DevSession {
       signal: this.#interrupt.signal,
       log: (line) => status(showableLine(line, 400)),
     });
-    status(
-      `  ${settings.eventName}: ${showableLine(settings.expression, 100)} in ${showableLine(settings.timeZone, 60)}; press Enter to run it now`,
-    );
-    if (settings.flexible) note('FlexibleTimeWindow is not emulated: dev runs each run at its scheduled time, the start of the window.');
     // A line on stdin (Enter at a terminal) is one run now.
     const onInput = (chunk: Buffer) => {
       for (const byte of chunk) if (byte === 0x0a) running.fireNow();

@@ -19,7 +19,7 @@ export interface ScheduleSettings {
   name: string;
   /** State: DISABLED runs nothing on schedule. */
   enabled: boolean;
-  /** A FlexibleTimeWindow other than OFF: Scheduler may start a run later than its time; dev runs it on time. */
+  /** FlexibleTimeWindow's Mode is FLEXIBLE: Scheduler may start a run later than its time; dev runs it on time. */
   flexible: boolean;
 }
 
@@ -58,8 +58,8 @@ export function schedulesOf(template: unknown, functionId: string, stackName: st
         input: text('Input'),
         name: isMapping(props.Name) && props.Name.Ref === 'AWS::StackName' ? stackName : (text('Name') ?? `${functionId}${eventName}`),
         enabled: state === 'ENABLED',
-        // `!If` between OFF and FLEXIBLE counts as flexible: it may be.
-        flexible: window !== undefined && !(isMapping(window) && window.Mode === 'OFF'),
+        // Only a window written out as FLEXIBLE: the generated `!If` is OFF unless a deploy sets a window.
+        flexible: isMapping(window) && window.Mode === 'FLEXIBLE',
       },
     ];
   });
