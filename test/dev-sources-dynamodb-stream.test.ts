@@ -2,23 +2,27 @@
  * lambda-kit dev's DynamoDB Streams event source mapping against a real moto table and its
  * stream, with a scripted function: the event Lambda sends for a put and an update, resuming
  * from the lowest failed sequence number, splitting a failed batch (BisectBatchOnFunctionError),
- * the stream found from the table's name, and an endpoint that accepts and never answers.
+ * the stream found from the table's name, and an endpoint that accepts and never answers; and
+ * the real dev binary in a generated project, with a stand-in cargo, against a moto table.
  */
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb-streams';
+import { execa } from 'execa';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attributeJson } from '../src/dev/sources/dynamodb-stream-event.js';
 import { eventSourcesOf } from '../src/dev/sources/source-settings.js';
 import { UserError } from '../src/errors.js';
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
-import { ROOT } from './support/cli.js';
+import { CREATE_BIN, KIT_BIN, ROOT, tempDir, userEnv } from './support/cli.js';
 import { startMoto, type MotoServer } from './support/moto.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
-import { IN_CI, pythonTools } from './support/tools.js';
+import { IN_CI, pythonTools, shimDir } from './support/tools.js';
 
 const tools = pythonTools();
 if ('problem' in tools && IN_CI) throw new Error(`the dev source tests need moto in CI: ${tools.problem}`);
@@ -336,4 +340,91 @@ describe('attributeJson', () => {
       }),
     );
   });
+});
+
+/** Fails each record whose item is named "poison", by its sequence number; logs each id it handles. */
+const RUNTIME = `
+const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtime';
+(async () => {
+  for (;;) {
+    const res = await fetch(api + '/invocation/next');
+    const id = res.headers.get('lambda-runtime-aws-request-id');
+    const event = await res.json();
+    const failures = event.Records.filter((r) => r.dynamodb.NewImage.name.S === 'poison').map((r) => ({ itemIdentifier: r.dynamodb.SequenceNumber }));
+    for (const r of event.Records) console.log('handled ' + r.dynamodb.Keys.id.S + ' from ' + r.eventSourceARN);
+    await fetch(api + '/invocation/' + id + '/response', { method: 'POST', body: JSON.stringify({ batchItemFailures: failures }) });
+  }
+})();
+`;
+
+const CARGO = (node: string) => `#!/bin/sh
+target="$CARGO_TARGET_DIR"
+pkg=dev-table
+if [ "$1" = metadata ]; then
+  printf '{"target_directory":"%s","packages":[{"manifest_path":"%s/Cargo.toml","targets":[{"name":"%s","kind":["bin"]}]}]}\\n' "$target" "$PWD" "$pkg"
+  exit 0
+fi
+mkdir -p "$target/lambda/$pkg"
+{ echo '#!${node}'; cat "$RUNTIME_JS"; } > "$target/lambda/$pkg/bootstrap" && chmod +x "$target/lambda/$pkg/bootstrap"
+`;
+
+describe.skipIf('problem' in tools)('lambda-kit dev --source <moto table> in a generated DynamoDB Streams project', () => {
+  let root: string | undefined;
+  let dev: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (dev && dev.exitCode === null) {
+      dev.kill('SIGINT');
+      await new Promise((resolve) => dev!.once('exit', resolve));
+    }
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("reads the table's stream from TRIM_HORIZON, retries a reported record MaximumRetryAttempts (3) times, gives up and reads on", async () => {
+    root = await tempDir('cfl-dev-table-');
+    await execa(process.execPath, [CREATE_BIN, 'dev-table', '--trigger', 'dynamodb-stream', '--sink', 'none', '--yes'], {
+      cwd: root,
+      stdin: 'ignore',
+    });
+    const table = await createTable();
+    // Before dev starts: TRIM_HORIZON, the template's starting position, reads them too.
+    for (const [id, name] of [
+      ['g1', 'good'],
+      ['p1', 'poison'],
+    ] as const)
+      await dynamodb().send(new PutItemCommand({ TableName: table.name, Item: { id: { S: id }, name: { S: name } } }));
+    const runtime = join(root, 'runtime.js');
+    await writeFile(runtime, RUNTIME);
+    const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
+    const env = userEnv({ ...moto.env, PATH: `${bin}:${process.env.PATH}`, CARGO_TARGET_DIR: join(root, 'target'), RUNTIME_JS: runtime });
+    dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--source', table.name], {
+      cwd: join(root, 'dev-table'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const until = async (text: string) => {
+      for (const deadline = Date.now() + 45_000; !output.includes(text); ) {
+        if (Date.now() > deadline || dev!.exitCode !== null) throw new Error(`no "${text}"; output:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const count = (text: string) => output.split(text).length - 1;
+
+    await until('gave up after 3 retries (MaximumRetryAttempts)');
+    await dynamodb().send(new PutItemCommand({ TableName: table.name, Item: { id: { S: 'g2' }, name: { S: 'good' } } }));
+    await until('handled g2');
+    expect(output).toContain(`TableChanges: polling ${table.name} (batch size 100, window 0 s, ReportBatchItemFailures)`);
+    expect(output).toContain(
+      `from TRIM_HORIZON (batch size 100, batching window 0 s, ReportBatchItemFailures, BisectBatchOnFunctionError)`,
+    );
+    // The good record before the poison one once; the poison one on the first try and 3 retries; the next record once.
+    expect([count('handled g1 '), count('handled p1 '), count('handled g2 ')], output).toEqual([1, 4, 1]);
+    expect(output).toContain(`handled g1 from ${table.streamArn}`);
+    dev.kill('SIGINT');
+    await new Promise((resolve) => dev!.once('exit', resolve));
+    expect(dev.exitCode, output).toBe(130);
+  }, 90_000);
 });
