@@ -60,7 +60,8 @@ interface Shard {
 const EVENT_OVERHEAD_BYTES = 14;
 
 export async function runShardPoller<R>(api: StreamApi<R>, options: SourceOptions, timing: SourceTiming, caller: Caller): Promise<void> {
-  const { signal, log, prefix } = { ...options, prefix: api.prefix };
+  const { signal, log } = options;
+  const { prefix } = api;
   const retryLimit =
     options.maximumRetryAttempts === undefined || options.maximumRetryAttempts < 0 ? DEV_RETRY_LIMIT : options.maximumRetryAttempts;
   const position = options.startingPosition ?? 'LATEST';
