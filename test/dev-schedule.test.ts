@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Clock, payloadFor, runSchedule } from '../src/dev/sources/schedule-source.js';
 import { schedulesOf } from '../src/dev/sources/schedule-settings.js';
@@ -167,6 +168,37 @@ describe('payloadFor', () => {
       '2026-05-01T09:30:00Z|2026-05-01T09:30:00Z',
     );
     expect(payloadFor(undefined, run)).toBe('{}');
+  });
+
+  it('leaves every other text as it is, and no keyword behind, for any Input', () => {
+    const keyword = fc.constantFrom(
+      '<aws.scheduler.schedule-arn>',
+      '<aws.scheduler.scheduled-time>',
+      '<aws.scheduler.execution-id>',
+      '<aws.scheduler.attempt-number>',
+    );
+    const values: Record<string, string> = {
+      '<aws.scheduler.schedule-arn>': ARN,
+      '<aws.scheduler.scheduled-time>': '2026-05-01T09:30:00Z',
+      '<aws.scheduler.execution-id>': 'e-1',
+      '<aws.scheduler.attempt-number>': '1',
+    };
+    const run = { scheduleArn: ARN, scheduledTime: at('2026-05-01T09:30:00Z'), executionId: 'e-1' };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string().filter((text) => !/[<>]/.test(text)),
+            keyword,
+          ),
+          { maxLength: 8 },
+        ),
+        (parts) => {
+          const filled = payloadFor(parts.join(''), run);
+          expect(filled).toBe(parts.map((part) => (Object.hasOwn(values, part) ? values[part] : part)).join(''));
+        },
+      ),
+    );
   });
 });
 

@@ -312,10 +312,12 @@ class DevSession {
     const onInput = (chunk: Buffer) => {
       for (const byte of chunk) if (byte === 0x0a) running.fireNow();
     };
-    process.stdin.on('data', onInput);
+    // A terminal dev cannot read (it runs in the background) is no reason to stop: Enter is only a shortcut.
+    const onInputError = () => process.stdin.off('data', onInput);
+    process.stdin.on('data', onInput).on('error', onInputError);
     if (fireNow) running.fireNow();
     return async () => {
-      process.stdin.off('data', onInput);
+      process.stdin.off('data', onInput).off('error', onInputError);
       process.stdin.pause();
       process.stdin.destroy();
       await running.done;
