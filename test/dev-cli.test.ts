@@ -80,7 +80,7 @@ describe('lambda-kit dev, before the build', () => {
       const result = await dev([]);
       expect(result.exitCode, result.stderr).toBe(1);
       expect(result.stderr.trim()).toMatch(
-        /^lambda-kit: AppFunction has no trigger lambda-kit dev emulates \(HttpApi, Api, SQS, Kinesis or S3 events in template\.yaml\)\. /,
+        /^lambda-kit: AppFunction has no trigger lambda-kit dev emulates \(HttpApi, Api, SQS, Kinesis, DynamoDB, S3 or ScheduleV2 events in template\.yaml\)\. /,
       );
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     } finally {

@@ -141,6 +141,9 @@ function expectTlsOnlyGuard(statement: Json, service: 's3' | 'sqs', resources: J
  * action to be one (AWS Config's s3-bucket-ssl-requests-only expects `s3:*`). An Allow (what
  * grants) has no `*` in any Action or Resource, and NotAction / NotResource never appear.
  */
+/** ListStreams' resource: the source table's streams, whose labels change when a stream is turned off and on (AWS's own example). */
+const TABLE_STREAMS = /^\$\{InputTable\.Arn\}\/stream\/\*$/;
+
 function expectNoWildcardGrant(statement: Json, allowedResourceWildcards: RegExp[] = []) {
   const where = JSON.stringify(statement);
   expect(statement, where).not.toHaveProperty('NotAction');
@@ -321,6 +324,7 @@ function expectedStatements(spec: ProjectSpec): Json[] {
             ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
             getAtt('InputTable', 'StreamArn'),
           ),
+          allow('ListInputStreams', 'dynamodb:ListStreams', { 'Fn::Sub': '${InputTable.Arn}/stream/*' }),
           allow('SendGivenUpRecords', 'sqs:SendMessage', getAtt('InputDeadLetterQueue', 'Arn')),
           allow('ParkPoisonRecords', 'sqs:SendMessage', getAtt('PoisonQueue', 'Arn')),
         ]
@@ -763,7 +767,7 @@ describe.each(SPECS.map((spec) => [label(spec), spec] as const))('template.yaml:
 
   it('writes no * into the Action or Resource of any statement that grants', () => {
     const statements = statementsIn({ ...template(), Resources: withoutKeys(template().Resources) });
-    for (const statement of statements) expectNoWildcardGrant(statement);
+    for (const statement of statements) expectNoWildcardGrant(statement, [TABLE_STREAMS]);
     // The Denys are exactly the TLS guards asserted above, one per bucket or queue.
     const denies = statements.filter((s) => s.Effect === 'Deny');
     expect(denies).toHaveLength(queuesOf(spec).length + (spec.trigger === 's3' ? 1 : 0));
@@ -919,7 +923,7 @@ function expectedGrants(spec: ProjectSpec): Record<string, string[]> {
     }),
     ...(spec.trigger === 's3' && { InputFailureQueue: ['sqs:SendMessage'] }),
     ...(spec.trigger === 'dynamodb-stream' && {
-      InputTable: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+      InputTable: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
       InputDeadLetterQueue: ['sqs:SendMessage'],
       PoisonQueue: ['sqs:SendMessage'],
     }),
@@ -992,7 +996,7 @@ describe('after the SAM transform', () => {
       const grants: Record<string, string[]> = {};
       const statements = statementsIn(withoutKeys(template.Resources));
       for (const statement of statements) {
-        expectNoWildcardGrant(statement);
+        expectNoWildcardGrant(statement, [TABLE_STREAMS]);
         if (statement.Effect !== 'Allow' || statement.Resource === undefined) continue;
         // Each resource of an Allow names one resource of this stack, by logical id.
         const targets = new Set(

@@ -22,6 +22,9 @@ import { compactLogLine } from '../../aws/log-line.js';
 import { apiRoutesOf, routeKeyOf, type ApiRoute } from '../../dev/api-routes.js';
 import { describeFailure, startDevServer, type DevServer } from '../../dev/dev-server.js';
 import { runSource } from '../../dev/sources/run-source.js';
+import { runSchedule } from '../../dev/sources/schedule-source.js';
+import { checkTimeZone, parseSchedule } from '../../dev/sources/schedule-times.js';
+import { type ScheduleSettings, schedulesOf } from '../../dev/sources/schedule-settings.js';
 import { eventSourcesOf, type EventSourceSettings } from '../../dev/sources/source-settings.js';
 import { FunctionHost } from '../../dev/function-host.js';
 import { watchSources } from '../../dev/source-watcher.js';
@@ -49,6 +52,7 @@ const OPTIONS = {
   env: { type: 'string', multiple: true },
   function: { type: 'string', short: 'f' },
   source: { type: 'string' },
+  'fire-now': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -63,9 +67,13 @@ and serves on http://127.0.0.1:<port>:
     and the function's answer becomes the response; an unknown route is a 404, as in API Gateway;
   - Lambda's Invoke API, for the AWS CLI and SDKs:
       aws lambda invoke --endpoint-url http://127.0.0.1:<port> --function-name AppFunction out.json
-For an SQS, Kinesis or S3 trigger, dev acts as the event source mapping instead: it polls the
-queue, stream or bucket (--source, else the deployed stack's) with the template's BatchSize,
-MaximumBatchingWindowInSeconds and ReportBatchItemFailures.
+For an SQS, Kinesis, DynamoDB Streams or S3 trigger, dev acts as the event source mapping
+instead: it polls the queue, stream or bucket (--source, else the deployed stack's) with the
+template's BatchSize, MaximumBatchingWindowInSeconds and ReportBatchItemFailures (and, for the
+streams, StartingPosition, MaximumRetryAttempts and BisectBatchOnFunctionError).
+For a schedule (ScheduleV2) trigger, dev runs the function as EventBridge Scheduler would: at
+each time of its rate, cron or at expression, in its time zone, with its Input (the scheduled
+time and the other <aws.scheduler.…> keywords filled in); Enter (or --fire-now) runs it now.
 Every change to src/, Cargo.toml or template.yaml rebuilds the function; requests made during
 the rebuild wait for it. A failed build shows cargo's errors and the last good build answers.
 IAM and JWT authorizers are not checked locally; a Bearer JWT's claims are decoded, unverified,
@@ -75,9 +83,11 @@ Options:
   -p, --port <port>        the port to listen on, on 127.0.0.1 (default: 3000; 0 picks a free one)
       --env KEY=VALUE      set an environment variable for the function (repeatable)
   -f, --function <id>      the function's logical id in template.yaml (default: the only one)
-      --source <target>    for a queue, stream or bucket trigger: the queue URL, stream ARN or
-                           bucket name to poll (default: the deployed stack's; AWS_ENDPOINT_URL
-                           points at a stand-in such as moto)
+      --source <target>    for a queue, stream or bucket trigger: the queue URL, stream ARN (for
+                           DynamoDB, or the table's name) or bucket name to poll (default: the
+                           deployed stack's; AWS_ENDPOINT_URL points at a stand-in such as moto)
+      --fire-now           for a schedule trigger: run it once as soon as it is built, besides
+                           on its schedule (Enter in dev's terminal runs it too)
   -h, --help               show this help
 
 Exit codes: 0 never (dev runs until stopped), 1 it could not start, 2 bad options,
@@ -99,24 +109,45 @@ export async function main(args: string[]): Promise<number> {
   if (routes.length > 0) {
     if (values.source !== undefined)
       throw usageError(`--source names a queue, stream or bucket, and ${fn.logicalId} is triggered by an API.`);
+    if (values['fire-now']) throw usageError(`--fire-now runs a schedule, and ${fn.logicalId} is triggered by an API.`);
     return new DevSession(project, fn, { routes }, port, assignments.values).run();
   }
   const spec = eventSourcesOf(template, fn.logicalId).find((source) => source.enabled);
-  if (!spec) {
-    throw new UserError(
-      `${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis or S3 events in template.yaml).`,
-      {
-        hint: 'Run it on an event with lambda-kit invoke --event.',
-      },
-    );
+  if (spec) {
+    if (values['fire-now']) throw usageError(`--fire-now runs a schedule, and ${fn.logicalId} is triggered by ${spec.eventName}.`);
+    const target = values.source ?? (await deployedSource(project, spec));
+    return new DevSession(project, fn, { source: { spec, target } }, port, assignments.values).run();
   }
-  const target = values.source ?? (await deployedSource(project, spec));
-  return new DevSession(project, fn, { source: { spec, target } }, port, assignments.values).run();
+  const [schedule] = schedulesOf(template, fn.logicalId, stackNameOf(project, undefined));
+  if (schedule) {
+    if (values.source !== undefined) throw usageError(`--source names a queue, stream or bucket, and ${fn.logicalId} runs on a schedule.`);
+    // Refused before anything starts: an expression or time zone Scheduler would refuse.
+    parseSchedule(schedule.expression);
+    checkTimeZone(schedule.timeZone);
+    return new DevSession(
+      project,
+      fn,
+      { schedule: { settings: schedule, fireNow: values['fire-now'] === true } },
+      port,
+      assignments.values,
+    ).run();
+  }
+  throw new UserError(
+    `${fn.logicalId} has no trigger lambda-kit dev emulates (HttpApi, Api, SQS, Kinesis, DynamoDB, S3 or ScheduleV2 events in template.yaml).`,
+    { hint: 'Run it on an event with lambda-kit invoke --event.' },
+  );
 }
+
+const SOURCE_FLAG: Record<EventSourceSettings['kind'], string> = {
+  sqs: '--source <queue URL>',
+  kinesis: '--source <stream ARN>',
+  dynamodb: '--source <stream ARN | table name>',
+  s3: '--source <bucket name>',
+};
 
 /** The source of the deployed stack, when the template names one of its resources. */
 async function deployedSource(project: Project, spec: EventSourceSettings): Promise<string> {
-  const flag = spec.kind === 'sqs' ? '--source <queue URL>' : spec.kind === 'kinesis' ? '--source <stream ARN>' : '--source <bucket name>';
+  const flag = SOURCE_FLAG[spec.kind];
   const hint = `Deploy the stack first, or name the source with ${flag} (one on moto, for instance).`;
   if (spec.source === undefined)
     throw new UserError(`${spec.eventName} in template.yaml names no source lambda-kit can read`, { hint: `Pass ${flag}.` });
@@ -138,8 +169,11 @@ async function readRoutes(project: Project, fn: LambdaFunction): Promise<ApiRout
   return apiRoutesOf(parseCfnYaml(await readFile(project.templatePath, 'utf8')), fn.logicalId);
 }
 
-/** What triggers the function under dev: API routes served on the port, or a source dev polls. */
-type Trigger = { routes: ApiRoute[] } | { source: { spec: EventSourceSettings; target: string } };
+/** What triggers the function under dev: API routes served on the port, a source dev polls, or a schedule dev keeps. */
+type Trigger =
+  | { routes: ApiRoute[] }
+  | { source: { spec: EventSourceSettings; target: string } }
+  | { schedule: { settings: ScheduleSettings; fireNow: boolean } };
 
 /** One run of dev: the server, the function, the watcher and the build loop, until a signal. */
 class DevSession {
@@ -174,6 +208,7 @@ class DevSession {
     const signals = abortOnTerminationSignals(this.#interrupt);
     let server: DevServer | undefined;
     let watcher: { close(): void } | undefined;
+    let stopSchedule: (() => Promise<void>) | undefined;
     try {
       this.#runDir = await mkdtemp(join(tmpdir(), 'lambda-kit-dev-'));
       server = await this.#listen();
@@ -193,6 +228,7 @@ class DevSession {
       });
       this.#rebuild(undefined);
       if ('source' in this.#trigger) this.#poll(this.#trigger.source);
+      if ('schedule' in this.#trigger) stopSchedule = this.#keepSchedule(this.#trigger.schedule);
       // A signal may have come while dev was starting: an abort listener added after it never fires.
       if (!this.#interrupt.signal.aborted)
         await new Promise((resolve) => this.#interrupt.signal.addEventListener('abort', resolve, { once: true }));
@@ -201,6 +237,7 @@ class DevSession {
       // The build's process group is signalled by the abort; wait (bounded) for it to be gone.
       await Promise.race([this.#build, new Promise((resolve) => setTimeout(resolve, BUILD_STOP_WAIT_MS).unref())]);
       await Promise.race([this.#polling, new Promise((resolve) => setTimeout(resolve, BUILD_STOP_WAIT_MS).unref())]);
+      await Promise.race([stopSchedule?.(), new Promise((resolve) => setTimeout(resolve, BUILD_STOP_WAIT_MS).unref())]);
       await this.#host.stop();
       await server?.close();
       if (this.#runDir) await rm(this.#runDir, { recursive: true, force: true });
@@ -232,6 +269,7 @@ class DevSession {
       ...(spec.startingPosition && { startingPosition: spec.startingPosition }),
       ...(spec.startingPositionTimestamp !== undefined && { startingPositionTimestamp: spec.startingPositionTimestamp }),
       ...(spec.maximumRetryAttempts !== undefined && { maximumRetryAttempts: spec.maximumRetryAttempts }),
+      ...(spec.bisectBatchOnFunctionError && { bisectBatchOnFunctionError: true }),
       ...(spec.keyFilter && { keyFilter: spec.keyFilter }),
       env,
       invoke: async (event) => {
@@ -245,6 +283,45 @@ class DevSession {
       this.#sourceFailure = error;
       this.#interrupt.abort('source-failed');
     });
+  }
+
+  /** Runs the function on its schedule, and now on Enter (or --fire-now), until dev stops; returns how to stop listening. */
+  #keepSchedule({ settings, fireNow }: { settings: ScheduleSettings; fireNow: boolean }): () => Promise<void> {
+    status(
+      `  ${showableLine(settings.eventName, 64)}: ${showableLine(settings.expression, 100)} in ${showableLine(settings.timeZone, 60)}; press Enter to run it now`,
+    );
+    if (settings.flexible) note('FlexibleTimeWindow is not emulated: dev runs each run at its scheduled time, the start of the window.');
+    const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
+    const running = runSchedule({
+      eventName: settings.eventName,
+      expression: settings.expression,
+      timeZone: settings.timeZone,
+      input: settings.input,
+      // The default group's, as SAM's ScheduleV2 makes it; the account is moto's and LocalStack's.
+      scheduleArn: `arn:aws:scheduler:${region}:123456789012:schedule/default/${settings.name}`,
+      enabled: settings.enabled,
+      invoke: async (payload) => {
+        const result = await this.#host.invoke(payload, this.#interrupt.signal);
+        if (result.outcome === 'response') return { ok: true, answer: result.payload };
+        return { ok: false, error: result.outcome === 'unavailable' ? result.reason : describeFailure(result) };
+      },
+      signal: this.#interrupt.signal,
+      log: (line) => status(showableLine(line, 400)),
+    });
+    // A line on stdin (Enter at a terminal) is one run now.
+    const onInput = (chunk: Buffer) => {
+      for (const byte of chunk) if (byte === 0x0a) running.fireNow();
+    };
+    // A terminal dev cannot read (it runs in the background) is no reason to stop: Enter is only a shortcut.
+    const onInputError = () => process.stdin.off('data', onInput);
+    process.stdin.on('data', onInput).on('error', onInputError);
+    if (fireNow) running.fireNow();
+    return async () => {
+      process.stdin.off('data', onInput).off('error', onInputError);
+      process.stdin.pause();
+      process.stdin.destroy();
+      await running.done;
+    };
   }
 
   async #listen(): Promise<DevServer> {

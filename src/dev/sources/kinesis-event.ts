@@ -53,11 +53,7 @@ export function kinesisEventRecord(record: KinesisRecord, origin: StreamOrigin):
   };
 }
 
-export function kinesisEvent(records: readonly KinesisRecord[], origin: StreamOrigin): { Records: KinesisEventRecord[] } {
-  return { Records: records.map((record) => kinesisEventRecord(record, origin)) };
-}
-
-/** Kinesis sequence numbers are decimal strings of up to 128 digits: compared as numbers, not as text. */
+/** Kinesis (and DynamoDB Streams) sequence numbers are decimal strings of up to 128 digits: compared as numbers, not as text. */
 export function compareSequenceNumbers(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);

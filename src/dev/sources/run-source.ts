@@ -1,5 +1,5 @@
 /**
- * `lambda-kit dev`'s event source mappings: runSource polls a queue, a stream or a bucket on the
+ * `lambda-kit dev`'s event source mappings: runSource polls a queue, a stream (Kinesis, DynamoDB) or a bucket on the
  * function's endpoint and invokes the function as Lambda would, until its signal aborts.
  */
 import { usageError } from '../../errors.js';
@@ -40,6 +40,8 @@ export async function runSource(options: SourceOptions): Promise<void> {
       return (await import('./sqs-source.js')).runSqsSource(options, timing);
     case 'kinesis':
       return (await import('./kinesis-source.js')).runKinesisSource(options, timing);
+    case 'dynamodb':
+      return (await import('./dynamodb-stream-source.js')).runDynamoDbStreamSource(options, timing);
     case 's3':
       return (await import('./s3-source.js')).runS3Source(options, timing);
     default:

@@ -1,5 +1,5 @@
 /**
- * What the SQS, Kinesis and S3 pollers share: the options `lambda-kit dev` calls them with, SDK
+ * What the SQS, Kinesis, DynamoDB Streams and S3 pollers share: the options `lambda-kit dev` calls them with, SDK
  * client settings from the function's environment, calls that are bounded in time and end at
  * once on abort, and back-off between failed calls, so that an endpoint that is down or that
  * never answers is retried slowly, with a line each time, instead of spun on.
@@ -31,8 +31,8 @@ export const DEFAULT_TIMING: SourceTiming = {
 };
 
 export interface SourceOptions {
-  kind: 'sqs' | 'kinesis' | 's3';
-  /** A queue URL (or ARN) | a stream ARN (or name) | a bucket name (or ARN). */
+  kind: 'sqs' | 'kinesis' | 'dynamodb' | 's3';
+  /** A queue URL (or ARN) | a stream ARN (or name) | a DynamoDB stream ARN (or table name) | a bucket name (or ARN). */
   target: string;
   batchSize: number;
   maximumBatchingWindowInSeconds: number;
@@ -48,15 +48,17 @@ export interface SourceOptions {
   signal: AbortSignal;
   /** One line per batch: how many records, how many failed, what was deleted or kept. */
   log: (line: string) => void;
-  /** Kinesis: where each shard is first read from; LATEST when unset. */
+  /** Kinesis, DynamoDB Streams: where each shard is first read from; LATEST when unset. */
   startingPosition?: 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
   /** Kinesis AT_TIMESTAMP: the time, in epoch seconds. */
   startingPositionTimestamp?: number;
   /**
-   * Kinesis: how many times a failing batch is retried before dev gives up on it and moves on.
+   * Streams: how many times a failing batch is retried before dev gives up on it and moves on.
    * The template's MaximumRetryAttempts; unset or -1 (Lambda's "until the records expire") is 10 here.
    */
   maximumRetryAttempts?: number;
+  /** Streams: a batch the function fails as a whole is split in two, and each half tried on its own. */
+  bisectBatchOnFunctionError?: boolean;
   /** S3: the notification's Filter.S3Key rules; only keys that match send events. */
   keyFilter?: S3KeyFilter;
   timing?: Partial<SourceTiming>;
@@ -70,7 +72,7 @@ export interface S3KeyFilter {
 export const DEV_RETRY_LIMIT = 10;
 
 /** The SDK client settings for the function's environment: its endpoint, region and keys. */
-export function clientSettings(env: Record<string, string>, service: 'SQS' | 'KINESIS' | 'S3') {
+export function clientSettings(env: Record<string, string>, service: 'SQS' | 'KINESIS' | 'DYNAMODB_STREAMS' | 'S3') {
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
   return {

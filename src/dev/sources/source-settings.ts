@@ -1,8 +1,8 @@
 /**
  * A function's queue, stream and bucket triggers as template.yaml declares them (its `Events` of
- * Type SQS, Kinesis and S3), with the settings Lambda's event source mapping takes from them:
- * BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes, StartingPosition and
- * MaximumRetryAttempts, checked against the ranges Lambda accepts, defaults filled in as
+ * Type SQS, Kinesis, DynamoDB and S3), with the settings Lambda's event source mapping takes from them:
+ * BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes, StartingPosition,
+ * MaximumRetryAttempts and BisectBatchOnFunctionError, checked against the ranges Lambda accepts, defaults filled in as
  * Lambda fills them. Values may be literals or `!Ref` a parameter with a Default.
  */
 import { readFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { describeTemplateValue, literalOf, templateError, wholeNumber } from '..
 import { visible } from '../../text/terminal-text.js';
 import type { S3KeyFilter } from './source-runtime.js';
 
-export type SourceKind = 'sqs' | 'kinesis' | 's3';
+export type SourceKind = 'sqs' | 'kinesis' | 'dynamodb' | 's3';
 export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 
 export interface EventSourceSettings {
@@ -22,12 +22,14 @@ export interface EventSourceSettings {
   batchSize: number;
   maximumBatchingWindowInSeconds: number;
   reportBatchItemFailures: boolean;
-  /** Kinesis only: where reading starts; LATEST when the template does not say. */
+  /** Streams only: where reading starts; LATEST when the template does not say. */
   startingPosition: StartingPosition | undefined;
   /** Kinesis AT_TIMESTAMP: epoch seconds. */
   startingPositionTimestamp: number | undefined;
-  /** Kinesis only: -1 (retry until the records expire) when the template does not say, as Lambda. */
+  /** Streams only: -1 (retry until the records expire) when the template does not say, as Lambda. */
   maximumRetryAttempts: number | undefined;
+  /** Streams only: split a batch the function fails in two, and try each half; undefined (Lambda's false) when the template does not say. */
+  bisectBatchOnFunctionError: boolean | undefined;
   /** `Enabled: false` maps nothing; an intrinsic (`!If`) counts as enabled. */
   enabled: boolean;
   /**
@@ -42,11 +44,11 @@ export interface EventSourceSettings {
 type Json = Record<string, unknown>;
 const isMapping = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const KINDS: Record<string, SourceKind> = { SQS: 'sqs', Kinesis: 'kinesis', S3: 's3' };
+const KINDS: Record<string, SourceKind> = { SQS: 'sqs', Kinesis: 'kinesis', DynamoDB: 'dynamodb', S3: 's3' };
 /** The property that names what each type of event reads. */
-const SOURCE_PROPERTY: Record<SourceKind, string> = { sqs: 'Queue', kinesis: 'Stream', s3: 'Bucket' };
+const SOURCE_PROPERTY: Record<SourceKind, string> = { sqs: 'Queue', kinesis: 'Stream', dynamodb: 'Stream', s3: 'Bucket' };
 /** Lambda's defaults and ranges (CreateEventSourceMapping). */
-const DEFAULT_BATCH_SIZE: Record<SourceKind, number> = { sqs: 10, kinesis: 100, s3: 1 };
+const DEFAULT_BATCH_SIZE: Record<SourceKind, number> = { sqs: 10, kinesis: 100, dynamodb: 100, s3: 1 };
 const BATCH_SIZE = { min: 1, max: 10_000 };
 const WINDOW = { min: 0, max: 300 };
 const RETRIES = { min: 0, max: 10_000 };
@@ -91,18 +93,20 @@ function settingsOf(
   if (kind === 'sqs' && batchSize > 10 && window === 0) {
     throw templateError(where, `a BatchSize over 10 (${batchSize}) needs MaximumBatchingWindowInSeconds of at least 1, as Lambda requires`);
   }
+  const stream = kind === 'kinesis' || kind === 'dynamodb';
   return {
     eventName,
     kind,
     batchSize,
     maximumBatchingWindowInSeconds: window,
     reportBatchItemFailures: batched && reportsBatchItemFailures(props.FunctionResponseTypes, parameters, where),
-    startingPosition: kind === 'kinesis' ? startingPositionOf(literal('StartingPosition'), where) : undefined,
+    startingPosition: stream ? startingPositionOf(literal('StartingPosition'), where, kind) : undefined,
     startingPositionTimestamp:
       kind === 'kinesis' && props.StartingPositionTimestamp !== undefined
         ? timestampOf(literal('StartingPositionTimestamp'), where)
         : undefined,
-    maximumRetryAttempts: kind === 'kinesis' ? retriesOf(literal('MaximumRetryAttempts'), where) : undefined,
+    maximumRetryAttempts: stream ? retriesOf(literal('MaximumRetryAttempts'), where) : undefined,
+    bisectBatchOnFunctionError: stream ? booleanOf(literal('BisectBatchOnFunctionError'), where, 'BisectBatchOnFunctionError') : undefined,
     enabled: enabledOf(props.Enabled, where),
     source: sourceOf(props[SOURCE_PROPERTY[kind]], parameters, resources),
     keyFilter: kind === 's3' ? keyFilterOf(props.Filter, where) : undefined,
@@ -118,12 +122,21 @@ function reportsBatchItemFailures(value: unknown, parameters: Json, where: strin
   return list.length > 0;
 }
 
-function startingPositionOf(value: unknown, where: string): StartingPosition {
+function startingPositionOf(value: unknown, where: string, kind: SourceKind): StartingPosition {
   if (value === undefined) return 'LATEST';
-  if (typeof value !== 'string' || !STARTING_POSITIONS.includes(value as StartingPosition)) {
-    throw templateError(where, `StartingPosition must be one of ${STARTING_POSITIONS.join(', ')}, not ${describeTemplateValue(value)}`);
+  // A DynamoDB stream has no AT_TIMESTAMP: Lambda refuses it.
+  const allowed = kind === 'dynamodb' ? STARTING_POSITIONS.filter((p) => p !== 'AT_TIMESTAMP') : STARTING_POSITIONS;
+  if (typeof value !== 'string' || !allowed.includes(value as StartingPosition)) {
+    throw templateError(where, `StartingPosition must be one of ${allowed.join(', ')}, not ${describeTemplateValue(value)}`);
   }
   return value as StartingPosition;
+}
+
+function booleanOf(value: unknown, where: string, property: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw templateError(where, `${property} must be true or false, not ${describeTemplateValue(value)}`);
 }
 
 function timestampOf(value: unknown, where: string): number {
