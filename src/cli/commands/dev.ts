@@ -32,6 +32,7 @@ import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda
 import { LocalFunction } from '../../runtime-api/local-function.js';
 import { showable, showableLine } from '../../text/terminal-text.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild } from '../../tools/build.js';
+import { sharedBuildEnvironment } from '../../tools/cargo-cache.js';
 
 const PROGRAM = 'lambda-kit dev';
 
@@ -159,6 +160,8 @@ class DevSession {
   /** The event source poller's run, and what ended it when it was not dev stopping. */
   #polling: Promise<void> | undefined;
   #sourceFailure: unknown;
+  /** What the shared build cache had to say, said once per session. */
+  #cacheMessages = new Set<string>();
 
   constructor(project: Project, fn: LambdaFunction, trigger: Trigger, port: number, overrides: Record<string, string>) {
     this.#project = project;
@@ -295,11 +298,17 @@ class DevSession {
       const host = hostArchitecture() ?? this.#fn.architecture;
       const plan = cargoLambdaPlan({ ...this.#fn, architecture: host }, { debug: true });
       const started = performance.now();
+      // Per build, not per session: Cargo.toml's crate name may have changed since.
+      const shared = await sharedBuildEnvironment(this.#fn.codeDir);
+      if (shared.message && !this.#cacheMessages.has(shared.message)) {
+        this.#cacheMessages.add(shared.message);
+        note(shared.message);
+      }
       status(`${plan.title}…`);
       const run = await runBuild(
         plan,
         (line) => process.stderr.write(`${kleur.dim(showableLine(stripVTControlCharacters(line), 2000))}\n`),
-        process.env,
+        { ...process.env, ...shared.env },
         {
           signal: this.#interrupt.signal,
         },
