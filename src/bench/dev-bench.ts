@@ -1,15 +1,13 @@
 /**
  * npm run bench:dev: the edit → run loop of `lambda-kit dev`, timed as a user lives it, in two
- * fresh API → SQS projects (made by the scaffolder, moto as the queue):
+ * fresh API → SQS projects (made by the scaffolder, moto as the queue), on lambda-kit's default
+ * path: no CARGO_TARGET_DIR, the shared build cache in a temp cache home of the bench's own
+ * (LAMBDA_KIT_CARGO_CACHE), empty at the start:
  *
- * - the first debug build of the first project (its dependencies compile, unless an earlier run
- *   or the test suite left them in the shared CARGO_TARGET_DIR);
+ * - the first debug build of the first project (it fills the cache: every dependency compiles);
  * - the first debug build of the second project, with the dependencies the first compiled;
  * - a one-line edit of handler.rs → the next HTTP request answered by the new code;
  * - the size of the debug binary dev runs.
- *
- * Both projects build in one CARGO_TARGET_DIR (.cache/cargo-target, the suite's): sharing one is
- * the user's opt-in (README, "lambda-kit dev"), safe for projects with different crate names.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -26,7 +24,6 @@ import { startMoto, type MotoServer } from '../tools/moto.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CREATE_BIN = join(ROOT, 'bin/create-fast-lambda.js');
 const KIT_BIN = join(ROOT, 'bin/lambda-kit.js');
-const CARGO_TARGET_DIR = join(ROOT, '.cache', 'cargo-target');
 /** A cold build of the SDK on 2 busy cores takes many minutes; nothing here waits forever. */
 const BUILD_LIMIT_MS = 40 * 60_000;
 const ANSWER_LIMIT_MS = 10 * 60_000;
@@ -153,13 +150,16 @@ async function main(): Promise<void> {
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `bench-dev-${process.pid}` }))).QueueUrl!;
+    const cacheHome = join(root, 'cargo-cache');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...moto.env,
-      CARGO_TARGET_DIR,
       CARGO_TERM_COLOR: 'never',
+      LAMBDA_KIT_CARGO_CACHE: cacheHome,
       PATH: `${venvBin}:${process.env.PATH ?? ''}`,
     };
+    // A user's shell has none of these; each would make lambda-kit leave cargo's directories alone.
+    for (const key of ['CARGO_TARGET_DIR', 'CARGO_BUILD_TARGET_DIR', 'CARGO_BUILD_BUILD_DIR']) delete env[key];
     const names = [`bench-dev-first-${process.pid}`, `bench-dev-second-${process.pid}`];
     for (const name of names) {
       await execa(process.execPath, [CREATE_BIN, name, '--trigger', 'api', '--sink', 'sqs', '--arch', arch, '--yes'], {
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       });
     }
 
-    process.stderr.write(`building ${names[0]} (its dependencies compile now unless ${CARGO_TARGET_DIR} has them)…\n`);
+    process.stderr.write(`building ${names[0]}: every dependency compiles into the empty shared cache ${cacheHome}…\n`);
     const first = startDev(join(root, names[0]!), env, queueUrl);
     runs.push(first);
     const firstBuilt = await firstBuild(first);
@@ -176,9 +176,9 @@ async function main(): Promise<void> {
     process.stderr.write('editing src/handler.rs…\n');
     const editSeconds = await editToAnswer(join(root, names[0]!), firstBuilt.base);
     await stopDev(first);
-    const binary = statSync(join(CARGO_TARGET_DIR, 'lambda', names[0]!, 'bootstrap')).size;
+    const binary = statSync(join(root, names[0]!, 'target', 'lambda', names[0]!, 'bootstrap')).size;
 
-    process.stderr.write(`building ${names[1]} with the dependencies ${names[0]} compiled…\n`);
+    process.stderr.write(`building ${names[1]} with the dependencies ${names[0]} compiled into the shared cache…\n`);
     const second = startDev(join(root, names[1]!), env, queueUrl);
     runs.push(second);
     const secondBuilt = await firstBuild(second);
