@@ -49,9 +49,12 @@ type ClaimOutcome = { kind: 'own'; fresh: boolean } | { kind: 'taken'; owner: st
 /** Whether a file name is one of cargo's units of crate `name`: `<name>-<hash>`, `lib<name>-<hash>.rlib`, its `.d`, … */
 export function isUnitOf(crateName: string, fileName: string): boolean {
   const forms = new Set([crateName, crateName.replaceAll('-', '_')]);
-  const stem = /^(.+)-[0-9a-z]{10,20}(\.[A-Za-z0-9.]+)?$/.exec(fileName)?.[1];
-  if (stem === undefined) return false;
-  return forms.has(stem) || (stem.startsWith('lib') && forms.has(stem.slice(3)));
+  const match = /^(.+)-[0-9a-z]{10,20}(\.[A-Za-z0-9.]+)?$/.exec(fileName);
+  if (!match) return false;
+  const [, stem, extension] = match as unknown as [string, string, string | undefined];
+  // Only libraries carry the lib prefix: `libfoo-<hash>` with no extension is crate libfoo's binary.
+  const library = extension !== undefined && /^\.(rlib|rmeta|so|a|dylib|dll)$/.test(extension);
+  return forms.has(stem) || (library && stem.startsWith('lib') && forms.has(stem.slice(3)));
 }
 
 /** The directories cargo keeps units in: <profile>/<kind> and <triple>/<profile>/<kind>. */
