@@ -24,6 +24,7 @@ import { describeFailure, startDevServer, type DevServer } from '../../dev/dev-s
 import { runSource } from '../../dev/sources/run-source.js';
 import { eventSourcesOf, type EventSourceSettings } from '../../dev/sources/source-settings.js';
 import { FunctionHost } from '../../dev/function-host.js';
+import { lockProjectForDev, type ProjectLock } from '../../dev/project-lock.js';
 import { watchSources } from '../../dev/source-watcher.js';
 import { hostArchitecture } from '../../project/binary.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
@@ -177,10 +178,13 @@ class DevSession {
     const signals = abortOnTerminationSignals(this.#interrupt);
     let server: DevServer | undefined;
     let watcher: { close(): void } | undefined;
+    let lock: ProjectLock | undefined;
     try {
       this.#runDir = await mkdtemp(join(tmpdir(), 'lambda-kit-dev-'));
       server = await this.#listen();
       const base = `http://127.0.0.1:${server.port}`;
+      // Before any build: a second dev in this project would rebuild into the first one's binary.
+      lock = await lockProjectForDev(this.#project.dir, base);
       status(`lambda-kit dev: ${this.#fn.logicalId} on ${base}`);
       for (const route of this.#routes)
         status(`  ${routeKeyOf(route) === '$default' ? 'ANY  (every other path)' : `${route.method.padEnd(6)} ${base}${route.path}`}`);
@@ -207,6 +211,7 @@ class DevSession {
       await this.#host.stop();
       await server?.close();
       if (this.#runDir) await rm(this.#runDir, { recursive: true, force: true });
+      await lock?.release();
       signals.release();
     }
     if (this.#sourceFailure) throw this.#sourceFailure;
