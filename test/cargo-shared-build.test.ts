@@ -204,6 +204,52 @@ describe.skipIf(cargo.status !== 0)('the shared build cache, with lambda-kit bui
   );
 });
 
+describe.skipIf(cargo.status !== 0 || NAIVE)('the shared build cache, with lambda-kit dev', () => {
+  it(
+    'dev builds in slot-0 too, and the dependency a build compiled there is not compiled again',
+    async (ctx) => {
+      const venv = requirePythonTools(ctx);
+      const cache = join(root, 'cache-dev');
+      const env = buildEnv(venv, cache);
+      await kitBuild(tinyProject(join(root, 'dev-first'), 'dev_first', 'first'), env);
+      const api = join(root, 'dev-api');
+      await execa(process.execPath, [CREATE_BIN, 'dev-api', '--trigger', 'api', '--sink', 'sqs', '--arch', 'x86_64', '--yes'], {
+        cwd: root,
+        stdin: 'ignore',
+      });
+      rmSync(join(api, 'src'), { recursive: true, force: true });
+      execFileSync('mkdir', ['-p', join(api, 'src')]);
+      writeFileSync(
+        join(api, 'Cargo.toml'),
+        '[package]\nname = "dev-api"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nitoa = "1"\n',
+      );
+      setGreeting(api, 'dev');
+      const dev = execa(process.execPath, [KIT_BIN, 'dev', '--port', '0'], {
+        cwd: api,
+        env,
+        extendEnv: false,
+        stdin: 'ignore',
+        reject: false,
+        all: true,
+      });
+      let output = '';
+      dev.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const started = Date.now();
+      while (!/built in|build failed/.test(output) && Date.now() - started < 120_000 && dev.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      dev.kill('SIGINT');
+      await dev;
+      expect(output).toMatch(/built in [\d.]+ s/);
+      expect(output).toMatch(/Compiling dev-api v/);
+      expect(output).not.toMatch(/Compiling itoa/);
+      expect(claimOf(cache, 0, 'dev-api')).toBe(api);
+      expect(runs(api, 'dev-api')).toBe('dev 7');
+    },
+    LONG,
+  );
+});
+
 describe.skipIf(cargo.status !== 0 || NAIVE)('lambda-kit leaves cargo alone', () => {
   it(
     "where the user chose: CARGO_TARGET_DIR, a cargo config's build-dir, LAMBDA_KIT_CARGO_CACHE=off",
