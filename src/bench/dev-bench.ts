@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -126,6 +126,13 @@ async function editToAnswer(dir: string, base: string): Promise<number> {
   throw new Error(`the edit was not answered within ${ANSWER_LIMIT_MS / 1000} s`);
 }
 
+/** Bytes of the files below `dir` (each hard link counted once per name: cargo uplifts by linking). */
+async function diskUsage(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size)));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
 const verdict = (value: number, goal: number) => (value <= goal ? '✓' : '✗');
 
 async function main(): Promise<void> {
@@ -185,6 +192,7 @@ async function main(): Promise<void> {
     await stopDev(second);
 
     const mb = binary / 1e6;
+    const cacheGb = (await diskUsage(cacheHome)) / 1e9;
     const load = loadavg()
       .map((value) => value.toFixed(2))
       .join(' ');
@@ -199,6 +207,7 @@ async function main(): Promise<void> {
     console.log(
       `  debug binary                         ${`${mb.toFixed(1)} MB`.padStart(9)}    goal ≤ ${GOALS.binaryMb} MB ${verdict(mb, GOALS.binaryMb)}`,
     );
+    console.log(`  shared build cache, both projects    ${`${cacheGb.toFixed(2)} GB`.padStart(9)}`);
   } finally {
     await stopAll();
   }
