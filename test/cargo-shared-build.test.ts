@@ -77,8 +77,9 @@ function buildEnv(venvBin: string, cacheHome: string, extra: NodeJS.ProcessEnv =
   };
 }
 
-async function kitBuild(dir: string, env: NodeJS.ProcessEnv) {
-  const result = await execa(process.execPath, [KIT_BIN, 'build', '--no-sam', '--debug'], {
+async function kitBuild(dir: string, env: NodeJS.ProcessEnv, how: 'cargo lambda' | 'sam' = 'cargo lambda') {
+  const args = how === 'sam' ? ['build', '--debug'] : ['build', '--no-sam', '--debug'];
+  const result = await execa(process.execPath, [KIT_BIN, ...args], {
     cwd: dir,
     env,
     extendEnv: false,
@@ -182,6 +183,28 @@ describe.skipIf(cargo.status !== 0)('the shared build cache, with lambda-kit bui
       expect(build.all).not.toMatch(/Compiling itoa/);
       expect(claimOf(cache, 0, 'mover')).toBe(after);
       expect(existsSync(join(cache, 'slot-1'))).toBe(false);
+    },
+    LONG,
+  );
+
+  it(
+    "sam build's cargo lambda builds in the shared cache too, in slots: same-name projects each run their own code",
+    async (ctx) => {
+      const venv = requirePythonTools(ctx);
+      const cache = join(root, 'cache-sam');
+      const env = buildEnv(venv, cache);
+      const a = tinyProject(join(root, 'sam-a'), 'via_sam', 'sam A');
+      const b = tinyProject(join(root, 'sam-b'), 'via_sam', 'sam B');
+      ageSources(b);
+      await kitBuild(a, env, 'sam');
+      await kitBuild(b, env, 'sam');
+      const samBinary = (dir: string) => execFileSync(join(dir, '.aws-sam/build/AppFunction/bootstrap'), { encoding: 'utf8' }).trim();
+      expect(samBinary(a)).toBe('sam A 7');
+      expect(samBinary(b)).toBe('sam B 7');
+      expect([claimOf(cache, 0, 'via_sam'), claimOf(cache, 1, 'via_sam')]).toEqual([a, b]);
+      expect(readdirSync(join(cache, 'slot-0/x86_64-unknown-linux-gnu/debug/.fingerprint')).some((unit) => unit.startsWith('itoa-'))).toBe(
+        true,
+      );
     },
     LONG,
   );
