@@ -8,7 +8,7 @@
  * run it with CARGO_SHARED_BUILD_NAIVE=1 to see project B run project A's code.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,8 @@ let root: string;
 let generated: string;
 
 beforeAll(async () => {
-  root = await tempDir('cfl-shared-build-');
+  // As lambda-kit records a project in a claim: macOS's temp directory is behind a symlink.
+  root = realpathSync(await tempDir('cfl-shared-build-'));
   await execa(process.execPath, [CREATE_BIN, 'tiny', '--trigger', 'sqs', '--sink', 'none', '--arch', 'x86_64', '--yes'], {
     cwd: root,
     stdin: 'ignore',
@@ -275,7 +276,7 @@ describe.skipIf(cargo.status !== 0 || NAIVE)('the shared build cache, with lambd
 
 describe.skipIf(cargo.status !== 0 || NAIVE)('lambda-kit leaves cargo alone', () => {
   it(
-    "where the user chose: CARGO_TARGET_DIR, a cargo config's build-dir, LAMBDA_KIT_CARGO_CACHE=off",
+    "where the user chose: CARGO_TARGET_DIR, a cargo config's build-dir or target-dir, LAMBDA_KIT_CARGO_CACHE=off",
     async (ctx) => {
       const venv = requirePythonTools(ctx);
       const cache = join(root, 'cache-untouched');
@@ -292,6 +293,12 @@ describe.skipIf(cargo.status !== 0 || NAIVE)('lambda-kit leaves cargo alone', ()
       expect(readdirSync(join(ownBuildDir, 'x86_64-unknown-linux-gnu/debug/.fingerprint')).some((entry) => entry.startsWith('itoa-'))).toBe(
         true,
       );
+
+      const withConfigTarget = tinyProject(join(root, 'alone-config-target'), 'chosen_config_target', 'config target');
+      const configTarget = join(root, 'alone-config-target-dir');
+      writeFileSync(join(withConfigTarget, '.cargo/config.toml'), `[build]\ntarget-dir = "${configTarget}"\n`, { flag: 'a' });
+      await kitBuild(withConfigTarget, buildEnv(venv, cache));
+      expect(execFileSync(join(configTarget, 'lambda/chosen_config_target/bootstrap'), { encoding: 'utf8' })).toBe('config target 7\n');
 
       const optedOut = tinyProject(join(root, 'alone-off'), 'opted_out', 'off');
       await kitBuild(optedOut, buildEnv(venv, cache, { LAMBDA_KIT_CARGO_CACHE: 'off' }));

@@ -9,7 +9,7 @@
  * target-dir/build-dir in a cargo config, as cargo metadata reports them), and
  * LAMBDA_KIT_CARGO_CACHE=off. A cache that cannot be written is one warning, then cargo's default.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chooseSlot, type CrateOwner } from './cargo-cache-claims.js';
@@ -53,9 +53,11 @@ async function workspaceLayout(codeDir: string, env: NodeJS.ProcessEnv): Promise
       packages?: { name?: unknown; manifest_path?: unknown }[];
     };
     if (typeof metadata.workspace_root !== 'string' || typeof metadata.target_directory !== 'string') return undefined;
-    const crates = (metadata.packages ?? []).flatMap((p) =>
+    const listed = (metadata.packages ?? []).flatMap((p) =>
       typeof p.name === 'string' && typeof p.manifest_path === 'string' ? [{ name: p.name, dir: resolve(p.manifest_path, '..') }] : [],
     );
+    // One folder reached through a symlink is still one owner.
+    const crates = await Promise.all(listed.map(async (c) => ({ name: c.name, dir: await realpath(c.dir).catch(() => c.dir) })));
     return {
       root: metadata.workspace_root,
       targetDirectory: metadata.target_directory,
