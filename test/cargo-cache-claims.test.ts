@@ -184,6 +184,33 @@ describe('chooseSlot', () => {
   });
 });
 
+describe('chooseSlot, for a workspace of several crates', () => {
+  it('moves on whole when one of its names is taken, and frees the names it claimed on the way', async () => {
+    const base = await tempDir('cfl-claims-workspace-');
+    try {
+      const cache = join(base, 'cache');
+      const other = join(base, 'other');
+      mkdirSync(other);
+      writeFileSync(join(other, 'Cargo.toml'), '[package]\nname = "shared-name"\n');
+      expect((await chooseSlot(cache, [{ name: 'shared-name', dir: other }])).slot).toBe(0);
+
+      const workspace = join(base, 'workspace');
+      const crates = ['first-member', 'shared-name'].map((name) => ({ name, dir: join(workspace, name) }));
+      for (const crate of crates) {
+        mkdirSync(crate.dir, { recursive: true });
+        writeFileSync(join(crate.dir, 'Cargo.toml'), `[package]\nname = "${crate.name}"\n`);
+      }
+      const choice = await chooseSlot(cache, crates);
+      expect(choice.slot).toBe(1);
+      expect(choice.displacedBy).toEqual([{ name: 'shared-name', owner: other }]);
+      expect(existsSync(join(cache, 'slot-0', 'claims', 'first-member'))).toBe(false);
+      for (const crate of crates) expect(readFileSync(join(choice.dir, 'claims', crate.name), 'utf8').split('\n')[0]).toBe(crate.dir);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('removeCrateUnits', () => {
   it("removes a crate's units under every profile and target triple, and nothing else", async () => {
     const slot = await tempDir('cfl-units-');

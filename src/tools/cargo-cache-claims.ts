@@ -177,12 +177,25 @@ async function removeStaleMarker(claims: string, markerPath: string): Promise<vo
   await unlink(aside).catch(() => undefined);
 }
 
+/** Removes a claim this crate made, unless it is someone else's by now. */
+async function releaseClaim(slotDir: string, crate: CrateOwner): Promise<void> {
+  const path = join(slotDir, 'claims', crate.name);
+  const aside = join(slotDir, 'claims', `.release-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await rename(path, aside);
+  } catch {
+    return;
+  }
+  if ((await readClaim(aside)) !== crate.dir) await link(aside, path).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
 /** The lowest slot of `cacheDir` where every crate of the project is free or its own, claimed. */
 export async function chooseSlot(cacheDir: string, crates: CrateOwner[]): Promise<SlotChoice> {
   const displacedBy: { name: string; owner: string }[] = [];
   for (let slot = 0; slot < MAX_SLOTS; slot++) {
     const dir = join(cacheDir, `slot-${slot}`);
-    let fresh = false;
+    const madeNow: CrateOwner[] = [];
     let taken: { name: string; owner: string } | undefined;
     for (const crate of crates) {
       const outcome = await claimName(dir, crate);
@@ -190,10 +203,12 @@ export async function chooseSlot(cacheDir: string, crates: CrateOwner[]): Promis
         taken = { name: crate.name, owner: outcome.owner };
         break;
       }
-      fresh ||= outcome.fresh;
+      if (outcome.fresh) madeNow.push(crate);
     }
-    if (!taken) return { slot, dir, displacedBy, newlyClaimed: fresh };
+    if (!taken) return { slot, dir, displacedBy, newlyClaimed: madeNow.length > 0 };
     if (slot === 0) displacedBy.push(taken);
+    // A workspace goes on to the next slot whole: the names it claimed here on the way are free again.
+    for (const crate of madeNow) await releaseClaim(dir, crate);
   }
   throw new Error(`every one of ${MAX_SLOTS} slots in ${cacheDir} holds a crate of this name`);
 }
