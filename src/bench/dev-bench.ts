@@ -1,19 +1,17 @@
 /**
  * npm run bench:dev: the edit → run loop of `lambda-kit dev`, timed as a user lives it, in two
- * fresh API → SQS projects (made by the scaffolder, moto as the queue):
+ * fresh API → SQS projects (made by the scaffolder, moto as the queue), on lambda-kit's default
+ * path: no CARGO_TARGET_DIR, the shared build cache in a temp cache home of the bench's own
+ * (LAMBDA_KIT_CARGO_CACHE), empty at the start:
  *
- * - the first debug build of the first project (its dependencies compile, unless an earlier run
- *   or the test suite left them in the shared CARGO_TARGET_DIR);
+ * - the first debug build of the first project (it fills the cache: every dependency compiles);
  * - the first debug build of the second project, with the dependencies the first compiled;
  * - a one-line edit of handler.rs → the next HTTP request answered by the new code;
  * - the size of the debug binary dev runs.
- *
- * Both projects build in one CARGO_TARGET_DIR (.cache/cargo-target, the suite's): sharing one is
- * the user's opt-in (README, "lambda-kit dev"), safe for projects with different crate names.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +24,6 @@ import { startMoto, type MotoServer } from '../tools/moto.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CREATE_BIN = join(ROOT, 'bin/create-fast-lambda.js');
 const KIT_BIN = join(ROOT, 'bin/lambda-kit.js');
-const CARGO_TARGET_DIR = join(ROOT, '.cache', 'cargo-target');
 /** A cold build of the SDK on 2 busy cores takes many minutes; nothing here waits forever. */
 const BUILD_LIMIT_MS = 40 * 60_000;
 const ANSWER_LIMIT_MS = 10 * 60_000;
@@ -129,6 +126,13 @@ async function editToAnswer(dir: string, base: string): Promise<number> {
   throw new Error(`the edit was not answered within ${ANSWER_LIMIT_MS / 1000} s`);
 }
 
+/** Bytes of the files below `dir` (each hard link counted once per name: cargo uplifts by linking). */
+async function diskUsage(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size)));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
 const verdict = (value: number, goal: number) => (value <= goal ? '✓' : '✗');
 
 async function main(): Promise<void> {
@@ -153,13 +157,16 @@ async function main(): Promise<void> {
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `bench-dev-${process.pid}` }))).QueueUrl!;
+    const cacheHome = join(root, 'cargo-cache');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...moto.env,
-      CARGO_TARGET_DIR,
       CARGO_TERM_COLOR: 'never',
+      LAMBDA_KIT_CARGO_CACHE: cacheHome,
       PATH: `${venvBin}:${process.env.PATH ?? ''}`,
     };
+    // A user's shell has none of these; each would make lambda-kit leave cargo's directories alone.
+    for (const key of ['CARGO_TARGET_DIR', 'CARGO_BUILD_TARGET_DIR', 'CARGO_BUILD_BUILD_DIR']) delete env[key];
     const names = [`bench-dev-first-${process.pid}`, `bench-dev-second-${process.pid}`];
     for (const name of names) {
       await execa(process.execPath, [CREATE_BIN, name, '--trigger', 'api', '--sink', 'sqs', '--arch', arch, '--yes'], {
@@ -168,7 +175,7 @@ async function main(): Promise<void> {
       });
     }
 
-    process.stderr.write(`building ${names[0]} (its dependencies compile now unless ${CARGO_TARGET_DIR} has them)…\n`);
+    process.stderr.write(`building ${names[0]}: every dependency compiles into the empty shared cache ${cacheHome}…\n`);
     const first = startDev(join(root, names[0]!), env, queueUrl);
     runs.push(first);
     const firstBuilt = await firstBuild(first);
@@ -176,15 +183,16 @@ async function main(): Promise<void> {
     process.stderr.write('editing src/handler.rs…\n');
     const editSeconds = await editToAnswer(join(root, names[0]!), firstBuilt.base);
     await stopDev(first);
-    const binary = statSync(join(CARGO_TARGET_DIR, 'lambda', names[0]!, 'bootstrap')).size;
+    const binary = statSync(join(root, names[0]!, 'target', 'lambda', names[0]!, 'bootstrap')).size;
 
-    process.stderr.write(`building ${names[1]} with the dependencies ${names[0]} compiled…\n`);
+    process.stderr.write(`building ${names[1]} with the dependencies ${names[0]} compiled into the shared cache…\n`);
     const second = startDev(join(root, names[1]!), env, queueUrl);
     runs.push(second);
     const secondBuilt = await firstBuild(second);
     await stopDev(second);
 
     const mb = binary / 1e6;
+    const cacheGb = (await diskUsage(cacheHome)) / 1e9;
     const load = loadavg()
       .map((value) => value.toFixed(2))
       .join(' ');
@@ -199,6 +207,7 @@ async function main(): Promise<void> {
     console.log(
       `  debug binary                         ${`${mb.toFixed(1)} MB`.padStart(9)}    goal ≤ ${GOALS.binaryMb} MB ${verdict(mb, GOALS.binaryMb)}`,
     );
+    console.log(`  shared build cache, both projects    ${`${cacheGb.toFixed(2)} GB`.padStart(9)}`);
   } finally {
     await stopAll();
   }

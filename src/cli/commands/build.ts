@@ -20,6 +20,7 @@ import {
   samBuildPlan,
   type BuildPlan,
 } from '../../tools/build.js';
+import { sharedBuildEnvironment } from '../../tools/cargo-cache.js';
 import { requireChecks, rustTargetToInstall, samNeedsBetaFlag, type CheckId } from '../../tools/doctor.js';
 import { parseVersion } from '../../tools/versions.js';
 import { zipOneFile } from '../../tools/zip.js';
@@ -96,10 +97,13 @@ export async function buildProject({ useSam, debug, functionId }: BuildOptions):
       })
     : cargoLambdaPlan(functions[0]!, { debug });
 
+  // sam's cargo lambda builds in place with sam's environment, so the shared build directory reaches it too.
+  const shared = await sharedBuildEnvironment(useSam ? project.dir : functions[0]!.codeDir);
+  if (shared.message) process.stderr.write(`${kleur.dim(shared.message)}\n`);
   const started = Date.now();
   const log = buildLog(plan.title);
   // Tools colour some lines even into a pipe; the log has its own styling.
-  const run = await runBuild(plan, (line) => log.line(stripVTControlCharacters(line)));
+  const run = await runBuild(plan, (line) => log.line(stripVTControlCharacters(line)), { ...process.env, ...shared.env });
   const took = formatDuration(Date.now() - started);
   if (run.exitCode !== 0) {
     log.failed(`${plan.title} failed after ${took}`);

@@ -27,6 +27,7 @@ import { checkTimeZone, parseSchedule } from '../../dev/sources/schedule-times.j
 import { type ScheduleSettings, schedulesOf } from '../../dev/sources/schedule-settings.js';
 import { eventSourcesOf, type EventSourceSettings } from '../../dev/sources/source-settings.js';
 import { FunctionHost } from '../../dev/function-host.js';
+import { lockProjectForDev, type ProjectLock } from '../../dev/project-lock.js';
 import { watchSources } from '../../dev/source-watcher.js';
 import { hostArchitecture } from '../../project/binary.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
@@ -35,6 +36,7 @@ import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda
 import { LocalFunction } from '../../runtime-api/local-function.js';
 import { showable, showableLine } from '../../text/terminal-text.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild } from '../../tools/build.js';
+import { sharedBuildEnvironment } from '../../tools/cargo-cache.js';
 
 const PROGRAM = 'lambda-kit dev';
 
@@ -193,6 +195,8 @@ class DevSession {
   /** The event source poller's run, and what ended it when it was not dev stopping. */
   #polling: Promise<void> | undefined;
   #sourceFailure: unknown;
+  /** What the shared build cache had to say, said once per session. */
+  #cacheMessages = new Set<string>();
 
   constructor(project: Project, fn: LambdaFunction, trigger: Trigger, port: number, overrides: Record<string, string>) {
     this.#project = project;
@@ -209,10 +213,13 @@ class DevSession {
     let server: DevServer | undefined;
     let watcher: { close(): void } | undefined;
     let stopSchedule: (() => Promise<void>) | undefined;
+    let lock: ProjectLock | undefined;
     try {
       this.#runDir = await mkdtemp(join(tmpdir(), 'lambda-kit-dev-'));
       server = await this.#listen();
       const base = `http://127.0.0.1:${server.port}`;
+      // Before any build: a second dev in this project would rebuild into the first one's binary.
+      lock = await lockProjectForDev(this.#project.dir, base);
       status(`lambda-kit dev: ${this.#fn.logicalId} on ${base}`);
       for (const route of this.#routes)
         status(`  ${routeKeyOf(route) === '$default' ? 'ANY  (every other path)' : `${route.method.padEnd(6)} ${base}${route.path}`}`);
@@ -241,6 +248,7 @@ class DevSession {
       await this.#host.stop();
       await server?.close();
       if (this.#runDir) await rm(this.#runDir, { recursive: true, force: true });
+      await lock?.release();
       signals.release();
     }
     if (this.#sourceFailure) throw this.#sourceFailure;
@@ -372,11 +380,17 @@ class DevSession {
       const host = hostArchitecture() ?? this.#fn.architecture;
       const plan = cargoLambdaPlan({ ...this.#fn, architecture: host }, { debug: true });
       const started = performance.now();
+      // Per build, not per session: Cargo.toml's crate name may have changed since.
+      const shared = await sharedBuildEnvironment(this.#fn.codeDir);
+      if (shared.message && !this.#cacheMessages.has(shared.message)) {
+        this.#cacheMessages.add(shared.message);
+        note(shared.message);
+      }
       status(`${plan.title}…`);
       const run = await runBuild(
         plan,
         (line) => process.stderr.write(`${kleur.dim(showableLine(stripVTControlCharacters(line), 2000))}\n`),
-        process.env,
+        { ...process.env, ...shared.env },
         {
           signal: this.#interrupt.signal,
         },
