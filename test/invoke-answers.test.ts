@@ -19,7 +19,7 @@ import { hostArchitecture } from '../src/project/binary.js';
 import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
 import { httpApiEvent, kinesisEvent, sqsEvent } from './support/events.js';
 import { LambdaService } from './support/lambda-service.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { clientConfig, LAMBDA_ROLE, startMoto, type MotoServer } from './support/moto.js';
 import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
 
 const BATCH_FUNCTION = `#!/usr/bin/env node
@@ -172,24 +172,12 @@ describe.skipIf(noMoto)('invoke --remote reads the answer the same way', () => {
         Object.entries(FUNCTIONS).map(([name, mode]) => [name, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }]),
       ),
     );
-    const cfn = new CloudFormationClient({
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const cfn = new CloudFormationClient(clientConfig(moto));
     try {
       for (const name of Object.keys(FUNCTIONS)) {
         const template = {
           Resources: {
-            Role: {
-              Type: 'AWS::IAM::Role',
-              Properties: {
-                AssumeRolePolicyDocument: {
-                  Version: '2012-10-17',
-                  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-                },
-              },
-            },
+            Role: LAMBDA_ROLE,
             AppFunction: {
               Type: 'AWS::Lambda::Function',
               Properties: {
