@@ -139,3 +139,12 @@ export async function pruneProjects(projects = PROJECTS, unusedDays = UNUSED_DAY
   }
   return removed;
 }
+
+/**
+ * The project of one trigger and sink (for this machine), built: every file that runs a function
+ * of that pair asks for it here, under one name, so each pair builds once whichever file asks
+ * first. It is shared, so a test writes its events and other files elsewhere.
+ */
+export function builtTriggerProject(trigger: string, sink: string, venvBin: string): Promise<string> {
+  return builtProject(`e2e-${trigger}-${sink}`, ['--trigger', trigger, '--sink', sink], venvBin);
+}
