@@ -158,10 +158,7 @@ function bench(args: string[]) {
   for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
   return runBin(KIT_BIN, ['bench', ...args], project, {
     ...env,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: moto.endpoint,
+    ...moto.env,
     AWS_ENDPOINT_URL_LAMBDA: service.endpoint,
     AWS_CONFIG_FILE: join(root, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(root, 'no-aws-credentials'),
