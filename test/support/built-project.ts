@@ -14,6 +14,7 @@
  * Two test files (in two workers, or two runs) asking for the same project at once take turns:
  * its lock (test/support/dir-lock.ts) is held while it is written and built, so the second finds
  * it built and its build is a no-op.
+ *
  * Each use stamps the project, and at the start of a run (test/support/global-setup.ts) projects
  * unused for UNUSED_DAYS are removed, under the same lock, so none is removed while in use.
  */
@@ -121,7 +122,7 @@ export async function pruneProjects(projects = PROJECTS, unusedDays = UNUSED_DAY
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.includes('.lock')) continue;
     const dir = join(projects, entry.name);
-    // A staging directory (.<name>-XXXXXX) of a run that died: a live run's is seconds old.
+    // Staging directories (.<name>-XXXXXX) too: an old one is a dead run's, a live run's is seconds old.
     const stale = ((await lastUsed(dir)) ?? now) < cutoff;
     if (!stale) continue;
     const unlock = await lockDir(dir, 0);
