@@ -19,21 +19,19 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LogFormatter, formatJsonEvent, type LogEvent } from '../src/aws/log-format.js';
 import { formatEvent, formatOutputs, stackView } from '../src/cli/stack-view.js';
 import { KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
-import { freePort, startMoto, type MotoServer } from './support/moto.js';
-import { IN_CI, pythonTools, shimDir } from './support/tools.js';
+import { clientConfig, freePort, LAMBDA_ROLE, motoForFile } from './support/moto.js';
+import { shimDir } from './support/tools.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? tools.problem : undefined;
-if (missing && IN_CI) throw new Error(`the AWS output tests need moto in CI: ${missing}`);
+const moto = motoForFile('the AWS output tests');
+const { missing } = moto;
 
 const INJECTION = '\u001b]0;pwned\u0007\u001b[2J';
 const DEEP = `{"level":"INFO","fields":{"message":"deep","x":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
 /** Any control character but the newline that ends each printed line. */
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
 
-let moto: MotoServer;
 let dir: string;
 let cfn: CloudFormationClient;
 let logs: CloudWatchLogsClient;
@@ -41,15 +39,7 @@ let logs: CloudWatchLogsClient;
 function functionStack(fn: string): string {
   return JSON.stringify({
     Resources: {
-      Role: {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          AssumeRolePolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-          },
-        },
-      },
+      Role: LAMBDA_ROLE,
       AppFunctionLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: `/aws/lambda/${fn}` } },
       AppFunction: {
         Type: 'AWS::Lambda::Function',
@@ -84,9 +74,8 @@ async function putLines(group: string, lines: string[], at = Date.now() - 30_000
 
 beforeAll(async () => {
   if (missing) return;
-  moto = await startMoto((tools as { bin: string }).bin);
   dir = await tempDir('cfl-aws-output-');
-  const config = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const config = clientConfig(moto);
   cfn = new CloudFormationClient(config);
   logs = new CloudWatchLogsClient(config);
   await cfn.send(
@@ -111,7 +100,6 @@ beforeAll(async () => {
 afterAll(async () => {
   cfn?.destroy();
   logs?.destroy();
-  await moto?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -20,7 +20,7 @@ import { NONCE_VARIABLE } from '../src/bench/churn/remote.js';
 import { startSqsResponder, type SqsResponder } from '../src/bench/sqs-responder.js';
 import { CREATE_BIN, KIT_BIN, ROOT, runBin, tempDir, userEnv } from './support/cli.js';
 import { LambdaService, type ServedFunction } from './support/lambda-service.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { clientConfig, LAMBDA_ROLE, startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools } from './support/tools.js';
 
 // The SDK's Node 20 notice is for us, not for the test output.
@@ -73,15 +73,7 @@ function stackTemplate(): string {
   });
   return JSON.stringify({
     Resources: {
-      Role: {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          AssumeRolePolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-          },
-        },
-      },
+      Role: LAMBDA_ROLE,
       AppFunction: fn(NAMES.rust, 'provided.al2023', 'bootstrap'),
       NodeTwinFunction: fn(NAMES.node, 'nodejs22.x', 'index.handler'),
       PythonTwinFunction: fn(NAMES.python, 'python3.13', 'app.handler'),
@@ -102,11 +94,7 @@ beforeAll(async () => {
   await symlink(join(ROOT, 'node_modules'), join(project, 'twins/node/node_modules'), 'dir');
 
   moto = await startMoto(VENV_BIN);
-  const cfn = new CloudFormationClient({
-    region: 'us-east-1',
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const cfn = new CloudFormationClient(clientConfig(moto));
   try {
     await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateBody: stackTemplate(), Capabilities: ['CAPABILITY_IAM'] }));
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: STACK }));
@@ -170,10 +158,7 @@ function bench(args: string[]) {
   for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
   return runBin(KIT_BIN, ['bench', ...args], project, {
     ...env,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: moto.endpoint,
+    ...moto.env,
     AWS_ENDPOINT_URL_LAMBDA: service.endpoint,
     AWS_CONFIG_FILE: join(root, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(root, 'no-aws-credentials'),

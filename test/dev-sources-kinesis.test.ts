@@ -11,31 +11,17 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
-import { startMoto, type MotoServer } from './support/moto.js';
-import { IN_CI, pythonTools } from './support/tools.js';
+import { clientConfig, motoForFile } from './support/moto.js';
 
-const tools = pythonTools();
-if ('problem' in tools && IN_CI) throw new Error(`the dev source tests need moto in CI: ${tools.problem}`);
-
-let moto: MotoServer;
+const moto = motoForFile('the dev source tests');
 let counter = 0;
-
-beforeAll(async () => {
-  if ('bin' in tools) moto = await startMoto(tools.bin);
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
 
 const kinesis = () =>
   new KinesisClient({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    ...clientConfig(moto),
     // moto speaks HTTP/1.1 only; the Kinesis client's default is HTTP/2.
     requestHandler: new NodeHttpHandler(),
   });
@@ -71,7 +57,7 @@ const settings = { kind: 'kinesis' as const, batchSize: 100, maximumBatchingWind
 const texts = (event: any): string[] => event.Records.map((r: any) => Buffer.from(r.kinesis.data, 'base64').toString());
 const sequenceNumbers = (event: any): string[] => event.Records.map((r: any) => r.kinesis.sequenceNumber);
 
-describe.skipIf('problem' in tools)('Kinesis source against moto', () => {
+describe.skipIf(moto.missing !== undefined)('Kinesis source against moto', () => {
   it('reads from LATEST by default, and sends the event Lambda sends', async () => {
     const stream = await createStream();
     await put(stream.name, ['before dev started']);

@@ -5,33 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
-import { startMoto, type MotoServer } from './support/moto.js';
-import { IN_CI, pythonTools } from './support/tools.js';
+import { clientConfig, motoForFile } from './support/moto.js';
 
-const tools = pythonTools();
-if ('problem' in tools && IN_CI) throw new Error(`the dev source tests need moto in CI: ${tools.problem}`);
-
-let moto: MotoServer;
+const moto = motoForFile('the dev source tests');
 let counter = 0;
 
-beforeAll(async () => {
-  if ('bin' in tools) moto = await startMoto(tools.bin);
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-const s3 = () =>
-  new S3Client({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+const s3 = () => new S3Client({ ...clientConfig(moto), forcePathStyle: true });
 
 async function bucketWith(keys: string[]): Promise<string> {
   const bucket = `dev-bucket-${process.pid}-${++counter}`;
@@ -43,7 +25,7 @@ async function bucketWith(keys: string[]): Promise<string> {
 const settings = { kind: 's3' as const, batchSize: 1, maximumBatchingWindowInSeconds: 0, reportBatchItemFailures: false };
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.skipIf('problem' in tools)('S3 source against moto', () => {
+describe.skipIf(moto.missing !== undefined)('S3 source against moto', () => {
   it('sends one ObjectCreated:Put event per object put after dev started, and none for the objects already there', async () => {
     const bucket = await bucketWith(['a.txt', 'photos/old.jpg']);
     const source = startSource({ ...settings, target: bucket, env: moto.env }, () => ({ ok: true, answer: null }));

@@ -15,25 +15,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
-import { startMoto, type MotoServer } from './support/moto.js';
-import { IN_CI, pythonTools } from './support/tools.js';
+import { awsEnv, clientConfig, motoForFile } from './support/moto.js';
 
-const tools = pythonTools();
-if ('problem' in tools && IN_CI) throw new Error(`the dev source tests need moto in CI: ${tools.problem}`);
-
-let moto: MotoServer;
+const moto = motoForFile('the dev source tests');
 let counter = 0;
 
-beforeAll(async () => {
-  if ('bin' in tools) moto = await startMoto(tools.bin);
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-const sqs = () =>
-  new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const sqs = () => new SQSClient(clientConfig(moto));
 
 /** A fresh queue whose messages come back `visibilityTimeout` seconds after a receive that did not delete them. */
 async function queueWith(bodies: string[], visibilityTimeout = 1): Promise<{ url: string; arn: string; ids: string[] }> {
@@ -73,7 +60,7 @@ const settings = { kind: 'sqs' as const, batchSize: 10, maximumBatchingWindowInS
 const env = () => moto.env;
 const ids = (event: any): string[] => event.Records.map((r: any) => r.messageId);
 
-describe.skipIf('problem' in tools)('SQS source against moto', () => {
+describe.skipIf(moto.missing !== undefined)('SQS source against moto', () => {
   it('sends the event Lambda sends, deletes the good messages and keeps the one reported as failed, which comes back', async () => {
     const queue = await queueWith(['good one', 'poison', 'good two']);
     const poison = queue.ids[1]!;
@@ -279,12 +266,7 @@ describe('SQS source against an endpoint that accepts and never answers', () => 
   it('gives each call a bounded time, logs it, retries with back-off, and still stops at once on abort', async () => {
     const endpoint = `http://127.0.0.1:${port}`;
     const timing = { ...FAST_TIMING, callGraceMs: 300, firstBackoffMs: 100, maxBackoffMs: 200 };
-    const credentials = {
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: endpoint,
-    };
+    const credentials = awsEnv(endpoint);
     const source = startSource({ ...settings, target: `${endpoint}/123456789012/q`, env: credentials, timing }, () => ({
       ok: true,
       answer: null,
@@ -307,12 +289,7 @@ describe('SQS source against an endpoint that accepts and never answers', () => 
 
   it('stops at once when aborted while a call hangs, and reports no failure', async () => {
     const endpoint = `http://127.0.0.1:${port}`;
-    const credentials = {
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: endpoint,
-    };
+    const credentials = awsEnv(endpoint);
     const before = connections;
     const timing = { ...FAST_TIMING, callGraceMs: 20_000 };
     const source = startSource({ ...settings, target: `${endpoint}/123456789012/q`, env: credentials, timing }, () => ({

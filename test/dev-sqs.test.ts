@@ -13,7 +13,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClien
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { clientConfig, startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools, shimDir } from './support/tools.js';
 
 const tools = pythonTools();
@@ -69,11 +69,7 @@ afterAll(async () => {
 
 describe.skipIf(missing)('lambda-kit dev --source <moto queue>', () => {
   it('3 messages, one poison: the good ones are processed and deleted, the poison one comes back after its visibility timeout', async () => {
-    const sqs = new SQSClient({
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const sqs = new SQSClient(clientConfig(moto));
     const { QueueUrl: queue } = await sqs.send(
       new CreateQueueCommand({ QueueName: `dev-input-${process.pid}`, Attributes: { VisibilityTimeout: '3' } }),
     );

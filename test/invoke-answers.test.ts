@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostArchitecture } from '../src/project/binary.js';
+import { builtTriggerProject } from './support/built-project.js';
 import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
 import { httpApiEvent, kinesisEvent, sqsEvent } from './support/events.js';
 import { LambdaService } from './support/lambda-service.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { awsEnv, clientConfig, LAMBDA_ROLE, startMoto, type MotoServer } from './support/moto.js';
 import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
 
 const BATCH_FUNCTION = `#!/usr/bin/env node
@@ -172,24 +172,12 @@ describe.skipIf(noMoto)('invoke --remote reads the answer the same way', () => {
         Object.entries(FUNCTIONS).map(([name, mode]) => [name, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }]),
       ),
     );
-    const cfn = new CloudFormationClient({
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const cfn = new CloudFormationClient(clientConfig(moto));
     try {
       for (const name of Object.keys(FUNCTIONS)) {
         const template = {
           Resources: {
-            Role: {
-              Type: 'AWS::IAM::Role',
-              Properties: {
-                AssumeRolePolicyDocument: {
-                  Version: '2012-10-17',
-                  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-                },
-              },
-            },
+            Role: LAMBDA_ROLE,
             AppFunction: {
               Type: 'AWS::Lambda::Function',
               Properties: {
@@ -241,27 +229,13 @@ describe.skipIf(noMoto)('invoke --remote reads the answer the same way', () => {
 
 const noCargo = 'problem' in tools ? `Python tools: ${tools.problem}` : !which('cargo') ? 'cargo is not on PATH' : undefined;
 if (noCargo && IN_CI) throw new Error(`the generated-function tests need cargo and cargo-lambda in CI: ${noCargo}`);
-const ARCH = hostArchitecture() ?? 'x86_64';
 
 describe.skipIf(noCargo)('a real generated SQS function', () => {
   let dir: string;
   let refusing: number;
 
   beforeAll(async () => {
-    dir = join(root, 'answers-sqs');
-    await execa(process.execPath, [CREATE_BIN, 'answers-sqs', '--trigger', 'sqs', '--sink', 'dynamodb', '--arch', ARCH, '--yes'], {
-      cwd: root,
-      stdin: 'ignore',
-    });
-    const env = { ...process.env, ...CARGO_ENV, PATH: `${'bin' in tools ? tools.bin : ''}:${process.env.PATH}`, NO_COLOR: '1' };
-    const build = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], {
-      cwd: dir,
-      env,
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-    });
-    if (build.exitCode !== 0) throw new Error(`cargo lambda build failed:\n${build.all}`);
+    dir = await builtTriggerProject('sqs', 'dynamodb', 'bin' in tools ? tools.bin : '');
     // A port that refuses connections: the sink is down, so every record fails.
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -275,13 +249,7 @@ describe.skipIf(noCargo)('a real generated SQS function', () => {
       KIT_BIN,
       ['invoke', '--env', 'TABLE_NAME=results', '--env', `DEAD_LETTER_QUEUE_URL=http://127.0.0.1:${refusing}/000000000000/dlq`, ...args],
       dir,
-      userEnv({
-        CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_ENDPOINT_URL: `http://127.0.0.1:${refusing}`,
-      }),
+      userEnv({ CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR, ...awsEnv(`http://127.0.0.1:${refusing}`) }),
     );
 
   it('sent an API event: one error line naming the SQS event it expects', async () => {

@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import kleur from 'kleur';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CREATE_BIN, KIT_BIN, ROOT, runBin, tempDir, userEnv } from './support/cli.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { clientConfig, startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools } from './support/tools.js';
 import { execa } from 'execa';
 
@@ -220,11 +220,7 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote', () => {
 
   beforeAll(async () => {
     moto = await startMoto('bin' in tools ? tools.bin : '');
-    const cfn = new CloudFormationClient({
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const cfn = new CloudFormationClient(clientConfig(moto));
     // The deployed stack, as plain CloudFormation: the function under its template logical id.
     const template = {
       Resources: {

@@ -1,7 +1,7 @@
 /**
  * Generated functions, proven end to end on a local AWS stand-in. For each trigger, a project
  * made by the real scaffolder is built the way users build it (`cargo lambda build`, a debug
- * build for speed) and run under our Runtime API emulator: through the real `lambda-kit invoke`,
+ * build for speed, once for every file that runs it: test/support/built-project.ts) and run under our Runtime API emulator: through the real `lambda-kit invoke`,
  * and, where one process must serve several invocations, through the same library it uses. The
  * function writes to a moto server on loopback, and every assertion about a side effect reads
  * moto: the DynamoDB item, or the SQS message.
@@ -16,31 +16,27 @@ import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFunctionBinary, hostArchitecture } from '../src/project/binary.js';
+import { findFunctionBinary } from '../src/project/binary.js';
 import { loadProject, pickFunction } from '../src/project/project.js';
 import { lambdaEnvironment } from '../src/runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../src/runtime-api/local-function.js';
-import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
+import { builtTriggerProject } from './support/built-project.js';
+import { KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
 import { compactItem, httpApiEvent, itemJson, kinesisEvent, s3Event, sqsEvent, type Item } from './support/events.js';
-import { startMoto, switchablePort, type MotoServer } from './support/moto.js';
-import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
+import { motoForFile, switchablePort } from './support/moto.js';
+import { motoResources } from './support/moto-resources.js';
+import { CARGO_ENV, endToEndTools } from './support/tools.js';
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : !which('cargo') ? 'cargo is not on PATH' : undefined;
-if (missing && IN_CI) throw new Error(`the end-to-end tests need moto, cargo-lambda and cargo in CI: ${missing}`);
-const VENV_BIN = 'bin' in tools ? tools.bin : '';
+const { venvBin: VENV_BIN, missing } = endToEndTools('the end-to-end tests need moto, cargo-lambda and cargo');
+const moto = motoForFile('the end-to-end tests');
+const { createQueue, createTable, drainQueue, scanTable } = motoResources(moto);
 
-/** The function must run on this machine, so it is built for this machine's architecture. */
-const ARCH = hostArchitecture() ?? 'x86_64';
 /** The first build compiles the AWS SDK for the Lambda target; on 2 cores that takes minutes. */
 const COLD_BUILD_TIMEOUT = 25 * 60_000;
 const INVOKE_TIMEOUT = 120_000;
 
-let moto: MotoServer;
+/** This file's events: the projects are shared (test/support/built-project.ts), so they are written here, not in them. */
 let root: string;
 /** Where the batch triggers park poison records (POISON_QUEUE_URL, DEAD_LETTER_QUEUE_URL), unless a test gives its own. */
 let parkingQueue: string;
@@ -48,41 +44,24 @@ const timings: string[] = [];
 
 beforeAll(async () => {
   if (missing) return;
-  moto = await startMoto(VENV_BIN);
   root = await tempDir('cfl-e2e-');
   parkingQueue = await createQueue();
 }, 60_000);
 
 afterAll(async () => {
-  await moto?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
   if (timings.length) console.info(`invoke e2e timings:\n  ${timings.join('\n  ')}`);
 });
 
 // ---------------------------------------------------------------------------------------------
-// Projects: generate with the real scaffolder, build with cargo lambda
+// Projects: made by the real scaffolder, built with cargo lambda, once for every file that asks
 
-async function generate(name: string, trigger: string, sink: string): Promise<string> {
-  const args = [name, '--trigger', trigger, '--sink', sink, '--arch', ARCH, '--yes'];
-  await execa(process.execPath, [CREATE_BIN, ...args], { cwd: root, stdin: 'ignore' });
-  return join(root, name);
-}
-
-async function build(dir: string, label: string): Promise<void> {
+/** The built project of `trigger` → `sink` (for this machine's architecture: the function runs here). */
+async function built(trigger: string, sink: string): Promise<string> {
   const started = performance.now();
-  const env = { ...process.env, ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, NO_COLOR: '1' };
-  const result = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], {
-    cwd: dir,
-    env,
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-  });
-  const seconds = (performance.now() - started) / 1000;
-  timings.push(
-    `build ${label}: ${seconds.toFixed(1)} s (${/Compiling (?!.*\(\/)/.test(result.all ?? '') ? 'compiled dependencies' : 'dependencies cached'})`,
-  );
-  if (result.exitCode !== 0) throw new Error(`cargo lambda build failed in ${dir}:\n${result.all}`);
+  const dir = await builtTriggerProject(trigger, sink, VENV_BIN);
+  timings.push(`build ${trigger} → ${sink}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return dir;
 }
 
 /** `lambda-kit invoke` as a user runs it in the project, with moto's settings in the environment. */
@@ -107,10 +86,11 @@ async function startFunction(dir: string, callerEnv: Record<string, string>): Pr
   return LocalFunction.start({ command: binary.path, cwd: dir, env, timeoutMs: fn.timeout * 1000 });
 }
 
-async function writeEvent(dir: string, name: string, event: unknown): Promise<string> {
-  const path = join(dir, 'events', name);
+/** The event written to this file's own directory; its path, for `--event`. */
+async function writeEvent(name: string, event: unknown): Promise<string> {
+  const path = join(root, name);
   await writeFile(path, JSON.stringify(event, null, 2));
-  return `events/${name}`;
+  return path;
 }
 
 function payloadOf(result: LocalInvocation): any {
@@ -128,59 +108,7 @@ function note(label: string, result: LocalInvocation) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// moto: sink resources and what landed in them
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-const clientConfig = () => ({
-  endpoint: moto.endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-});
-
-async function createQueue(): Promise<string> {
-  const sqs = new SQSClient(clientConfig());
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: unique('results') }));
-  return QueueUrl!;
-}
-
-/** Every message in the queue (received and deleted), bodies sorted. */
-async function drainQueue(url: string): Promise<string[]> {
-  const sqs = new SQSClient(clientConfig());
-  const bodies: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }),
-    );
-    if (Messages.length === 0) return bodies.sort();
-    bodies.push(...Messages.map((m) => m.Body!));
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: url,
-        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
-  }
-}
-
-async function createTable(): Promise<string> {
-  const name = unique('results');
-  await new DynamoDBClient(clientConfig()).send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  return name;
-}
-
-/** Every item in the table, as written (attribute types kept), sorted by id. */
-async function scanTable(name: string): Promise<Record<string, AttributeValue>[]> {
-  const { Items = [] } = await new DynamoDBClient(clientConfig()).send(new ScanCommand({ TableName: name }));
-  return Items.sort((a, b) => a.id!.S!.localeCompare(b.id!.S!));
-}
+// What the functions store
 
 const dynamoItem = (item: Item) => ({ id: { S: item.id }, name: { S: item.name }, quantity: { N: String(item.quantity) } });
 
@@ -206,8 +134,7 @@ const failuresOf = (response: { batchItemFailures: { itemIdentifier: string }[] 
 describe.skipIf(missing)('API (HTTP API → SQS)', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await generate('e2e-api-sqs', 'api', 'sqs');
-    await build(dir, 'api → sqs');
+    dir = await built('api', 'sqs');
   }, COLD_BUILD_TIMEOUT);
 
   it(
@@ -231,7 +158,7 @@ describe.skipIf(missing)('API (HTTP API → SQS)', () => {
     async () => {
       const queue = await createQueue();
       const item = BATCH[0]!;
-      const event = await writeEvent(dir, 'pos-terminal.json', httpApiEvent(itemJson(item)));
+      const event = await writeEvent('pos-terminal.json', httpApiEvent(itemJson(item)));
       const result = await kit(dir, ['--event', event, '--env', `QUEUE_URL=${queue}`]);
       expect(result.exitCode, result.stderr).toBe(0);
       const response = JSON.parse(result.stdout);
@@ -305,8 +232,7 @@ describe.skipIf(missing)('API (HTTP API → SQS)', () => {
 describe.skipIf(missing)('Kinesis → SQS', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await generate('e2e-kinesis-sqs', 'kinesis', 'sqs');
-    await build(dir, 'kinesis → sqs');
+    dir = await built('kinesis', 'sqs');
   }, COLD_BUILD_TIMEOUT);
 
   it(
@@ -325,7 +251,7 @@ describe.skipIf(missing)('Kinesis → SQS', () => {
     'lambda-kit invoke, a batch from two shards of a KMS-encrypted stream: every record sent',
     async () => {
       const queue = await createQueue();
-      const event = await writeEvent(dir, 'two-shards.json', kinesisEvent('orders-stream', BATCH.map(itemJson), { kms: true }));
+      const event = await writeEvent('two-shards.json', kinesisEvent('orders-stream', BATCH.map(itemJson), { kms: true }));
       const result = await kit(dir, ['--event', event], { QUEUE_URL: queue });
       expect(result.exitCode, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
@@ -341,7 +267,7 @@ describe.skipIf(missing)('Kinesis → SQS', () => {
       const broken = '{"id": "B-9", "name": "broken';
       const event = kinesisEvent('orders-stream', [itemJson(BATCH[0]!), broken, itemJson(BATCH[1]!), itemJson(BATCH[2]!)]);
       const poisoned = event.Records[1]!.kinesis.sequenceNumber;
-      const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], {
+      const result = await kit(dir, ['--event', await writeEvent('poisoned.json', event)], {
         QUEUE_URL: queue,
         POISON_QUEUE_URL: poisonQueue,
       });
@@ -383,8 +309,7 @@ describe.skipIf(missing)('Kinesis → SQS', () => {
 describe.skipIf(missing)('S3 → DynamoDB', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await generate('e2e-s3-dynamodb', 's3', 'dynamodb');
-    await build(dir, 's3 → dynamodb');
+    dir = await built('s3', 'dynamodb');
   }, COLD_BUILD_TIMEOUT);
 
   it(
@@ -430,7 +355,7 @@ describe.skipIf(missing)('S3 → DynamoDB', () => {
         { key: 'menus/caf%C3%A9+menu.pdf', size: 20_480, eTag: '9e107d9d372bb6826bd81d3542a419d6' },
         { key: 'a%2Bb+c.txt', size: 0, eventName: 'ObjectCreated:Copy' },
       ]);
-      const result = await kit(dir, ['--event', await writeEvent(dir, 'uploads.json', event)], { TABLE_NAME: table });
+      const result = await kit(dir, ['--event', await writeEvent('uploads.json', event)], { TABLE_NAME: table });
       expect(result.exitCode, result.stderr).toBe(0);
       const items = await scanTable(table);
       expect(items.map((i) => i.key!.S)).toEqual(['a+b c.txt', 'menus/café menu.pdf', 'reports/Q1 summary/final (v2).csv']);
@@ -460,7 +385,7 @@ describe.skipIf(missing)('S3 → DynamoDB', () => {
       const port = await switchablePort(moto.port);
       const event = s3Event('orders-inbox-123456789012-us-east-1', [{ key: 'late/upload.json', size: 321 }]);
 
-      const cli = await kit(dir, ['--event', await writeEvent(dir, 'late.json', event)], {
+      const cli = await kit(dir, ['--event', await writeEvent('late.json', event)], {
         TABLE_NAME: table,
         AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}`,
       });
@@ -489,8 +414,7 @@ describe.skipIf(missing)('S3 → DynamoDB', () => {
 describe.skipIf(missing)('SQS → DynamoDB', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await generate('e2e-sqs-dynamodb', 'sqs', 'dynamodb');
-    await build(dir, 'sqs → dynamodb');
+    dir = await built('sqs', 'dynamodb');
   }, COLD_BUILD_TIMEOUT);
 
   it(
@@ -509,7 +433,7 @@ describe.skipIf(missing)('SQS → DynamoDB', () => {
     'lambda-kit invoke, a batch of five messages: every item stored with its types',
     async () => {
       const table = await createTable();
-      const event = await writeEvent(dir, 'batch.json', sqsEvent('orders-intake', BATCH.map(itemJson)));
+      const event = await writeEvent('batch.json', sqsEvent('orders-intake', BATCH.map(itemJson)));
       const result = await kit(dir, ['--event', event, '--env', `TABLE_NAME=${table}`]);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({ batchItemFailures: [] });
@@ -526,7 +450,7 @@ describe.skipIf(missing)('SQS → DynamoDB', () => {
       const event = sqsEvent('orders-intake', [itemJson(BATCH[0]!), invalid, itemJson(BATCH[1]!)]);
       const poisoned = event.Records[1]!.messageId;
       const env = { TABLE_NAME: table, DEAD_LETTER_QUEUE_URL: deadLetterQueue };
-      const result = await kit(dir, ['--event', await writeEvent(dir, 'poisoned.json', event)], env);
+      const result = await kit(dir, ['--event', await writeEvent('poisoned.json', event)], env);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(failuresOf(JSON.parse(result.stdout))).toEqual([]);
       expect(result.stderr).toContain('invalid item: missing field `name`');

@@ -14,7 +14,7 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
 import { LambdaService } from './support/lambda-service.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { clientConfig, LAMBDA_ROLE, startMoto, type MotoServer } from './support/moto.js';
 import { spawnInPty } from './support/pty.js';
 import { IN_CI, pythonTools } from './support/tools.js';
 
@@ -171,24 +171,12 @@ describe.skipIf(noMoto)('lambda-kit invoke --remote shows a hostile function saf
     service = await LambdaService.start(
       Object.fromEntries(MODES.map((mode) => [`orders-${mode}`, { command: script, env: { MODE: mode }, timeoutMs: 10_000 }])),
     );
-    const cfn = new CloudFormationClient({
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const cfn = new CloudFormationClient(clientConfig(moto));
     try {
       for (const mode of MODES) {
         const template = {
           Resources: {
-            Role: {
-              Type: 'AWS::IAM::Role',
-              Properties: {
-                AssumeRolePolicyDocument: {
-                  Version: '2012-10-17',
-                  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-                },
-              },
-            },
+            Role: LAMBDA_ROLE,
             AppFunction: {
               Type: 'AWS::Lambda::Function',
               Properties: {

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
-import { builtProject } from './support/built-project.js';
+import { builtTriggerProject } from './support/built-project.js';
 import { httpApiEvent, itemJson } from './support/events.js';
-import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
+import { CARGO_ENV, endToEndTools } from './support/tools.js';
 
 /**
  * A Lambda runtime in Node, standing in for target/debug/orders. It answers with the environment
@@ -184,14 +184,12 @@ describe('lambda-kit invoke with no stack resources given', () => {
 // ---------------------------------------------------------------------------------------------
 // The real generated function
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : !which('cargo') ? 'cargo is not on PATH' : undefined;
-if (missing && IN_CI) throw new Error(`the generated-function tests need cargo and cargo-lambda in CI: ${missing}`);
+const { venvBin, missing } = endToEndTools('the generated-function tests need cargo and cargo-lambda');
 
 describe.skipIf(missing)('the generated API → DynamoDB function, with nothing set up', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await builtProject('first-invoke', ['--trigger', 'api', '--sink', 'dynamodb'], 'bin' in tools ? tools.bin : '');
+    dir = await builtTriggerProject('api', 'dynamodb', venvBin);
   }, 25 * 60_000);
 
   /** `lambda-kit invoke` in the built project, with the shared target directory and no AWS settings. */

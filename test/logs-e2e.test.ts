@@ -12,36 +12,25 @@ import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } fro
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
-import { startMoto, type MotoServer } from './support/moto.js';
-import { IN_CI, pythonTools } from './support/tools.js';
+import { clientConfig, LAMBDA_ROLE, motoForFile } from './support/moto.js';
 
 // The SDK's Node 20 notice is for us, not for the test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? tools.problem : undefined;
-if (missing && IN_CI) throw new Error(`the logs end-to-end tests need moto in CI: ${missing}`);
+const moto = motoForFile('the logs end-to-end tests');
+const { missing } = moto;
 
 const COLD = '6e4b5dc6-5a0b-4a45-b2f9-2f4f5c1b3c3e';
 const WARM = '0f7c1a2b-9d3e-4f5a-8b6c-7d8e9f0a1b2c';
 const STREAM = '2026/05/01/[$LATEST]8d3c1f0e2b7a4c6d9e1f3a5b7c9d0e2f';
 
-let moto: MotoServer;
 let dir: string;
 let cfn: CloudFormationClient;
 let logs: CloudWatchLogsClient;
 
 function stackTemplate(fn: string | undefined) {
   const resources: Record<string, unknown> = {
-    Role: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        },
-      },
-    },
+    Role: LAMBDA_ROLE,
   };
   if (fn) {
     resources.AppFunctionLogGroup = { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: `/aws/lambda/${fn}` } };
@@ -72,9 +61,8 @@ function kit(args: string[], extra: Record<string, string> = {}) {
 
 beforeAll(async () => {
   if (missing) return;
-  moto = await startMoto((tools as { bin: string }).bin);
   dir = await tempDir('cfl-logs-');
-  const config = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const config = clientConfig(moto);
   cfn = new CloudFormationClient(config);
   logs = new CloudWatchLogsClient(config);
   await Promise.all([
@@ -88,7 +76,6 @@ beforeAll(async () => {
 afterAll(async () => {
   cfn?.destroy();
   logs?.destroy();
-  await moto?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

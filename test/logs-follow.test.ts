@@ -9,39 +9,27 @@ import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } fro
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
-import { startMoto, type MotoServer } from './support/moto.js';
-import { IN_CI, pythonTools } from './support/tools.js';
+import { clientConfig, LAMBDA_ROLE, motoForFile } from './support/moto.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? tools.problem : undefined;
-if (missing && IN_CI) throw new Error(`the logs -f tests need moto in CI: ${missing}`);
+const moto = motoForFile('the logs -f tests');
+const { missing } = moto;
 
 const REQUEST = '6e4b5dc6-5a0b-4a45-b2f9-2f4f5c1b3c3e';
 
-let moto: MotoServer;
 let dir: string;
 
 beforeAll(async () => {
   if (missing) return;
-  moto = await startMoto((tools as { bin: string }).bin);
   dir = await tempDir('cfl-logs-follow-');
-  const config = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const config = clientConfig(moto);
   const cfn = new CloudFormationClient(config);
   const logs = new CloudWatchLogsClient(config);
   try {
     const template = {
       Resources: {
-        Role: {
-          Type: 'AWS::IAM::Role',
-          Properties: {
-            AssumeRolePolicyDocument: {
-              Version: '2012-10-17',
-              Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-            },
-          },
-        },
+        Role: LAMBDA_ROLE,
         AppFunctionLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/aws/lambda/followed' } },
         AppFunction: {
           Type: 'AWS::Lambda::Function',
@@ -77,7 +65,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await moto?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -16,13 +16,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AUTHS } from '../src/scaffold/catalog.js';
 import { renderProject } from '../src/scaffold/render.js';
 import { resolveSpec, type ProjectSpec } from '../src/scaffold/spec.js';
-import { freePort, startMoto } from '../src/tools/moto.js';
-import { builtProject } from './support/built-project.js';
+import { builtTriggerProject } from './support/built-project.js';
 import { CREATE_BIN, KIT_BIN, ROOT } from './support/cli.js';
+import { freePort, LAMBDA_ROLE, startMoto } from './support/moto.js';
 import { runShell, scratchInClone, shellUser, type ShellUser } from './support/readme-user.js';
 import { andList, shellExamples, withoutComment, type ShellExample } from './support/shell-examples.js';
 import { ALL_SPECS } from './support/specs.js';
-import { IN_CI, pythonTools, which } from './support/tools.js';
+import { endToEndTools } from './support/tools.js';
 
 const JWT = {
   http: { jwtIssuer: 'https://example.auth0.com/', jwtAudience: 'https://api.example.com' },
@@ -283,10 +283,7 @@ describe('every example has a runner or a reason', () => {
 // ---------------------------------------------------------------------------------------------
 // The runners
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : !which('cargo') ? 'cargo is not on PATH' : undefined;
-if (missing && IN_CI) throw new Error(`the README examples need moto, sam, cargo-lambda and cargo in CI: ${missing}`);
-const VENV_BIN = 'bin' in tools ? tools.bin : '';
+const { venvBin: VENV_BIN, missing } = endToEndTools('the README examples need moto, sam, cargo-lambda and cargo');
 
 const scratchDirs: string[] = [];
 afterAll(async () => {
@@ -423,7 +420,7 @@ describe('runner: local invoke', () => {
     ]);
     const shell = await user(ctx);
     // The project `create-fast-lambda <name> --yes` makes (API → DynamoDB), built once for the suite.
-    const dir = await builtProject('first-invoke', ['--trigger', 'api', '--sink', 'dynamodb'], VENV_BIN);
+    const dir = await builtTriggerProject('api', 'dynamodb', VENV_BIN);
     const own = shellExamples(await readFile(join(dir, 'README.md'), 'utf8'), 'its README').map((e) => e.command);
     for (const line of lines) expect(own, line.command).toContain(line.command);
     const install = await runShell(shell, 'npm install', dir, 5 * 60_000);
@@ -469,15 +466,7 @@ describe('runner: local invoke', () => {
  */
 function deployedStack(stackName: string, trigger: string): string {
   const resources: Record<string, unknown> = {
-    Role: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        },
-      },
-    },
+    Role: LAMBDA_ROLE,
     AppFunctionLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: `/aws/lambda/${stackName}` } },
     AppFunction: {
       Type: 'AWS::Lambda::Function',

@@ -7,87 +7,45 @@
  */
 import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { execa } from 'execa';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostArchitecture } from '../src/project/binary.js';
-import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
-import { startMoto, switchablePort, type MotoServer } from './support/moto.js';
-import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
+import { builtTriggerProject } from './support/built-project.js';
+import { KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
+import { motoForFile, switchablePort } from './support/moto.js';
+import { motoResources } from './support/moto-resources.js';
+import { CARGO_ENV, endToEndTools } from './support/tools.js';
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : !which('cargo') ? 'cargo is not on PATH' : undefined;
-if (missing && IN_CI) throw new Error(`the end-to-end tests need moto, cargo-lambda and cargo in CI: ${missing}`);
-const VENV_BIN = 'bin' in tools ? tools.bin : '';
+const { venvBin: VENV_BIN, missing } = endToEndTools('the end-to-end tests need moto, cargo-lambda and cargo');
+const moto = motoForFile('the end-to-end tests');
+const { createTable, scanTable } = motoResources(moto);
 
-const ARCH = hostArchitecture() ?? 'x86_64';
 /** The first build compiles the AWS SDK; on 2 shared cores that takes minutes. */
 const COLD_BUILD_TIMEOUT = 25 * 60_000;
 const INVOKE_TIMEOUT = 120_000;
 
-let moto: MotoServer;
+/** This file's events: the project is shared (test/support/built-project.ts), so they are written here. */
 let root: string;
 let dir: string;
-let tableCount = 0;
-
-const clientConfig = () => ({
-  endpoint: moto.endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-});
-
-async function createTable(): Promise<string> {
-  const name = `runs-${process.pid}-${++tableCount}`;
-  await new DynamoDBClient(clientConfig()).send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  return name;
-}
-
-async function scanTable(name: string): Promise<Record<string, AttributeValue>[]> {
-  const { Items = [] } = await new DynamoDBClient(clientConfig()).send(new ScanCommand({ TableName: name }));
-  return Items.sort((a, b) => a.id!.S!.localeCompare(b.id!.S!));
-}
 
 function invoke(event: string, env: Record<string, string>) {
   return runBin(KIT_BIN, ['invoke', '--event', event], dir, userEnv({ ...moto.env, CARGO_TARGET_DIR: CARGO_ENV.CARGO_TARGET_DIR, ...env }));
 }
 
-/** The sample event with some of its fields replaced, written beside it. */
+/** The sample event with some of its fields replaced, written to this file's directory; its path. */
 async function eventWith(name: string, fields: Record<string, string>): Promise<string> {
   const sample = JSON.parse(await readFile(join(dir, 'events/schedule.json'), 'utf8'));
-  await writeFile(join(dir, 'events', name), JSON.stringify({ ...sample, ...fields }));
-  return `events/${name}`;
+  const path = join(root, name);
+  await writeFile(path, JSON.stringify({ ...sample, ...fields }));
+  return path;
 }
 
 beforeAll(async () => {
   if (missing) return;
-  moto = await startMoto(VENV_BIN);
   root = await tempDir('cfl-schedule-e2e-');
-  await execa(process.execPath, [CREATE_BIN, 'nightly', '--trigger', 'schedule', '--sink', 'dynamodb', '--arch', ARCH, '--yes'], {
-    cwd: root,
-    stdin: 'ignore',
-  });
-  dir = join(root, 'nightly');
-  const env = { ...process.env, ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, NO_COLOR: '1' };
-  const build = await execa('cargo', ['lambda', 'build', ARCH === 'arm64' ? '--arm64' : '--x86-64'], {
-    cwd: dir,
-    env,
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-  });
-  if (build.exitCode !== 0) throw new Error(`cargo lambda build failed in ${dir}:\n${build.all}`);
+  dir = await builtTriggerProject('schedule', 'dynamodb', VENV_BIN);
 }, COLD_BUILD_TIMEOUT);
 
-afterAll(async () => {
-  await moto?.stop();
+afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -95,7 +53,7 @@ describe.skipIf(missing)('schedule → DynamoDB, through lambda-kit invoke', () 
   it(
     'records the sample run once; a retry of the same scheduled time succeeds and changes nothing',
     async () => {
-      const table = await createTable();
+      const table = await createTable('runs');
       const first = await invoke('events/schedule.json', { TABLE_NAME: table });
       expect(first.exitCode, first.stderr).toBe(0);
       const retry = await invoke(await eventWith('retry.json', { executionId: 'another-execution', attemptNumber: '2' }), {
@@ -106,7 +64,8 @@ describe.skipIf(missing)('schedule → DynamoDB, through lambda-kit invoke', () 
       expect(await scanTable(table)).toEqual([
         {
           id: { S: '2026-05-01T09:30:00Z' },
-          scheduleArn: { S: 'arn:aws:scheduler:us-east-1:123456789012:schedule/default/nightly' },
+          // The sample event names the schedule after the project.
+          scheduleArn: { S: `arn:aws:scheduler:us-east-1:123456789012:schedule/default/${basename(dir)}` },
           executionId: { S: '3f1c2b7e-9a4d-4e61-8c05-2d7b6a9e4f10' },
           attemptNumber: { N: '1' },
         },
@@ -118,7 +77,7 @@ describe.skipIf(missing)('schedule → DynamoDB, through lambda-kit invoke', () 
   it(
     'records each scheduled time as its own item',
     async () => {
-      const table = await createTable();
+      const table = await createTable('runs');
       expect((await invoke('events/schedule.json', { TABLE_NAME: table })).exitCode).toBe(0);
       const next = await invoke(await eventWith('next.json', { scheduledTime: '2026-05-01T09:35:00Z' }), { TABLE_NAME: table });
       expect(next.exitCode, next.stderr).toBe(0);
@@ -130,7 +89,7 @@ describe.skipIf(missing)('schedule → DynamoDB, through lambda-kit invoke', () 
   it(
     'fails the invocation (exit 1) while DynamoDB refuses connections, so that the run is retried',
     async () => {
-      const table = await createTable();
+      const table = await createTable('runs');
       const port = await switchablePort(moto.port);
       try {
         const down = await invoke('events/schedule.json', { TABLE_NAME: table, AWS_ENDPOINT_URL: `http://127.0.0.1:${port.port}` });

@@ -9,20 +9,15 @@ import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostArchitecture } from '../src/project/binary.js';
 import { awsEnv } from '../src/tools/moto.js';
-import { CREATE_BIN, KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
+import { builtProject } from './support/built-project.js';
+import { KIT_BIN, runBin, tempDir, userEnv } from './support/cli.js';
 import { httpApiEvent, itemJson, sqsEvent } from './support/events.js';
-import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
+import { CARGO_ENV, endToEndTools } from './support/tools.js';
 
-const tools = pythonTools();
-const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : !which('cargo') ? 'cargo is not on PATH' : undefined;
-if (missing && IN_CI) throw new Error(`the timeout tests need cargo-lambda and cargo in CI: ${missing}`);
-const VENV_BIN = 'bin' in tools ? tools.bin : '';
+const { venvBin: VENV_BIN, missing } = endToEndTools('the timeout tests need cargo-lambda and cargo');
 
-const ARCH = hostArchitecture() ?? 'x86_64';
 const COLD_BUILD_TIMEOUT = 25 * 60_000;
 /** The generated template's Timeout, and so FUNCTION_TIMEOUT_SECONDS. */
 const TIMEOUT_SECONDS = 3;
@@ -64,26 +59,17 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-async function generateAndBuild(name: string, trigger: string, sink: string): Promise<string> {
-  const args = [name, '--trigger', trigger, '--sink', sink, '--arch', ARCH, '--timeout', String(TIMEOUT_SECONDS), '--yes'];
-  await execa(process.execPath, [CREATE_BIN, ...args], { cwd: root, stdin: 'ignore' });
-  const dir = join(root, name);
-  const env = { ...process.env, ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, NO_COLOR: '1' };
-  const flag = ARCH === 'arm64' ? '--arm64' : '--x86-64';
-  const build = await execa('cargo', ['lambda', 'build', flag], { cwd: dir, env, reject: false, all: true, stdin: 'ignore' });
-  if (build.exitCode !== 0) throw new Error(`cargo lambda build failed in ${dir}:\n${build.all}`);
-  return dir;
+/** The project of `trigger` → `sink` with a 3-second Timeout, built once for every run (test/support/built-project.ts). */
+function builtWithShortTimeout(name: string, trigger: string, sink: string): Promise<string> {
+  return builtProject(name, ['--trigger', trigger, '--sink', sink, '--timeout', String(TIMEOUT_SECONDS)], VENV_BIN);
 }
 
 /** `lambda-kit invoke --event <event>` with every AWS call going to the hung endpoint. */
 async function invokeAgainstHungAws(dir: string, event: unknown, env: Record<string, string>) {
-  await writeFile(join(dir, 'events', 'hung.json'), JSON.stringify(event));
-  const result = await runBin(
-    KIT_BIN,
-    ['invoke', '--event', 'events/hung.json'],
-    dir,
-    userEnv({ ...awsEnv(hung.url), ...CARGO_ENV, ...env }),
-  );
+  // The project is shared: the event goes in this file's own directory.
+  const path = join(root, 'hung.json');
+  await writeFile(path, JSON.stringify(event));
+  const result = await runBin(KIT_BIN, ['invoke', '--event', path], dir, userEnv({ ...awsEnv(hung.url), ...CARGO_ENV, ...env }));
   // The function's own duration, from lambda-kit's REPORT summary.
   const duration = /^Duration ([\d.]+) ms/m.exec(result.stderr)?.[1];
   return { ...result, durationMs: duration === undefined ? undefined : Number(duration) };
@@ -93,7 +79,7 @@ describe.skipIf(missing)('a hung AWS endpoint', () => {
   describe('API (HTTP API → DynamoDB)', () => {
     let dir: string;
     beforeAll(async () => {
-      dir = await generateAndBuild('hung-api-dynamodb', 'api', 'dynamodb');
+      dir = await builtWithShortTimeout('hung-api-dynamodb', 'api', 'dynamodb');
     }, COLD_BUILD_TIMEOUT);
 
     it('answers 503 with its JSON error before the function times out', async () => {
@@ -118,7 +104,7 @@ describe.skipIf(missing)('a hung AWS endpoint', () => {
   describe('SQS → SQS', () => {
     let dir: string;
     beforeAll(async () => {
-      dir = await generateAndBuild('hung-sqs-sqs', 'sqs', 'sqs');
+      dir = await builtWithShortTimeout('hung-sqs-sqs', 'sqs', 'sqs');
     }, COLD_BUILD_TIMEOUT);
 
     it('reports every message in batchItemFailures before the function times out', async () => {

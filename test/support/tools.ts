@@ -40,6 +40,18 @@ export function requirePythonTools(ctx: { skip: (note?: string) => void }): stri
   throw new Error('unreachable: ctx.skip throws');
 }
 
+/**
+ * The Python tools (and cargo, unless `cargo: false`) for a file of end-to-end tests: the venv bin
+ * directory, or why they are missing, so its tests skip on a developer's machine. In CI a missing
+ * tool fails the file instead, as `what` needs them.
+ */
+export function endToEndTools(what: string, { cargo = true } = {}): { venvBin: string; missing: string | undefined } {
+  const result = pythonTools();
+  const missing = 'problem' in result ? `Python tools: ${result.problem}` : cargo && !which('cargo') ? 'cargo is not on PATH' : undefined;
+  if (missing && IN_CI) throw new Error(`${what} in CI: ${missing}`);
+  return { venvBin: 'bin' in result ? result.bin : '', missing };
+}
+
 /** The first executable called `name` on `path`. */
 export function which(name: string, path = process.env.PATH ?? ''): string | undefined {
   for (const dir of path.split(delimiter).filter(Boolean)) {
