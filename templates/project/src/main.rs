@@ -34,6 +34,13 @@ use {{crateIdent}}::timeouts::time_left;
 use {{crateIdent}}::timeouts::{function_timeout, sdk_timeouts};
 {{/if}}
 
+// mimalloc rather than glibc's malloc: a handler allocates and frees a great deal per event
+// (the event, its records, every request), and mimalloc does each for less CPU. On the churn
+// example it cut the CPU of a warm batch by about a quarter (7.3 → 5.4 ms); glibc tuned with
+// mallopt, by a twentieth.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // One thread runs the async work (polling for events, the SDK's requests, the sink's concurrent
 // writes): a function mostly waits on the network, and on the churn example tokio's
 // multi-threaded runtime cost about a fifth more CPU per cold start and a sixth more per warm
