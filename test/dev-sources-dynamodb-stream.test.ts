@@ -20,26 +20,14 @@ import { eventSourcesOf } from '../src/dev/sources/source-settings.js';
 import { UserError } from '../src/errors.js';
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { CREATE_BIN, KIT_BIN, ROOT, tempDir, userEnv } from './support/cli.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { clientConfig, motoForFile } from './support/moto.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
-import { IN_CI, pythonTools, shimDir } from './support/tools.js';
+import { shimDir } from './support/tools.js';
 
-const tools = pythonTools();
-if ('problem' in tools && IN_CI) throw new Error(`the dev source tests need moto in CI: ${tools.problem}`);
-
-let moto: MotoServer;
+const moto = motoForFile('the dev source tests');
 let counter = 0;
 
-beforeAll(async () => {
-  if ('bin' in tools) moto = await startMoto(tools.bin);
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-const dynamodb = () =>
-  new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const dynamodb = () => new DynamoDBClient(clientConfig(moto));
 
 /** A table with a NEW_AND_OLD_IMAGES stream, as the generated template makes; returns its name and stream ARN. */
 async function createTable(): Promise<{ name: string; streamArn: string }> {
@@ -66,7 +54,7 @@ const ids = (event: any): string[] => event.Records.map((r: any) => r.dynamodb.K
 const sequenceNumbers = (event: any): string[] => event.Records.map((r: any) => r.dynamodb.SequenceNumber);
 const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'templates/trigger/dynamodb-stream/events/dynamodb-stream.json'), 'utf8'));
 
-describe.skipIf('problem' in tools)('DynamoDB Streams source against moto', () => {
+describe.skipIf(moto.missing !== undefined)('DynamoDB Streams source against moto', () => {
   it('sends the event Lambda sends for a put and an update, as the sample event has it', async () => {
     const table = await createTable();
     const source = startSource({ ...settings, target: table.streamArn, env: moto.env }, () => ({ ok: true, answer: null }));
@@ -368,7 +356,7 @@ mkdir -p "$target/lambda/$pkg"
 { echo '#!${node}'; cat "$RUNTIME_JS"; } > "$target/lambda/$pkg/bootstrap" && chmod +x "$target/lambda/$pkg/bootstrap"
 `;
 
-describe.skipIf('problem' in tools)('lambda-kit dev --source <moto table> in a generated DynamoDB Streams project', () => {
+describe.skipIf(moto.missing !== undefined)('lambda-kit dev --source <moto table> in a generated DynamoDB Streams project', () => {
   let root: string | undefined;
   let dev: ChildProcess | undefined;
 
