@@ -21,6 +21,7 @@ import { hostArchitecture } from '../../project/binary.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
 import type { LambdaFunction, Project } from '../../project/project.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild } from '../../tools/build.js';
+import { sharedBuildEnvironment } from '../../tools/cargo-cache.js';
 import { runTool, succeeded, type ToolRun } from '../../tools/run-tool.js';
 import { rustcVersion } from '../../tools/versions.js';
 import { FUNCTION_IDS, RUNTIMES, type Runtime } from './figures.js';
@@ -109,10 +110,13 @@ async function buildRust(
 ): Promise<{ binary: string; version: string }> {
   const plan = cargoLambdaPlan({ ...fn, architecture: host }, { debug: false });
   options.onLine(`rust: ${plan.title}`);
+  // The same shared build directory as lambda-kit build, so the bench compiles no dependency a build already did.
+  const shared = await sharedBuildEnvironment(fn.codeDir, env);
+  if (shared.message) options.onLine(`rust: ${shared.message}`);
   const run = await runBuild(
     plan,
     (line) => options.onLine(`  ${line}`),
-    { ...env, CARGO_TERM_COLOR: 'never' },
+    { ...env, ...shared.env, CARGO_TERM_COLOR: 'never' },
     { signal: options.signal },
   );
   if (options.signal?.aborted) throw options.signal.reason;
