@@ -356,6 +356,8 @@ describe('runner: first steps', () => {
     const install = await runShell(shell, 'npm install', project);
     expect(install.exitCode, install.all).toBe(0);
     expect(install.all).not.toMatch(/404|ERR!/);
+    // The project approves the clone's `prepare` (allowScripts), so npm 11 has no install-script notice for a newcomer.
+    expect(install.all).not.toMatch(/install-scripts|allow-scripts/);
     expect(await realpath(join(project, 'node_modules/create-fast-lambda'))).toBe(clone);
 
     const doctor = await runShell(shell, 'npx lambda-kit doctor', project);

@@ -65,8 +65,21 @@ export function templateContext(spec: ProjectSpec) {
     toolDependency: JSON.stringify(toolDependency()).slice(1, -1),
     /** The churn example's Node.js twin is bundled with esbuild, which the project installs itself. */
     esbuildDependency: esbuildDependency(),
+    allowScripts: allowScripts(spec),
     costPerMillion: formatDollars(costPerMillion(spec.memory, spec.arch)),
   };
+}
+
+/**
+ * The generated package.json's `allowScripts` (a JSON object, or '' for none): the install scripts
+ * this project approves, so npm 11 has no notice on its first `npm install`. esbuild's postinstall
+ * (the churn twins' bundler) and, from a clone, create-fast-lambda's own `prepare` (its build).
+ */
+function allowScripts(spec: ProjectSpec): string {
+  const tool = toolDependency();
+  // npm names a linked folder's scripts by its spec (file:/path/to/clone), not by the package's name.
+  const approved = [...(tool.startsWith('file:') ? [tool] : []), ...(spec.example === 'churn' && spec.twins ? ['esbuild'] : [])];
+  return approved.length === 0 ? '' : `{ ${approved.map((name) => `${JSON.stringify(name)}: true`).join(', ')} }`;
 }
 
 function cognitoPool(spec: ProjectSpec): { region: string; poolId: string } {
