@@ -16,6 +16,7 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostArchitecture } from '../src/project/binary.js';
+import { watchOutput, type ChildOutput } from '../src/tools/child-output.js';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { httpApiEvent, itemJson, type Item } from './support/events.js';
 import { startMoto, type MotoServer } from './support/moto.js';
@@ -37,7 +38,9 @@ let root: string;
 let dir: string;
 let queue: string;
 let dev: ChildProcess | undefined;
-let output = '';
+let devOutput: ChildOutput | undefined;
+/** Everything dev has written so far. */
+const output = () => devOutput?.text() ?? '';
 let base = '';
 
 const clientConfig = () => ({
@@ -45,35 +48,6 @@ const clientConfig = () => ({
   region: 'us-east-1',
   credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
 });
-
-/** Resolves once dev's output (from `from` on) matches `pattern`; rejects when dev exits or the time is up. */
-function waitForOutput(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const match = pattern.exec(output.slice(from));
-      if (match) {
-        done();
-        resolve(match);
-      }
-    };
-    const exited = () => {
-      done();
-      reject(new Error(`lambda-kit dev exited before ${pattern}:\n${output.slice(-4000)}`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`));
-    }, timeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      dev?.stderr?.off('data', check);
-      dev?.off('exit', exited);
-    };
-    dev?.stderr?.on('data', check);
-    dev?.once('exit', exited);
-    check();
-  });
-}
 
 async function drainQueue(url: string): Promise<string[]> {
   const sqs = new SQSClient(clientConfig());
@@ -158,11 +132,10 @@ beforeAll(async () => {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [, url] = await waitForOutput(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+  devOutput = watchOutput(dev, 'lambda-kit dev');
+  const [, url] = await devOutput.waitFor(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
   base = url!;
-  await waitForOutput(/built in [\d.]+ s/, COLD_BUILD_TIMEOUT);
+  await devOutput.waitFor(/built in [\d.]+ s/, COLD_BUILD_TIMEOUT);
 }, COLD_BUILD_TIMEOUT + 120_000);
 
 afterAll(async () => {
@@ -176,8 +149,8 @@ afterAll(async () => {
 
 describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
   it('says once that authorizers are not checked locally, and lists the route', () => {
-    expect(output.match(/not checked locally/g)).toHaveLength(1);
-    expect(output).toContain(`POST   ${base}/items`);
+    expect(output().match(/not checked locally/g)).toHaveLength(1);
+    expect(output()).toContain(`POST   ${base}/items`);
   });
 
   it('POST /items → 201 with the item, and the item is the message in moto’s queue', async () => {
@@ -186,7 +159,7 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
       headers: { 'content-type': 'application/json' },
       body: itemJson(ITEM),
     });
-    expect(response.status, output.slice(-3000)).toBe(201);
+    expect(response.status, output().slice(-3000)).toBe(201);
     expect(await response.json()).toEqual(ITEM);
     expect(await drainQueue(queue)).toEqual([JSON.stringify(ITEM)]);
   }, 120_000);
@@ -224,13 +197,13 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     async () => {
       const source = await readFile(HANDLER(), 'utf8');
       expect(source).toContain(CREATED_LINE);
-      const from = output.length;
+      const from = output().length;
       await writeFile(HANDLER(), source.replace(CREATED_LINE, 'Ok(json_response(StatusCode::ACCEPTED, body))'));
-      await waitForOutput(/src\/handler\.rs changed: rebuilding/, 30_000, from);
-      await waitForOutput(/built in [\d.]+ s/, REBUILD_TIMEOUT, from);
+      await devOutput!.waitFor(/src\/handler\.rs changed: rebuilding/, 30_000, from);
+      await devOutput!.waitFor(/built in [\d.]+ s/, REBUILD_TIMEOUT, from);
       const item: Item = { id: 'D-1003', name: 'macchiato', quantity: 4 };
       const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
-      expect(response.status, output.slice(from)).toBe(202);
+      expect(response.status, output().slice(from)).toBe(202);
       expect(await response.json()).toEqual(item);
       await drainQueue(queue);
     },
@@ -241,14 +214,14 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     'a broken edit: cargo’s error is shown, and the last good build still answers',
     async () => {
       const source = await readFile(HANDLER(), 'utf8');
-      const from = output.length;
+      const from = output().length;
       await writeFile(
         HANDLER(),
         source.replace('Ok(json_response(StatusCode::ACCEPTED, body))', 'Ok(json_response(StatusCode::ACCEPTED, body)) this is not rust'),
       );
-      await waitForOutput(/build failed after [\d.]+ s .*the last good build still answers/, REBUILD_TIMEOUT, from);
-      expect(output.slice(from)).toMatch(/error(\[E\d+\])?: /);
-      expect(output.slice(from)).toContain('src/handler.rs');
+      await devOutput!.waitFor(/build failed after [\d.]+ s .*the last good build still answers/, REBUILD_TIMEOUT, from);
+      expect(output().slice(from)).toMatch(/error(\[E\d+\])?: /);
+      expect(output().slice(from)).toContain('src/handler.rs');
       const item: Item = { id: 'D-1004', name: 'mocha', quantity: 1 };
       const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
       expect(response.status).toBe(202);
@@ -259,9 +232,9 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
 
   it('Ctrl-C during a rebuild: exit 130, and no process dev started is left, cargo’s and the function’s included', async () => {
     const source = await readFile(HANDLER(), 'utf8');
-    const from = output.length;
+    const from = output().length;
     await writeFile(HANDLER(), source.replace(' this is not rust', ''));
-    await waitForOutput(/cargo lambda build .*…/, 30_000, from);
+    await devOutput!.waitFor(/cargo lambda build .*…/, 30_000, from);
     // Let cargo start its compiler processes, so there is a tree to stop.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const { pids, groups } = descendants(dev!.pid!);
@@ -269,7 +242,7 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     const exit = new Promise<number | null>((resolve) => dev!.once('exit', (code) => resolve(code)));
     dev!.kill('SIGINT');
     expect(await exit).toBe(130);
-    expect(output.slice(from)).toContain('lambda-kit: stopped by SIGINT: the build, the function and the server are stopped');
+    expect(output().slice(from)).toContain('lambda-kit: stopped by SIGINT: the build, the function and the server are stopped');
     expect(stillRunning(pids, groups)).toEqual([]);
   }, 60_000);
 });

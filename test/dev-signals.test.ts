@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { shimDir } from './support/tools.js';
+import { watchOutput } from '../src/tools/child-output.js';
 
 /** The function the stand-in cargo "builds": answers every API event with the text of src/answer.txt at build time. */
 const RUNTIME = `
@@ -83,7 +84,7 @@ interface Dev {
   child: ChildProcess;
   output: () => string;
   base: string;
-  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<void>;
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
 const running: ChildProcess[] = [];
@@ -96,25 +97,10 @@ async function startDev(answer: string, buildSeconds = 0): Promise<Dev> {
   await writeFile(join(project, 'src', 'build-seconds.txt'), String(buildSeconds));
   const child = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const waitFor = (pattern: RegExp, from = 0, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const started = Date.now();
-      const poll = setInterval(() => {
-        if (pattern.test(output.slice(from))) {
-          clearInterval(poll);
-          resolve();
-        } else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
-          clearInterval(poll);
-          reject(new Error(`no ${pattern} in:\n${output}`));
-        }
-      }, 50);
-    });
-  await waitFor(/on http:\/\/127\.0\.0\.1:\d+/);
-  const base = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
-  return { child, output: () => output, base, waitFor };
+  const output = watchOutput(child, 'lambda-kit dev');
+  const waitFor = (pattern: RegExp, from = 0, timeoutMs = 20_000) => output.waitFor(pattern, timeoutMs, from);
+  const [, base] = await waitFor(/on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, output: output.text, base: base!, waitFor };
 }
 
 async function answerOf(base: string): Promise<string> {
