@@ -8,7 +8,7 @@
  * The tests run in order against the one dev process: serve, edit, break, stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -20,6 +20,7 @@ import { watchOutput, type ChildOutput } from '../src/tools/child-output.js';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { httpApiEvent, itemJson, type Item } from './support/events.js';
 import { startMoto, type MotoServer } from './support/moto.js';
+import { descendants, stillRunning } from './support/process-tree.js';
 import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
 
 const tools = pythonTools();
@@ -66,48 +67,6 @@ async function drainQueue(url: string): Promise<string[]> {
     );
   }
   return bodies.sort();
-}
-
-/** pid → [parent pid, process group, state] of every process on the machine. */
-function processTable(): Map<number, { ppid: number; pgid: number; state: string }> {
-  const table = new Map<number, { ppid: number; pgid: number; state: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the command name, which is in parentheses and may hold anything.
-      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(Number(entry), { ppid: Number(ppid), pgid: Number(pgid), state: state! });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return table;
-}
-
-/** Every process below `pid`, and their process groups. */
-function descendants(pid: number): { pids: Set<number>; groups: Set<number> } {
-  const table = processTable();
-  const pids = new Set<number>();
-  const groups = new Set<number>();
-  let frontier = [pid];
-  while (frontier.length > 0) {
-    const next: number[] = [];
-    for (const [child, info] of table) {
-      if (frontier.includes(info.ppid) && !pids.has(child)) {
-        pids.add(child);
-        groups.add(info.pgid);
-        next.push(child);
-      }
-    }
-    frontier = next;
-  }
-  return { pids, groups };
-}
-
-/** Those of `pids`, or members of `groups`, still running (zombies awaiting their reaper count as gone). */
-function stillRunning(pids: Set<number>, groups: Set<number>): number[] {
-  return [...processTable()].filter(([pid, info]) => (pids.has(pid) || groups.has(info.pgid)) && info.state !== 'Z').map(([pid]) => pid);
 }
 
 const ITEM: Item = { id: 'D-1001', name: 'flat white', quantity: 2 };

@@ -7,12 +7,13 @@
  * 130, 143 and 129, leaving no process behind. test/dev-api.test.ts does the same with real cargo.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
+import { descendants, stillRunning } from './support/process-tree.js';
 import { shimDir } from './support/tools.js';
 import { watchOutput } from '../src/tools/child-output.js';
 
@@ -108,45 +109,6 @@ async function answerOf(base: string): Promise<string> {
   return `${response.status} ${await response.text()}`;
 }
 
-/** Every process below `pid`, and their process groups. */
-function descendants(pid: number): { pids: Set<number>; groups: Set<number> } {
-  const table = processTable();
-  const pids = new Set<number>();
-  const groups = new Set<number>();
-  let frontier = [pid];
-  while (frontier.length > 0) {
-    const next: number[] = [];
-    for (const [child, info] of table) {
-      if (frontier.includes(info.ppid) && !pids.has(child)) {
-        pids.add(child);
-        groups.add(info.pgid);
-        next.push(child);
-      }
-    }
-    frontier = next;
-  }
-  return { pids, groups };
-}
-
-function processTable(): Map<number, { ppid: number; pgid: number; state: string }> {
-  const table = new Map<number, { ppid: number; pgid: number; state: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(Number(entry), { ppid: Number(ppid), pgid: Number(pgid), state: state! });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return table;
-}
-
-function stillRunning(pids: Set<number>, groups: Set<number>): number[] {
-  return [...processTable()].filter(([pid, info]) => (pids.has(pid) || groups.has(info.pgid)) && info.state !== 'Z').map(([pid]) => pid);
-}
-
 describe('lambda-kit dev with a stand-in cargo', () => {
   it('serves the first build, swaps in a rebuild on save, and keeps the last good build when a build fails', async () => {
     const dev = await startDev('first');
@@ -218,8 +180,13 @@ describe('lambda-kit dev with a stand-in cargo', () => {
       const from = dev.output().length;
       await writeFile(join(project, 'src', 'answer.txt'), 'never');
       await dev.waitFor(/Compiling dev-signals/, from);
-      const { pids, groups } = descendants(dev.child.pid!);
-      // The function's runtime, and the build: cargo and its sleeping child.
+      // The function's runtime, and the build: cargo and its sleeping child, which the stand-in
+      // starts just after it prints (so it may take a moment to appear).
+      let tree = descendants(dev.child.pid!);
+      for (const deadline = Date.now() + 5000; tree.pids.size < 3 && Date.now() < deadline; tree = descendants(dev.child.pid!)) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const { pids, groups } = tree;
       expect(pids.size).toBeGreaterThanOrEqual(3);
       const exit = new Promise<number | null>((resolve) => dev.child.once('exit', (exitCode) => resolve(exitCode)));
       const started = Date.now();
