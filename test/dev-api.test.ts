@@ -8,7 +8,7 @@
  * The tests run in order against the one dev process: serve, edit, break, stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -16,9 +16,11 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostArchitecture } from '../src/project/binary.js';
+import { watchOutput, type ChildOutput } from '../src/tools/child-output.js';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { httpApiEvent, itemJson, type Item } from './support/events.js';
 import { startMoto, type MotoServer } from './support/moto.js';
+import { descendants, stillRunning } from './support/process-tree.js';
 import { CARGO_ENV, IN_CI, pythonTools, which } from './support/tools.js';
 
 const tools = pythonTools();
@@ -37,7 +39,9 @@ let root: string;
 let dir: string;
 let queue: string;
 let dev: ChildProcess | undefined;
-let output = '';
+let devOutput: ChildOutput | undefined;
+/** Everything dev has written so far. */
+const output = () => devOutput?.text() ?? '';
 let base = '';
 
 const clientConfig = () => ({
@@ -45,35 +49,6 @@ const clientConfig = () => ({
   region: 'us-east-1',
   credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
 });
-
-/** Resolves once dev's output (from `from` on) matches `pattern`; rejects when dev exits or the time is up. */
-function waitForOutput(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const match = pattern.exec(output.slice(from));
-      if (match) {
-        done();
-        resolve(match);
-      }
-    };
-    const exited = () => {
-      done();
-      reject(new Error(`lambda-kit dev exited before ${pattern}:\n${output.slice(-4000)}`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`));
-    }, timeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      dev?.stderr?.off('data', check);
-      dev?.off('exit', exited);
-    };
-    dev?.stderr?.on('data', check);
-    dev?.once('exit', exited);
-    check();
-  });
-}
 
 async function drainQueue(url: string): Promise<string[]> {
   const sqs = new SQSClient(clientConfig());
@@ -92,48 +67,6 @@ async function drainQueue(url: string): Promise<string[]> {
     );
   }
   return bodies.sort();
-}
-
-/** pid → [parent pid, process group, state] of every process on the machine. */
-function processTable(): Map<number, { ppid: number; pgid: number; state: string }> {
-  const table = new Map<number, { ppid: number; pgid: number; state: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the command name, which is in parentheses and may hold anything.
-      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(Number(entry), { ppid: Number(ppid), pgid: Number(pgid), state: state! });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return table;
-}
-
-/** Every process below `pid`, and their process groups. */
-function descendants(pid: number): { pids: Set<number>; groups: Set<number> } {
-  const table = processTable();
-  const pids = new Set<number>();
-  const groups = new Set<number>();
-  let frontier = [pid];
-  while (frontier.length > 0) {
-    const next: number[] = [];
-    for (const [child, info] of table) {
-      if (frontier.includes(info.ppid) && !pids.has(child)) {
-        pids.add(child);
-        groups.add(info.pgid);
-        next.push(child);
-      }
-    }
-    frontier = next;
-  }
-  return { pids, groups };
-}
-
-/** Those of `pids`, or members of `groups`, still running (zombies awaiting their reaper count as gone). */
-function stillRunning(pids: Set<number>, groups: Set<number>): number[] {
-  return [...processTable()].filter(([pid, info]) => (pids.has(pid) || groups.has(info.pgid)) && info.state !== 'Z').map(([pid]) => pid);
 }
 
 const ITEM: Item = { id: 'D-1001', name: 'flat white', quantity: 2 };
@@ -158,11 +91,10 @@ beforeAll(async () => {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [, url] = await waitForOutput(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+  devOutput = watchOutput(dev, 'lambda-kit dev');
+  const [, url] = await devOutput.waitFor(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
   base = url!;
-  await waitForOutput(/built in [\d.]+ s/, COLD_BUILD_TIMEOUT);
+  await devOutput.waitFor(/built in [\d.]+ s/, COLD_BUILD_TIMEOUT);
 }, COLD_BUILD_TIMEOUT + 120_000);
 
 afterAll(async () => {
@@ -176,8 +108,8 @@ afterAll(async () => {
 
 describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
   it('says once that authorizers are not checked locally, and lists the route', () => {
-    expect(output.match(/not checked locally/g)).toHaveLength(1);
-    expect(output).toContain(`POST   ${base}/items`);
+    expect(output().match(/not checked locally/g)).toHaveLength(1);
+    expect(output()).toContain(`POST   ${base}/items`);
   });
 
   it('POST /items → 201 with the item, and the item is the message in moto’s queue', async () => {
@@ -186,7 +118,7 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
       headers: { 'content-type': 'application/json' },
       body: itemJson(ITEM),
     });
-    expect(response.status, output.slice(-3000)).toBe(201);
+    expect(response.status, output().slice(-3000)).toBe(201);
     expect(await response.json()).toEqual(ITEM);
     expect(await drainQueue(queue)).toEqual([JSON.stringify(ITEM)]);
   }, 120_000);
@@ -224,13 +156,13 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     async () => {
       const source = await readFile(HANDLER(), 'utf8');
       expect(source).toContain(CREATED_LINE);
-      const from = output.length;
+      const from = output().length;
       await writeFile(HANDLER(), source.replace(CREATED_LINE, 'Ok(json_response(StatusCode::ACCEPTED, body))'));
-      await waitForOutput(/src\/handler\.rs changed: rebuilding/, 30_000, from);
-      await waitForOutput(/built in [\d.]+ s/, REBUILD_TIMEOUT, from);
+      await devOutput!.waitFor(/src\/handler\.rs changed: rebuilding/, 30_000, from);
+      await devOutput!.waitFor(/built in [\d.]+ s/, REBUILD_TIMEOUT, from);
       const item: Item = { id: 'D-1003', name: 'macchiato', quantity: 4 };
       const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
-      expect(response.status, output.slice(from)).toBe(202);
+      expect(response.status, output().slice(from)).toBe(202);
       expect(await response.json()).toEqual(item);
       await drainQueue(queue);
     },
@@ -241,14 +173,14 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     'a broken edit: cargo’s error is shown, and the last good build still answers',
     async () => {
       const source = await readFile(HANDLER(), 'utf8');
-      const from = output.length;
+      const from = output().length;
       await writeFile(
         HANDLER(),
         source.replace('Ok(json_response(StatusCode::ACCEPTED, body))', 'Ok(json_response(StatusCode::ACCEPTED, body)) this is not rust'),
       );
-      await waitForOutput(/build failed after [\d.]+ s .*the last good build still answers/, REBUILD_TIMEOUT, from);
-      expect(output.slice(from)).toMatch(/error(\[E\d+\])?: /);
-      expect(output.slice(from)).toContain('src/handler.rs');
+      await devOutput!.waitFor(/build failed after [\d.]+ s .*the last good build still answers/, REBUILD_TIMEOUT, from);
+      expect(output().slice(from)).toMatch(/error(\[E\d+\])?: /);
+      expect(output().slice(from)).toContain('src/handler.rs');
       const item: Item = { id: 'D-1004', name: 'mocha', quantity: 1 };
       const response = await fetch(`${base}/items`, { method: 'POST', body: itemJson(item) });
       expect(response.status).toBe(202);
@@ -259,9 +191,9 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
 
   it('Ctrl-C during a rebuild: exit 130, and no process dev started is left, cargo’s and the function’s included', async () => {
     const source = await readFile(HANDLER(), 'utf8');
-    const from = output.length;
+    const from = output().length;
     await writeFile(HANDLER(), source.replace(' this is not rust', ''));
-    await waitForOutput(/cargo lambda build .*…/, 30_000, from);
+    await devOutput!.waitFor(/cargo lambda build .*…/, 30_000, from);
     // Let cargo start its compiler processes, so there is a tree to stop.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const { pids, groups } = descendants(dev!.pid!);
@@ -269,7 +201,7 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     const exit = new Promise<number | null>((resolve) => dev!.once('exit', (code) => resolve(code)));
     dev!.kill('SIGINT');
     expect(await exit).toBe(130);
-    expect(output.slice(from)).toContain('lambda-kit: stopped by SIGINT: the build, the function and the server are stopped');
+    expect(output().slice(from)).toContain('lambda-kit: stopped by SIGINT: the build, the function and the server are stopped');
     expect(stillRunning(pids, groups)).toEqual([]);
   }, 60_000);
 });

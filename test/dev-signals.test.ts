@@ -7,13 +7,15 @@
  * 130, 143 and 129, leaving no process behind. test/dev-api.test.ts does the same with real cargo.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
+import { descendants, stillRunning } from './support/process-tree.js';
 import { shimDir } from './support/tools.js';
+import { watchOutput } from '../src/tools/child-output.js';
 
 /** The function the stand-in cargo "builds": answers every API event with the text of src/answer.txt at build time. */
 const RUNTIME = `
@@ -83,7 +85,7 @@ interface Dev {
   child: ChildProcess;
   output: () => string;
   base: string;
-  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<void>;
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
 const running: ChildProcess[] = [];
@@ -96,69 +98,15 @@ async function startDev(answer: string, buildSeconds = 0): Promise<Dev> {
   await writeFile(join(project, 'src', 'build-seconds.txt'), String(buildSeconds));
   const child = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const waitFor = (pattern: RegExp, from = 0, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const started = Date.now();
-      const poll = setInterval(() => {
-        if (pattern.test(output.slice(from))) {
-          clearInterval(poll);
-          resolve();
-        } else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
-          clearInterval(poll);
-          reject(new Error(`no ${pattern} in:\n${output}`));
-        }
-      }, 50);
-    });
-  await waitFor(/on http:\/\/127\.0\.0\.1:\d+/);
-  const base = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
-  return { child, output: () => output, base, waitFor };
+  const output = watchOutput(child, 'lambda-kit dev');
+  const waitFor = (pattern: RegExp, from = 0, timeoutMs = 20_000) => output.waitFor(pattern, timeoutMs, from);
+  const [, base] = await waitFor(/on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, output: output.text, base: base!, waitFor };
 }
 
 async function answerOf(base: string): Promise<string> {
   const response = await fetch(`${base}/items`, { method: 'POST', body: '{}' });
   return `${response.status} ${await response.text()}`;
-}
-
-/** Every process below `pid`, and their process groups. */
-function descendants(pid: number): { pids: Set<number>; groups: Set<number> } {
-  const table = processTable();
-  const pids = new Set<number>();
-  const groups = new Set<number>();
-  let frontier = [pid];
-  while (frontier.length > 0) {
-    const next: number[] = [];
-    for (const [child, info] of table) {
-      if (frontier.includes(info.ppid) && !pids.has(child)) {
-        pids.add(child);
-        groups.add(info.pgid);
-        next.push(child);
-      }
-    }
-    frontier = next;
-  }
-  return { pids, groups };
-}
-
-function processTable(): Map<number, { ppid: number; pgid: number; state: string }> {
-  const table = new Map<number, { ppid: number; pgid: number; state: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(Number(entry), { ppid: Number(ppid), pgid: Number(pgid), state: state! });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return table;
-}
-
-function stillRunning(pids: Set<number>, groups: Set<number>): number[] {
-  return [...processTable()].filter(([pid, info]) => (pids.has(pid) || groups.has(info.pgid)) && info.state !== 'Z').map(([pid]) => pid);
 }
 
 describe('lambda-kit dev with a stand-in cargo', () => {
@@ -232,8 +180,13 @@ describe('lambda-kit dev with a stand-in cargo', () => {
       const from = dev.output().length;
       await writeFile(join(project, 'src', 'answer.txt'), 'never');
       await dev.waitFor(/Compiling dev-signals/, from);
-      const { pids, groups } = descendants(dev.child.pid!);
-      // The function's runtime, and the build: cargo and its sleeping child.
+      // The function's runtime, and the build: cargo and its sleeping child, which the stand-in
+      // starts just after it prints (so it may take a moment to appear).
+      let tree = descendants(dev.child.pid!);
+      for (const deadline = Date.now() + 5000; tree.pids.size < 3 && Date.now() < deadline; tree = descendants(dev.child.pid!)) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const { pids, groups } = tree;
       expect(pids.size).toBeGreaterThanOrEqual(3);
       const exit = new Promise<number | null>((resolve) => dev.child.once('exit', (exitCode) => resolve(exitCode)));
       const started = Date.now();

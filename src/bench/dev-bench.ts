@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execa } from 'execa';
 import { hostArchitecture } from '../project/binary.js';
+import { watchOutput, type ChildOutput } from '../tools/child-output.js';
 import { startMoto, type MotoServer } from '../tools/moto.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,11 +37,8 @@ const GOALS = { secondBuildSeconds: 90, editToAnswerSeconds: 10, binaryMb: 60 } 
 const CREATED = 'Ok(json_response(StatusCode::CREATED, body))';
 const ACCEPTED = 'Ok(json_response(StatusCode::ACCEPTED, body))';
 
-interface DevRun {
+interface DevRun extends ChildOutput {
   child: ChildProcess;
-  output: () => string;
-  /** Resolves with the match once dev's output from `from` on matches `pattern`. */
-  waitFor: (pattern: RegExp, timeoutMs: number, from?: number) => Promise<RegExpExecArray>;
 }
 
 function startDev(dir: string, env: NodeJS.ProcessEnv, queueUrl: string): DevRun {
@@ -49,41 +47,7 @@ function startDev(dir: string, env: NodeJS.ProcessEnv, queueUrl: string): DevRun
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const take = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const listener of listeners) listener();
-  };
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
-  const waitFor = (pattern: RegExp, timeoutMs: number, from = 0) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        listeners.delete(check);
-        child.off('exit', exited);
-      };
-      const check = () => {
-        const match = pattern.exec(output.slice(from));
-        if (match) {
-          done();
-          resolve(match);
-        }
-      };
-      const exited = () => {
-        done();
-        reject(new Error(`lambda-kit dev exited before ${pattern}:\n${output.slice(-3000)}`));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no ${pattern} from lambda-kit dev within ${timeoutMs / 1000} s:\n${output.slice(-3000)}`));
-      }, timeoutMs);
-      listeners.add(check);
-      child.once('exit', exited);
-      check();
-    });
-  return { child, output: () => output, waitFor };
+  return { child, ...watchOutput(child, 'lambda-kit dev') };
 }
 
 async function stopDev(run: DevRun): Promise<void> {

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { ASYNC_EVENT_BYTES, SYNC_EVENT_BYTES } from '../project/events.js';
 import type { LocalInvocation } from '../runtime-api/local-function.js';
+import { readRequestBody } from '../runtime-api/request-body.js';
 import {
   GATEWAY_ANSWERS,
   gatewayAnswer,
@@ -336,26 +337,12 @@ function send(res: ServerResponse, response: ApiResponse): void {
   }
 }
 
-/** The request's body, at most `limit` bytes; a client that goes away mid-body is 'aborted'. */
+/** readRequestBody, but a declared length over the limit is refused before the body arrives. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      return resolve('too-large');
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too-large');
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', () => resolve('aborted'));
-    req.on('close', () => resolve(req.complete ? Buffer.concat(chunks) : 'aborted'));
-  });
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve('too-large');
+  }
+  return readRequestBody(req, limit);
 }

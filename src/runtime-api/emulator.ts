@@ -14,6 +14,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { readRequestBody } from './request-body.js';
 
 const PREFIX = '/2018-06-01/runtime';
 
@@ -249,7 +250,7 @@ export class RuntimeApiEmulator {
       req.resume();
       return reply(res, 400, 'InvalidRequestID', `the request id in ${path} is not valid percent-encoding`);
     }
-    const body = await readBody(req, MAX_RESPONSE_BYTES);
+    const body = await readRequestBody(req, MAX_RESPONSE_BYTES);
     if (body === 'aborted') return;
     if (body === 'too-large') {
       const pending = match?.[2] === 'response' ? this.#inFlight.get(requestId!) : undefined;
@@ -316,26 +317,6 @@ function decodedSegment(segment: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The request's body, at most `limit` bytes; a client that goes away mid-body is 'aborted'. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Read the rest and drop it, so the 413 reaches the runtime rather than a reset.
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too-large');
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', () => resolve('aborted'));
-    req.on('close', () => resolve(req.complete ? Buffer.concat(chunks) : 'aborted'));
-  });
 }
 
 function reply(res: ServerResponse, status: number, errorType?: string, errorMessage?: string): void {

@@ -8,7 +8,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
-use crate::poison::{ParkingLot, PoisonRecord, park_all};
+use crate::poison::{Batch, ParkingLot, PoisonRecord};
 use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
@@ -77,51 +77,26 @@ pub async fn handle<S: Sink, P: ParkingLot>(
     event: Event,
     budget: Duration,
 ) -> Result<DynamoDbEventResponse, Error> {
-    let mut failed = Vec::new();
-    let mut writes = Vec::new();
-    let mut sequence_numbers = Vec::new();
-    let mut poison = Vec::new();
+    let mut batch = Batch::default();
     for record in event.records {
         let sequence_number = sequence_number_of(&record);
         match Change::from_record(&record) {
             Ok(change) => {
                 let version = Version::decimal(&sequence_number);
-                writes.push(Write {
+                let write = Write {
                     item: change,
                     version,
-                });
-                sequence_numbers.push(sequence_number);
+                };
+                batch.store(sequence_number, write);
             }
             Err(invalid) => {
                 tracing::warn!(%sequence_number, error = %invalid, "poison record; parking it");
-                poison.push(poison_record(record, invalid.to_string()));
+                batch.park(sequence_number, poison_record(record, invalid.to_string()));
             }
         }
     }
 
-    let stored_and_parked =
-        async { tokio::join!(sink.put_all(&writes), park_all(parking, &poison)) };
-    match tokio::time::timeout(budget, stored_and_parked).await {
-        Ok((results, parked)) => {
-            for (result, sequence_number) in results.into_iter().zip(sequence_numbers) {
-                if let Err(error) = result {
-                    tracing::warn!(%sequence_number, %error, "record failed; Lambda will retry it");
-                    failed.push(sequence_number);
-                }
-            }
-            failed.extend(parked);
-        }
-        Err(_) => {
-            let records = writes.len() + poison.len();
-            tracing::error!(records, "out of time storing the batch; Lambda retries it");
-            failed.extend(sequence_numbers);
-            failed.extend(
-                poison
-                    .into_iter()
-                    .map(|(sequence_number, _)| sequence_number),
-            );
-        }
-    }
+    let failed = batch.store_and_park(sink, parking, budget).await;
 
     // The response types are `#[non_exhaustive]`: built from `Default`, field by field.
     let mut response = DynamoDbEventResponse::default();
@@ -141,27 +116,23 @@ fn batch_item_failure(sequence_number: String) -> DynamoDbBatchItemFailure {
     failure
 }
 
-/// A record's sequence number, and what is parked for it: the stream record as it arrived
-/// (its keys and images in DynamoDB's typed JSON), and the stream, event id and sequence number
-/// to find or replay it by.
-fn poison_record(record: EventRecord, reason: String) -> (String, PoisonRecord) {
+/// What is parked for a record: the stream record as it arrived (its keys and images in
+/// DynamoDB's typed JSON), and the stream, event id and sequence number to find or replay it by.
+fn poison_record(record: EventRecord, reason: String) -> PoisonRecord {
     let sequence_number = sequence_number_of(&record);
     let mut source = serde_json::Map::new();
     source.insert("eventSourceArn".into(), record.event_source_arn.into());
     source.insert("eventId".into(), record.event_id.into());
     source.insert("eventName".into(), record.event_name.into());
-    source.insert("sequenceNumber".into(), sequence_number.clone().into());
+    source.insert("sequenceNumber".into(), sequence_number.into());
     // A record that was just read from JSON writes back as JSON; if it ever did not, the
     // reason and the source above still say which record it was.
     let payload = serde_json::to_vec(&record.change).unwrap_or_default();
-    (
-        sequence_number,
-        PoisonRecord {
-            payload,
-            reason,
-            source,
-        },
-    )
+    PoisonRecord {
+        payload,
+        reason,
+        source,
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use aws_lambda_events::event::streams::KinesisEventResponse;
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
-use crate::poison::{ParkingLot, PoisonRecord, park_all};
+use crate::poison::{Batch, ParkingLot, PoisonRecord};
 use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
@@ -30,57 +30,31 @@ pub async fn handle<S: Sink, P: ParkingLot>(
     event: KinesisEvent,
     budget: Duration,
 ) -> Result<KinesisEventResponse, Error> {
-    let mut failed = Vec::new();
-    let mut writes = Vec::new();
-    let mut sequence_numbers = Vec::new();
-    let mut poison = Vec::new();
+    let mut batch = Batch::default();
     for record in event.records {
         let sequence_number = record.kinesis.sequence_number.clone();
         match Item::from_json(&record.kinesis.data) {
             Ok(item) => {
                 let version = Version::decimal(&sequence_number);
-                writes.push(Write { item, version });
-                sequence_numbers.push(sequence_number);
+                batch.store(sequence_number, Write { item, version });
             }
             Err(invalid) => {
                 tracing::warn!(%sequence_number, error = %invalid, "poison record; parking it");
-                poison.push(poison_record(record, invalid.to_string()));
+                batch.park(sequence_number, poison_record(record, invalid.to_string()));
             }
         }
     }
 
-    let stored_and_parked =
-        async { tokio::join!(sink.put_all(&writes), park_all(parking, &poison)) };
-    match tokio::time::timeout(budget, stored_and_parked).await {
-        Ok((results, parked)) => {
-            for (result, sequence_number) in results.into_iter().zip(sequence_numbers) {
-                if let Err(error) = result {
-                    tracing::warn!(%sequence_number, %error, "record failed; Kinesis will retry it");
-                    failed.push(sequence_number);
-                }
-            }
-            failed.extend(parked);
-        }
-        Err(_) => {
-            let records = writes.len() + poison.len();
-            tracing::error!(records, "out of time storing the batch; Kinesis retries it");
-            failed.extend(sequence_numbers);
-            failed.extend(
-                poison
-                    .into_iter()
-                    .map(|(sequence_number, _)| sequence_number),
-            );
-        }
-    }
+    let failed = batch.store_and_park(sink, parking, budget).await;
 
     let mut response = KinesisEventResponse::default();
     response.set_failures(failed);
     Ok(response)
 }
 
-/// A record's sequence number, and what is parked for it: its data as it arrived, and the
-/// stream, shard, sequence number and partition key to find or replay it by.
-fn poison_record(record: KinesisEventRecord, reason: String) -> (String, PoisonRecord) {
+/// What is parked for a record: its data as it arrived, and the stream, shard, sequence number
+/// and partition key to find or replay it by.
+fn poison_record(record: KinesisEventRecord, reason: String) -> PoisonRecord {
     let sequence_number = record.kinesis.sequence_number;
     // The event id is `<shard id>:<sequence number>`.
     let shard_id = record
@@ -91,17 +65,14 @@ fn poison_record(record: KinesisEventRecord, reason: String) -> (String, PoisonR
     let mut source = serde_json::Map::new();
     source.insert("eventSourceArn".into(), record.event_source_arn.into());
     source.insert("shardId".into(), shard_id.into());
-    source.insert("sequenceNumber".into(), sequence_number.clone().into());
+    source.insert("sequenceNumber".into(), sequence_number.into());
     source.insert("partitionKey".into(), record.kinesis.partition_key.into());
     let payload = record.kinesis.data.0;
-    (
-        sequence_number,
-        PoisonRecord {
-            payload,
-            reason,
-            source,
-        },
-    )
+    PoisonRecord {
+        payload,
+        reason,
+        source,
+    }
 }
 
 #[cfg(test)]

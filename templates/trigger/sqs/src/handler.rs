@@ -6,7 +6,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::Error;
 use serde::{Deserialize, Serialize};
 
-use crate::poison::{ParkingLot, PoisonRecord, park_all};
+use crate::poison::{Batch, ParkingLot, PoisonRecord};
 use crate::sink::{Sink, Version, Write};
 
 {{> rust/item}}
@@ -29,10 +29,7 @@ pub async fn handle<S: Sink, P: ParkingLot>(
     event: SqsEvent,
     budget: Duration,
 ) -> Result<SqsBatchResponse, Error> {
-    let mut failed = Vec::new();
-    let mut writes = Vec::new();
-    let mut message_ids = Vec::new();
-    let mut poison = Vec::new();
+    let mut batch = Batch::default();
     for message in event.records {
         // Lambda treats a failure without an id as a failure of the whole batch, which is the
         // safe outcome for a message we can't name.
@@ -41,35 +38,16 @@ pub async fn handle<S: Sink, P: ParkingLot>(
         match Item::from_json(body.as_bytes()) {
             Ok(item) => {
                 let version = Version::Unordered;
-                writes.push(Write { item, version });
-                message_ids.push(message_id);
+                batch.store(message_id, Write { item, version });
             }
             Err(invalid) => {
                 tracing::warn!(%message_id, error = %invalid, "poison message; parking it");
-                poison.push((message_id, poison_record(message, invalid.to_string())));
+                batch.park(message_id, poison_record(message, invalid.to_string()));
             }
         }
     }
 
-    let stored_and_parked =
-        async { tokio::join!(sink.put_all(&writes), park_all(parking, &poison)) };
-    match tokio::time::timeout(budget, stored_and_parked).await {
-        Ok((results, parked)) => {
-            for (result, message_id) in results.into_iter().zip(message_ids) {
-                if let Err(error) = result {
-                    tracing::warn!(%message_id, %error, "message failed; SQS will deliver it again");
-                    failed.push(message_id);
-                }
-            }
-            failed.extend(parked);
-        }
-        Err(_) => {
-            let messages = writes.len() + poison.len();
-            tracing::error!(messages, "out of time storing the batch; SQS will retry it");
-            failed.extend(message_ids);
-            failed.extend(poison.into_iter().map(|(message_id, _)| message_id));
-        }
-    }
+    let failed = batch.store_and_park(sink, parking, budget).await;
 
     let mut response = SqsBatchResponse::default();
     response.set_failures(failed);
