@@ -205,3 +205,35 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     expect(stillRunning(pids, groups)).toEqual([]);
   }, 60_000);
 });
+
+describe.skipIf(missing)('lambda-kit dev with no stack resources and no endpoint of the user’s own', () => {
+  it(
+    'gives the sink a placeholder and a region, records its AWS calls instead of sending them, and answers',
+    async () => {
+      // The same project, after the session above stopped: no --env, no moto, no AWS region anywhere.
+      const env = userEnv({ ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, AWS_CONFIG_FILE: join(root, 'no-aws-config') });
+      for (const name of Object.keys(env)) if (/^AWS_(REGION|DEFAULT_REGION|ENDPOINT_URL.*|PROFILE)$/.test(name)) delete env[name];
+      const second = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const watched = watchOutput(second, 'lambda-kit dev (placeholders)');
+      try {
+        const [, url] = await watched.waitFor(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+        expect(watched.text()).toContain('AWS_REGION is not set, nor a region in your AWS profile: the function runs in us-east-1');
+        expect(watched.text()).toMatch(/No stack resources given, so QUEUE_URL \(\w+\) is a local placeholder/);
+        await watched.waitFor(/built in [\d.]+ s/, REBUILD_TIMEOUT);
+        const item: Item = { id: 'D-2001', name: 'cortado', quantity: 1 };
+        const response = await fetch(`${url}/items`, { method: 'POST', body: itemJson(item) });
+        expect(response.status, watched.text()).toBe(202);
+        expect(await response.json()).toEqual(item);
+        await watched.waitFor(/recorded, not sent: sqs SendMessage .*D-2001/, 10_000);
+        // The function found its region in the environment: no search of EC2's metadata service.
+        expect(watched.text()).not.toContain('IMDS');
+        const exit = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
+        second.kill('SIGINT');
+        expect(await exit).toBe(130);
+      } finally {
+        if (second.exitCode === null && second.signalCode === null) second.kill('SIGKILL');
+      }
+    },
+    REBUILD_TIMEOUT + 60_000,
+  );
+});

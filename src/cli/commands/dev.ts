@@ -33,6 +33,8 @@ import { hostArchitecture } from '../../project/binary.js';
 import { parseCfnYaml } from '../../project/cfn-yaml.js';
 import { isRustFunction, loadProject, pickFunction, stackNameOf, type LambdaFunction, type Project } from '../../project/project.js';
 import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
+import { RecordingAws } from '../../runtime-api/recording-aws.js';
+import { describeStandIns, giveRegion, type LocalStandIns, planStandIns, printRecordedCall, recordLocally } from '../local-stand-ins.js';
 import { LocalFunction } from '../../runtime-api/local-function.js';
 import { showable, showableLine } from '../../text/terminal-text.js';
 import { cargoLambdaArtifacts, cargoLambdaPlan, runBuild } from '../../tools/build.js';
@@ -197,6 +199,9 @@ class DevSession {
   #sourceFailure: unknown;
   /** What the shared build cache had to say, said once per session. */
   #cacheMessages = new Set<string>();
+  /** The region and placeholders every launch of the function gets, and the recorder of its AWS calls when there are placeholders. */
+  #standIns: LocalStandIns | undefined;
+  #recorder: RecordingAws | undefined;
 
   constructor(project: Project, fn: LambdaFunction, trigger: Trigger, port: number, overrides: Record<string, string>) {
     this.#project = project;
@@ -229,6 +234,7 @@ class DevSession {
       const host = hostArchitecture();
       if (host && host !== this.#fn.architecture)
         note(`template.yaml builds for ${this.#fn.architecture}; dev builds for this machine (${host}) to run it here.`);
+      await this.#planStandIns();
       watcher = watchSources(this.#project.dir, (files) => this.#rebuild(files), {
         quietMs: QUIET_MS,
         onProblem: (message) => warn(message),
@@ -247,6 +253,7 @@ class DevSession {
       await Promise.race([stopSchedule?.(), new Promise((resolve) => setTimeout(resolve, BUILD_STOP_WAIT_MS).unref())]);
       await this.#host.stop();
       await server?.close();
+      await this.#recorder?.close();
       if (this.#runDir) await rm(this.#runDir, { recursive: true, force: true });
       await lock?.release();
       signals.release();
@@ -444,26 +451,40 @@ class DevSession {
     return staged;
   }
 
-  async #launch(binary: string): Promise<LocalFunction> {
-    const fn = this.#fn;
-    const functionName = fn.functionName ?? fn.logicalId;
-    const { env, unresolved } = lambdaEnvironment({
-      fn,
-      functionName,
+  /**
+   * As lambda-kit invoke does: the function always gets a region, and the variables naming the
+   * template's own resources that nobody set get placeholders, with its AWS calls recorded here
+   * and shown as they happen, so a first dev needs no deployed stack and no --env.
+   */
+  async #planStandIns(): Promise<void> {
+    const { env, unresolved } = this.#functionEnvironment();
+    this.#standIns = await planStandIns(env, unresolved, this.#project);
+    for (const line of describeStandIns(this.#standIns, ' (and AWS_ENDPOINT_URL for moto or LocalStack)')) note(line);
+    if (this.#standIns.standIns.length > 0) this.#recorder = await RecordingAws.start({ onCall: printRecordedCall });
+  }
+
+  #functionEnvironment() {
+    return lambdaEnvironment({
+      fn: this.#fn,
+      functionName: this.#fn.functionName ?? this.#fn.logicalId,
       taskRoot: this.#runDir,
       caller: process.env,
       overrides: this.#overrides,
     });
-    if (this.#generation <= 1) {
-      for (const { name, value } of unresolved) {
-        note(`${name} is ${value} in template.yaml: set it with --env ${name}=… (or in your environment) if the function needs it`);
-      }
-    }
+  }
+
+  async #launch(binary: string): Promise<LocalFunction> {
+    const fn = this.#fn;
+    const functionName = fn.functionName ?? fn.logicalId;
+    const { env } = this.#functionEnvironment();
+    const plan = this.#standIns!;
+    giveRegion(env, plan.region);
+    if (this.#recorder) recordLocally(env, this.#recorder, plan.standIns);
     return LocalFunction.start({
       command: binary,
       cwd: this.#runDir,
       env,
-      functionArn: `arn:aws:lambda:${env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
+      functionArn: `arn:aws:lambda:${plan.region}:123456789012:function:${functionName}`,
       timeoutMs: fn.timeout * 1000,
       initTimeoutMs: LAMBDA_INIT_LIMIT_MS,
       onLog: printLogLine,

@@ -28,17 +28,11 @@ import {
   isEventShapeLogLine,
   shortErrorType,
 } from '../../runtime-api/function-answer.js';
-import {
-  lambdaEnvironment,
-  localPlaceholder,
-  namedResource,
-  parseEnvAssignments,
-  type UnresolvedVariable,
-} from '../../runtime-api/lambda-env.js';
+import { lambdaEnvironment, parseEnvAssignments } from '../../runtime-api/lambda-env.js';
 import { LocalFunction, type LocalInvocation } from '../../runtime-api/local-function.js';
-import { RecordingAws, type RecordedCall } from '../../runtime-api/recording-aws.js';
-import { resourceTypesOf } from '../../project/template-resources.js';
+import { RecordingAws } from '../../runtime-api/recording-aws.js';
 
+import { describeStandIns, planStandIns, printRecordedCall, recordLocally } from '../local-stand-ins.js';
 import { STACK_FLAGS } from '../stack-target.js';
 import { abortOnTerminationSignals, SIGNAL_EXIT, terminationSignalOf, type TerminationSignal } from '../termination-signals.js';
 import { isRegionName, readAwsSetup } from '../../tools/aws-setup.js';
@@ -48,8 +42,6 @@ const PROGRAM = 'lambda-kit invoke';
 
 /** Lambda stops an init that takes longer than this. */
 const LAMBDA_INIT_LIMIT_MS = 10_000;
-/** The region a local run gives the function when neither the environment nor the profile names one. */
-const LOCAL_DEFAULT_REGION = 'us-east-1';
 
 function interruptedBy(signal: TerminationSignal): UserError {
   return new UserError(`interrupted by ${signal}; the function and every process it started are stopped`, {
@@ -159,23 +151,12 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
   const functionName = fn.functionName ?? fn.logicalId;
   const taskRoot = dirname(binary.path);
   const { env, unresolved } = lambdaEnvironment({ fn, functionName, taskRoot, caller: process.env, overrides });
-  const region = await giveRegion(env);
+  const plan = await planStandIns(env, unresolved, project);
+  const { standIns } = plan;
 
   note(`Invoking ${fn.logicalId} locally: ${shown} (${binary.builtBy}) with ${sent.name}`);
   if (binary.newerSource) note(`${binary.newerSource} changed after this build: rebuild to run the change`);
-  if (region.defaulted) note(`AWS_REGION is not set, nor a region in your AWS profile: the function runs in ${region.name}`);
-  const standIns = hasEndpoint(env) ? [] : await placeholdersFor(unresolved, project, region.name);
-  const left = unresolved.filter(({ name }) => !standIns.some((standIn) => standIn.name === name));
-  for (const { name, value } of left) {
-    note(`${name} is ${value} in template.yaml: set it with --env ${name}=… (or in your environment) if the function needs it`);
-  }
-  if (standIns.length > 0) {
-    const named = andList(standIns.map(({ name, id }) => `${name} (${id})`));
-    note(
-      `No stack resources given, so ${named} ${standIns.length === 1 ? 'is a local placeholder' : 'are local placeholders'}, and the function's ` +
-        'AWS calls are recorded here, not sent. To call real resources, give each with --env NAME=value, or deploy and use --remote.',
-    );
-  }
+  for (const line of describeStandIns(plan, ', or deploy and use --remote')) note(line);
 
   // From here a signal must not end lambda-kit before the function: it would orphan it.
   const interrupt = new AbortController();
@@ -194,7 +175,7 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
       // As in Lambda, where the code is unpacked into the task root and runs from there.
       cwd: taskRoot,
       env,
-      functionArn: `arn:aws:lambda:${region.name}:123456789012:function:${functionName}`,
+      functionArn: `arn:aws:lambda:${plan.region}:123456789012:function:${functionName}`,
       timeoutMs: fn.timeout * 1000,
       initTimeoutMs: LAMBDA_INIT_LIMIT_MS,
       // The runtime's line about an event it could not read waits: the error says the same, once.
@@ -261,79 +242,6 @@ async function invokeLocally(project: Project, fn: LambdaFunction, sent: SentEve
       throw new UserError(`the function ${how} ${when}${result.logs.length ? ' (its output is above)' : ''}`);
     }
   }
-}
-
-/** A variable set to a local placeholder: the resource it names, and the value it gets. */
-interface StandIn {
-  name: string;
-  /** The resource's logical id. */
-  id: string;
-  intrinsic: unknown;
-  /** The template's resources, by logical id. */
-  resourceTypes: ReadonlyMap<string, string>;
-}
-
-/** AWS_ENDPOINT_URL, or a service's own (AWS_ENDPOINT_URL_DYNAMODB): the user has a stand-in of their own. */
-function hasEndpoint(env: Record<string, string>): boolean {
-  return Object.keys(env).some((name) => /^AWS_ENDPOINT_URL($|_)/.test(name));
-}
-
-/** The unresolved variables that name one of the template's own resources. */
-async function placeholdersFor(unresolved: UnresolvedVariable[], project: Project, region: string): Promise<StandIn[]> {
-  if (unresolved.length === 0) return [];
-  const resourceTypes = await resourceTypesOf(project.templatePath);
-  const probe = { resourceTypes, region, queueUrl: (name: string) => name };
-  return unresolved.flatMap(({ name, intrinsic }) =>
-    localPlaceholder(intrinsic, probe) === undefined ? [] : [{ name, id: namedResource(intrinsic)!.id, intrinsic, resourceTypes }],
-  );
-}
-
-/**
- * Points the function at the recorder: the placeholders, AWS_ENDPOINT_URL, and credentials that
- * are no one's, so no real key or session token is ever sent to it.
- */
-function recordLocally(env: Record<string, string>, recorder: RecordingAws, standIns: StandIn[]): void {
-  const region = env.AWS_REGION!;
-  for (const { name, intrinsic, resourceTypes } of standIns) {
-    env[name] = localPlaceholder(intrinsic, { resourceTypes, region, queueUrl: (id) => recorder.queueUrl(id) }) ?? '';
-  }
-  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']) delete env[name];
-  Object.assign(env, {
-    AWS_ENDPOINT_URL: recorder.endpoint,
-    AWS_ACCESS_KEY_ID: 'LOCALRECORDING',
-    AWS_SECRET_ACCESS_KEY: 'recorded-locally-never-sent',
-  });
-}
-
-interface RegionChoice {
-  name: string;
-  /** No environment variable or profile named one. */
-  defaulted: boolean;
-}
-
-/**
- * Gives the function AWS_REGION and AWS_DEFAULT_REGION, always: without one the SDK looks for it
- * on EC2's metadata service and logs its failure to reach it. The caller's, else the profile's.
- */
-async function giveRegion(env: Record<string, string>): Promise<RegionChoice> {
-  let name = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  let defaulted = false;
-  if (!name) {
-    name = (await readAwsSetup(process.env)).sdkRegion?.region;
-    if (!name) [name, defaulted] = [LOCAL_DEFAULT_REGION, true];
-  }
-  Object.assign(env, { AWS_REGION: name, AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION ?? name });
-  return { name, defaulted };
-}
-
-function andList(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
-
-/** One recorded call, after the answer: what the function would have done to AWS. */
-function printRecordedCall(call: RecordedCall): void {
-  const line = `  ${call.answered ? 'recorded, not sent' : 'answered with an error, not sent'}: ${call.text}`;
-  process.stderr.write(`${call.answered ? kleur.dim(line) : kleur.yellow(line)}\n`);
 }
 
 interface RemoteFlags {
