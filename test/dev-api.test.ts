@@ -194,9 +194,13 @@ describe.skipIf(missing)('lambda-kit dev, HTTP API → SQS project', () => {
     const from = output().length;
     await writeFile(HANDLER(), source.replace(' this is not rust', ''));
     await devOutput!.waitFor(/cargo lambda build .*…/, 30_000, from);
-    // Let cargo start its compiler processes, so there is a tree to stop.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const { pids, groups } = descendants(dev!.pid!);
+    // Catch the build while it runs (a warm one takes a second or two): the function, cargo lambda and cargo under it.
+    let tree = descendants(dev!.pid!);
+    for (let polls = 0; tree.pids.size < 3 && polls < 100; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      tree = descendants(dev!.pid!);
+    }
+    const { pids, groups } = tree;
     expect(pids.size, 'dev runs the function and cargo').toBeGreaterThanOrEqual(2);
     const exit = new Promise<number | null>((resolve) => dev!.once('exit', (code) => resolve(code)));
     dev!.kill('SIGINT');
@@ -210,13 +214,20 @@ describe.skipIf(missing)('lambda-kit dev with no stack resources and no endpoint
   it(
     'gives the sink a placeholder and a region, records its AWS calls instead of sending them, and answers',
     async () => {
-      // The same project, after the session above stopped: no --env, no moto, no AWS region anywhere.
-      const env = userEnv({ ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, AWS_CONFIG_FILE: join(root, 'no-aws-config') });
+      // The same project, after the session above stopped (stopped here if a test above failed first): no --env, no moto, no region.
+      if (dev && dev.exitCode === null && dev.signalCode === null) {
+        dev.kill('SIGINT');
+        await new Promise((resolve) => dev!.once('exit', resolve));
+      }
+      const noProfile = join(root, 'empty-aws-config');
+      await writeFile(noProfile, '');
+      const env = userEnv({ ...CARGO_ENV, PATH: `${VENV_BIN}:${process.env.PATH}`, AWS_CONFIG_FILE: noProfile });
       for (const name of Object.keys(env)) if (/^AWS_(REGION|DEFAULT_REGION|ENDPOINT_URL.*|PROFILE)$/.test(name)) delete env[name];
       const second = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const watched = watchOutput(second, 'lambda-kit dev (placeholders)');
       try {
         const [, url] = await watched.waitFor(/AppFunction on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+        await watched.waitFor(/is a local placeholder/, 30_000);
         expect(watched.text()).toContain('AWS_REGION is not set, nor a region in your AWS profile: the function runs in us-east-1');
         expect(watched.text()).toMatch(/No stack resources given, so QUEUE_URL \(\w+\) is a local placeholder/);
         await watched.waitFor(/built in [\d.]+ s/, REBUILD_TIMEOUT);
@@ -224,7 +235,7 @@ describe.skipIf(missing)('lambda-kit dev with no stack resources and no endpoint
         const response = await fetch(`${url}/items`, { method: 'POST', body: itemJson(item) });
         expect(response.status, watched.text()).toBe(202);
         expect(await response.json()).toEqual(item);
-        await watched.waitFor(/recorded, not sent: sqs SendMessage .*D-2001/, 10_000);
+        await watched.waitFor(/recorded, not sent: sqs SendMessage(Batch)? ResultsQueue .*D-2001/, 10_000);
         // The function found its region in the environment: no search of EC2's metadata service.
         expect(watched.text()).not.toContain('IMDS');
         const exit = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
