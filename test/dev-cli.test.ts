@@ -88,6 +88,21 @@ describe('lambda-kit dev, before the build', () => {
     }
   });
 
+  it('a queue trigger with no --source, no deployed stack and no region: one line saying both ways to give the queue, exit 1', async () => {
+    await execa(process.execPath, [CREATE_BIN, 'dev-cli-sqs', '--trigger', 'sqs', '--yes'], { cwd: root, stdin: 'ignore' });
+    const config = join(root, 'empty-aws-config');
+    await writeFile(config, '');
+    const env = userEnv({ AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: config });
+    for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']) delete env[name];
+    const result = await runBin(KIT_BIN, ['dev', '--port', '0'], join(root, 'dev-cli-sqs'), env);
+    expect(result.exitCode, result.stderr).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines.at(-1)).toMatch(/^lambda-kit: no AWS region set to look up InputQueue in the deployed stack dev-cli-sqs\. /);
+    expect(lines.at(-1)).toContain('Deploy the stack first, or name the source with --source <queue URL>');
+    expect(result.stderr).not.toContain('--region');
+  }, 60_000);
+
   it('outside a project: one line, exit 1', async () => {
     const result = await dev([], root);
     expect(result.exitCode).toBe(1);

@@ -19,13 +19,20 @@ export async function physicalIdOf(stackName: string, logicalId: string, hint: s
       });
     return id;
   } catch (error) {
-    throw awsError(error, {
+    const failure = awsError(error, {
       stack: stackName,
       notFound: () =>
         /Resource .* does not exist/i.test(message(error))
           ? new UserError(`stack ${stackName} has no resource ${logicalId}`, { hint })
           : new UserError(`stack ${stackName} is not deployed, so its ${logicalId} cannot be looked up`, { hint }),
     });
+    // With no region or credentials the lookup never reached AWS: say what it was for, and that the stack is one way of two.
+    if (failure instanceof UserError && /^no AWS (region set|credentials found)$/.test(failure.message)) {
+      throw new UserError(`${failure.message} to look up ${logicalId} in the deployed stack ${stackName}`, {
+        hint: `${hint} For the deployed stack, set AWS_REGION and credentials (or AWS_PROFILE).`,
+      });
+    }
+    throw failure;
   } finally {
     client.destroy();
   }
