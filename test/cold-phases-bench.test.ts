@@ -3,7 +3,9 @@
  * runs both probes twice against the zero-latency responder, and gives every phase a time; bad
  * flags and a venv without Python are one line and the right exit code.
  */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { PHASES } from '../src/bench/cold-phases/phases.js';
@@ -75,5 +77,29 @@ describe('npm run bench:phases', () => {
     expect(result.stderr.trim().split('\n')).toEqual([
       `bench:phases: ${join(empty, 'bin', 'python')} does not exist: the Python probe needs a venv with boto3. Point LAMBDA_KIT_BENCH_VENV at one, or unset it.`,
     ]);
+  });
+
+  it('stops a probe that hangs at --timeout, kills it, and fails in one line, exit 1', { timeout: 60_000 }, async () => {
+    // A Python that answers the version query, then never finishes its cold start.
+    const venv = await tempDir('cfl-phases-hung-');
+    await mkdir(join(venv, 'bin'));
+    const python = join(venv, 'bin', 'python');
+    await writeFile(
+      python,
+      `#!/bin/sh\nif [ "$1" = "-c" ]; then echo "Python 3.0.0, boto3 0"; exit 0; fi\necho $$ > "$(dirname "$0")/pid"\nexec sleep 300\n`,
+    );
+    await chmod(python, 0o755);
+    const started = performance.now();
+    const result = await runBench(['--runs', '1', '--timeout', '2'], { ...process.env, LAMBDA_KIT_BENCH_VENV: venv });
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      'bench:phases: the Python (boto3) probe did not finish within 2 s, and was stopped',
+    );
+    expect(result.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+    expect(seconds).toBeGreaterThanOrEqual(2);
+    expect(seconds).toBeLessThan(30);
+    const pid = Number(await readFile(join(venv, 'bin', 'pid'), 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   });
 });

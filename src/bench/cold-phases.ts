@@ -36,11 +36,12 @@ import { startSqsResponder } from './sqs-responder.js';
 const PROGRAM = 'bench:phases';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROBES = join(ROOT, 'src', 'bench', 'cold-phases');
-/** A cold start takes well under a second; a probe still running after this is hung. */
-const PROBE_TIMEOUT_MS = 30_000;
+/** A cold start takes well under a second; a probe still running after this long is hung. */
+const DEFAULT_TIMEOUT_SECONDS = 30;
 
 const OPTIONS = {
   runs: { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -50,9 +51,10 @@ const HELP = `Measure where the Node.js and Python twins' cold starts go, phase 
 Usage: npm run bench:phases [-- options]
 
 Options:
-  --runs <n>    cold starts of each probe, in turns (default 20)
-  --json        print every run's marks and the medians as JSON
-  -h, --help    show this help
+  --runs <n>       cold starts of each probe, in turns (default 20)
+  --timeout <s>    a probe still running after this many seconds is stopped, and the bench fails (default ${DEFAULT_TIMEOUT_SECONDS})
+  --json           print every run's marks and the medians as JSON
+  -h, --help       show this help
 
 Python comes from LAMBDA_KIT_BENCH_VENV (a venv with boto3), else this clone's .venv.
 Progress goes to stderr; the table (or the JSON) to stdout.
@@ -90,22 +92,37 @@ function pythonFromVenv(): string {
   return python;
 }
 
+/** "Python 3.11.7, boto3 1.43.108"; a UserError when that Python cannot import boto3. */
+async function pythonVersions(python: string, timeoutMs: number, signal: AbortSignal): Promise<string> {
+  const query = 'import sys, boto3; print(f"Python {sys.version.split()[0]}, boto3 {boto3.__version__}")';
+  try {
+    return (await execFileAsync(python, ['-c', query], { timeout: timeoutMs, killSignal: 'SIGKILL', signal })).stdout.trim();
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const failed = error as { killed?: boolean; stderr?: string; message: string };
+    const why = failed.killed
+      ? `no answer within ${timeoutMs / 1000} s`
+      : (failed.stderr?.trim().split('\n').at(-1) ?? failed.message.split('\n')[0]);
+    throw new UserError(`${python} cannot import boto3 (${why}): the Python probe needs a venv with boto3.`);
+  }
+}
+
 /** One cold start of `probe`: its marks, or a UserError saying why it gave none. */
-async function runProbe(probe: Probe, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Marks> {
+async function runProbe(probe: Probe, env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal): Promise<Marks> {
   let stdout: string;
   try {
     // Taken last before the spawn: the probe's wall times count from here.
     const spawnedAt = performance.timeOrigin + performance.now();
     ({ stdout } = await execFileAsync(probe.command, probe.args, {
       env: { ...env, PROBE_SPAWNED_AT: String(spawnedAt) },
-      timeout: PROBE_TIMEOUT_MS,
+      timeout: timeoutMs,
       killSignal: 'SIGKILL',
       signal,
     }));
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     const failed = error as { killed?: boolean; stderr?: string; message: string };
-    if (failed.killed) throw new UserError(`the ${probe.title} probe did not finish within ${PROBE_TIMEOUT_MS / 1000} s`);
+    if (failed.killed) throw new UserError(`the ${probe.title} probe did not finish within ${timeoutMs / 1000} s, and was stopped`);
     const last = failed.stderr?.trim().split('\n').at(-1) ?? failed.message.split('\n')[0];
     throw new UserError(`the ${probe.title} probe failed: ${last}`);
   }
@@ -118,17 +135,14 @@ async function main(args: string[], signal: AbortSignal): Promise<number> {
   const values = parseCommandFlags(PROGRAM, args, OPTIONS, HELP);
   if (!values) return EXIT.ok;
   const runs = values.runs === undefined ? 20 : parseCount(values.runs, '--runs');
+  const timeoutMs = (values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : parseCount(values.timeout, '--timeout')) * 1000;
   const python = pythonFromVenv();
   const work = await mkdtemp(join(tmpdir(), 'cfl-bench-phases-'));
   const responder = await startSqsResponder({ record: false });
   try {
     process.stderr.write('bundling the Node.js probe with esbuild, as sam build bundles the twin\n');
     const nodeProbe = await bundleNodeProbe(work);
-    const pythonVersion = (
-      await execFileAsync(python, ['-c', 'import sys, boto3; print(sys.version.split()[0], boto3.__version__)'])
-    ).stdout
-      .trim()
-      .split(' ');
+    const pythonVersion = await pythonVersions(python, timeoutMs, signal);
     const probes: Probe[] = [
       {
         name: 'node',
@@ -142,7 +156,7 @@ async function main(args: string[], signal: AbortSignal): Promise<number> {
         title: 'Python (boto3)',
         command: python,
         args: [join(PROBES, 'python_probe.py')],
-        version: `Python ${pythonVersion[0]}, boto3 ${pythonVersion[1]}`,
+        version: pythonVersion,
       },
     ];
     const env: NodeJS.ProcessEnv = {
@@ -163,7 +177,7 @@ async function main(args: string[], signal: AbortSignal): Promise<number> {
     for (let run = 1; run <= runs; run++) {
       process.stderr.write(`run ${run} of ${runs}\n`);
       for (const probe of probes) {
-        const marks = await runProbe(probe, env, signal);
+        const marks = await runProbe(probe, env, timeoutMs, signal);
         samples[probe.name].push(marks);
         probesCpuMs += marks.secondSend.cpu;
       }
