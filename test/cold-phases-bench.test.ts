@@ -3,7 +3,7 @@
  * runs both probes twice against the zero-latency responder, and gives every phase a time; bad
  * flags and a venv without Python are one line and the right exit code.
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
@@ -101,5 +101,39 @@ describe('npm run bench:phases', () => {
     expect(seconds).toBeLessThan(30);
     const pid = Number(await readFile(join(venv, 'bin', 'pid'), 'utf8'));
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+
+  it('on Ctrl-C mid-run stops the probe and the responder, removes its temporary files, and exits 130 in one line', {
+    timeout: 90_000,
+  }, async () => {
+    const tmp = await tempDir('cfl-phases-tmp-');
+    const bench = execa(process.execPath, [BENCH, '--runs', '500'], {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: tmp },
+      reject: false,
+      stdin: 'ignore',
+      timeout: 80_000,
+    });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no third run within 60 s: ${stderr}`)), 60_000);
+      bench.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('run 3 of 500')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    expect(await readdir(tmp)).toEqual([expect.stringMatching(/^cfl-bench-phases-/)]);
+    const interrupted = performance.now();
+    bench.kill('SIGINT');
+    const result = await bench;
+    expect(performance.now() - interrupted).toBeLessThan(10_000);
+    expect(result.exitCode).toBe(130);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n').at(-1)).toBe('bench:phases: interrupted by SIGINT');
+    expect(result.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+    expect(await readdir(tmp)).toEqual([]);
   });
 });
