@@ -70,11 +70,19 @@ describe('the package as npm would publish it', async () => {
   it('leaves out the benches and the trainer that only run from a clone', () => {
     const devOnly = scriptEntryPoints(pkg);
     expect(devOnly).toEqual(
-      expect.arrayContaining(['dist/bench/function-bench.js', 'dist/bench/logs-bench.js', 'dist/examples/churn/train.js']),
+      expect.arrayContaining([
+        'dist/bench/function-bench.js',
+        'dist/bench/logs-bench.js',
+        'dist/bench/cold-phases.js',
+        'dist/examples/churn/train.js',
+      ]),
     );
     // Built, so that their absence from the package is npm's doing and not a missing build.
     expect(devOnly.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
     expect(shipped.filter((path) => devOnly.includes(path))).toEqual([]);
+    // bench:phases' own modules serve it alone.
+    expect(existsSync(join(ROOT, 'dist/bench/cold-phases/phases.js'))).toBe(true);
+    expect(shipped.filter((path) => path.startsWith('dist/bench/cold-phases/'))).toEqual([]);
   });
 
   it('imports no package that is not in dependencies from any shipped file', async () => {
