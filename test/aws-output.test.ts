@@ -222,6 +222,15 @@ describe.skipIf(missing !== undefined)('lambda-kit shows what AWS holds safely',
     ]);
   }, 30_000);
 
+  it('under Node.js 20, no SDK notice about its Node.js support: lambda-kit turns it off for every command', async () => {
+    const closed = await freePort();
+    const env = userEnv({ ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${closed}`, AWS_MAX_ATTEMPTS: '1' });
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const result = await runBin(KIT_BIN, ['outputs', '--stack-name', 'x'], dir, env);
+    expect(result.stderr).not.toContain('NodeVersionSupportWarning');
+    expect(result.stderr.trim().split('\n')).toEqual([`lambda-kit: cannot reach AWS (ECONNREFUSED) at http://127.0.0.1:${closed}`]);
+  }, 30_000);
+
   it('deploy: secret parameter values reach sam but never the screen or the log file', async () => {
     const project = join(dir, 'secretive');
     mkdirSync(project, { recursive: true });

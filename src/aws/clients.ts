@@ -11,10 +11,6 @@ export interface AwsOptions {
   profile?: string;
 }
 
-// The SDK warns on every run under Node 20, which this package supports; the warning is for
-// us, not for the person invoking their function.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 export function clientConfig(options: AwsOptions) {
   // The SDK's own warnings are one line each: its nine-line one about a profile beside access keys, for one.
   const logger = sdkLogger(options.profile);

@@ -69,5 +69,9 @@ export async function main(argv: string[]): Promise<number> {
 
 /** The bin stub's entry point. */
 export function run(): Promise<void> {
+  // The SDK warns on every run under Node 20, which this package supports; the warning is for
+  // us, not for the person running their function. Set here, so every command's clients (dev's
+  // pollers too) see it before the first one is built.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return runMain(PROGRAM, () => main(process.argv.slice(2)));
 }
