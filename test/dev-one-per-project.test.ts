@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { devLockPath } from '../src/dev/project-lock.js';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { shimDir } from './support/tools.js';
+import { standInCargo } from './support/stand-in-cargo.js';
 
 /** Answers every event with "up". */
 const RUNTIME = `
@@ -28,18 +29,6 @@ const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtim
 `;
 
 /** cargo as far as dev uses it: metadata, and `lambda build` writing the runtime as the bootstrap. */
-const CARGO = (node: string) => `#!/bin/sh
-target="$CARGO_TARGET_DIR"
-pkg=one-dev
-if [ "$1" = metadata ]; then
-  printf '{"target_directory":"%s","packages":[{"manifest_path":"%s/Cargo.toml","targets":[{"name":"%s","kind":["bin"]}]}]}\\n' "$target" "$PWD" "$pkg"
-  exit 0
-fi
-echo "   Compiling $pkg v0.1.0"
-mkdir -p "$target/lambda/$pkg"
-{ echo '#!${node}'; cat "$RUNTIME_JS"; } > "$target/lambda/$pkg/bootstrap" || exit 1
-chmod +x "$target/lambda/$pkg/bootstrap"
-`;
 
 let root: string;
 let project: string;
@@ -51,7 +40,7 @@ beforeAll(async () => {
   project = join(root, 'one-dev');
   const runtime = join(root, 'runtime.js');
   await writeFile(runtime, RUNTIME);
-  const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
+  const bin = shimDir(join(root, 'bin'), { cargo: standInCargo('one-dev') });
   env = userEnv({
     PATH: `${bin}:${process.env.PATH}`,
     CARGO_TARGET_DIR: join(root, 'target'),

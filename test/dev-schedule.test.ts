@@ -17,6 +17,7 @@ import { UserError } from '../src/errors.js';
 import { parseCfnYaml } from '../src/project/cfn-yaml.js';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { shimDir } from './support/tools.js';
+import { standInCargo } from './support/stand-in-cargo.js';
 
 /** A clock that moves only when the test says: sleepers wake when it passes their time, or on abort. */
 class ManualClock implements Clock {
@@ -279,17 +280,6 @@ const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtim
 })();
 `;
 
-const CARGO = (node: string) => `#!/bin/sh
-target="$CARGO_TARGET_DIR"
-pkg=dev-schedule
-if [ "$1" = metadata ]; then
-  printf '{"target_directory":"%s","packages":[{"manifest_path":"%s/Cargo.toml","targets":[{"name":"%s","kind":["bin"]}]}]}\\n' "$target" "$PWD" "$pkg"
-  exit 0
-fi
-mkdir -p "$target/lambda/$pkg"
-{ echo '#!${node}'; cat "$RUNTIME_JS"; } > "$target/lambda/$pkg/bootstrap" && chmod +x "$target/lambda/$pkg/bootstrap"
-`;
-
 let root: string | undefined;
 let dev: ChildProcess | undefined;
 
@@ -310,7 +300,7 @@ describe('lambda-kit dev in a schedule project', () => {
     });
     const runtime = join(root, 'runtime.js');
     await writeFile(runtime, RUNTIME);
-    const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
+    const bin = shimDir(join(root, 'bin'), { cargo: standInCargo('dev-schedule') });
     const env = userEnv({
       PATH: `${bin}:${process.env.PATH}`,
       CARGO_TARGET_DIR: join(root, 'target'),

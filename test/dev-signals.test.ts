@@ -16,6 +16,7 @@ import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { descendants, stillRunning } from './support/process-tree.js';
 import { shimDir } from './support/tools.js';
 import { watchOutput } from '../src/tools/child-output.js';
+import { standInCargo, writeBootstrap } from './support/stand-in-cargo.js';
 
 /** The function the stand-in cargo "builds": answers every API event with the text of src/answer.txt at build time. */
 const RUNTIME = `
@@ -35,14 +36,9 @@ const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtim
  * child, so the build is a tree of processes), fails like rustc when src/answer.txt says
  * "broken", else writes the bootstrap over the old one.
  */
-const CARGO = (node: string) => `#!/bin/sh
-target="$CARGO_TARGET_DIR"
-pkg=dev-signals
-if [ "$1" = metadata ]; then
-  printf '{"target_directory":"%s","packages":[{"manifest_path":"%s/Cargo.toml","targets":[{"name":"%s","kind":["bin"]}]}]}\\n' "$target" "$PWD" "$pkg"
-  exit 0
-fi
-echo "   Compiling $pkg v0.1.0"
+const CARGO = standInCargo(
+  'dev-signals',
+  `echo "   Compiling $pkg v0.1.0"
 sleep "$(cat src/build-seconds.txt 2>/dev/null || echo 0)" &
 wait $!
 answer="$(cat src/answer.txt)"
@@ -51,12 +47,9 @@ if [ "$answer" = broken ]; then
   echo ' --> src/handler.rs:1:1'
   exit 101
 fi
-mkdir -p "$target/lambda/$pkg"
-# In place, as cargo lambda copies it: a process running this very file would make it fail (ETXTBSY).
-{ echo '#!${node}'; echo "const ANSWER = '$answer';"; cat "$RUNTIME_JS"; } > "$target/lambda/$pkg/bootstrap" || exit 1
-chmod +x "$target/lambda/$pkg/bootstrap"
-echo "    Finished \\\`dev\\\` profile"
-`;
+${writeBootstrap(`echo "const ANSWER = '$answer';"`)}echo "    Finished \\\`dev\\\` profile"
+`,
+);
 
 let root: string;
 let project: string;
@@ -68,7 +61,7 @@ beforeAll(async () => {
   project = join(root, 'dev-signals');
   const runtime = join(root, 'runtime.js');
   await writeFile(runtime, RUNTIME);
-  const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
+  const bin = shimDir(join(root, 'bin'), { cargo: CARGO });
   env = userEnv({
     PATH: `${bin}:${process.env.PATH}`,
     CARGO_TARGET_DIR: join(root, 'target'),

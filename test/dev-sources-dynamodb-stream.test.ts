@@ -23,6 +23,7 @@ import { CREATE_BIN, KIT_BIN, ROOT, tempDir, userEnv } from './support/cli.js';
 import { clientConfig, motoForFile } from './support/moto.js';
 import { FAST_TIMING, startSource } from './support/source-harness.js';
 import { shimDir } from './support/tools.js';
+import { standInCargo } from './support/stand-in-cargo.js';
 
 const moto = motoForFile('the dev source tests');
 let counter = 0;
@@ -345,17 +346,6 @@ const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtim
 })();
 `;
 
-const CARGO = (node: string) => `#!/bin/sh
-target="$CARGO_TARGET_DIR"
-pkg=dev-table
-if [ "$1" = metadata ]; then
-  printf '{"target_directory":"%s","packages":[{"manifest_path":"%s/Cargo.toml","targets":[{"name":"%s","kind":["bin"]}]}]}\\n' "$target" "$PWD" "$pkg"
-  exit 0
-fi
-mkdir -p "$target/lambda/$pkg"
-{ echo '#!${node}'; cat "$RUNTIME_JS"; } > "$target/lambda/$pkg/bootstrap" && chmod +x "$target/lambda/$pkg/bootstrap"
-`;
-
 describe.skipIf(moto.missing !== undefined)('lambda-kit dev --source <moto table> in a generated DynamoDB Streams project', () => {
   let root: string | undefined;
   let dev: ChildProcess | undefined;
@@ -383,7 +373,7 @@ describe.skipIf(moto.missing !== undefined)('lambda-kit dev --source <moto table
       await dynamodb().send(new PutItemCommand({ TableName: table.name, Item: { id: { S: id }, name: { S: name } } }));
     const runtime = join(root, 'runtime.js');
     await writeFile(runtime, RUNTIME);
-    const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
+    const bin = shimDir(join(root, 'bin'), { cargo: standInCargo('dev-table') });
     const env = userEnv({ ...moto.env, PATH: `${bin}:${process.env.PATH}`, CARGO_TARGET_DIR: join(root, 'target'), RUNTIME_JS: runtime });
     dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--source', table.name], {
       cwd: join(root, 'dev-table'),

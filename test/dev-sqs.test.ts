@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_BIN, KIT_BIN, tempDir, userEnv } from './support/cli.js';
 import { clientConfig, startMoto, type MotoServer } from './support/moto.js';
 import { IN_CI, pythonTools, shimDir } from './support/tools.js';
+import { standInCargo } from './support/stand-in-cargo.js';
 
 const tools = pythonTools();
 const missing = 'problem' in tools ? `Python tools: ${tools.problem}` : undefined;
@@ -33,17 +34,6 @@ const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtim
     await fetch(api + '/invocation/' + id + '/response', { method: 'POST', body: JSON.stringify({ batchItemFailures: failures }) });
   }
 })();
-`;
-
-const CARGO = (node: string) => `#!/bin/sh
-target="$CARGO_TARGET_DIR"
-pkg=dev-sqs
-if [ "$1" = metadata ]; then
-  printf '{"target_directory":"%s","packages":[{"manifest_path":"%s/Cargo.toml","targets":[{"name":"%s","kind":["bin"]}]}]}\\n' "$target" "$PWD" "$pkg"
-  exit 0
-fi
-mkdir -p "$target/lambda/$pkg"
-{ echo '#!${node}'; cat "$RUNTIME_JS"; } > "$target/lambda/$pkg/bootstrap" && chmod +x "$target/lambda/$pkg/bootstrap"
 `;
 
 let moto: MotoServer;
@@ -75,7 +65,7 @@ describe.skipIf(missing)('lambda-kit dev --source <moto queue>', () => {
     );
     const runtime = join(root, 'runtime.js');
     await writeFile(runtime, RUNTIME);
-    const bin = shimDir(join(root, 'bin'), { cargo: CARGO(process.execPath) });
+    const bin = shimDir(join(root, 'bin'), { cargo: standInCargo('dev-sqs') });
     const env = userEnv({ ...moto.env, PATH: `${bin}:${process.env.PATH}`, CARGO_TARGET_DIR: join(root, 'target'), RUNTIME_JS: runtime });
     dev = spawn(process.execPath, [KIT_BIN, 'dev', '--port', '0', '--source', queue!], {
       cwd: join(root, 'dev-sqs'),
